@@ -1,0 +1,52 @@
+//! The sans-IO media core of webconf: a selective forwarding unit (SFU) built on [`str0m`].
+//!
+//! [`Sfu`] holds one [`str0m::Rtc`] per participant ("peer") and forwards every publisher's
+//! audio and video to the other peers of the same room. It is a plain state machine:
+//!
+//! - input goes in through [`Sfu::handle_datagram`], [`Sfu::handle_timeout`], and the
+//!   signaling calls ([`Sfu::add_peer`], [`Sfu::handle_offer`], [`Sfu::handle_answer`],
+//!   [`Sfu::remove_peer`]);
+//! - output comes out of [`Sfu::poll_output`]: datagrams to send, SDP offers to relay to a
+//!   browser, peer events; [`Sfu::poll_timeout`] says when to call [`Sfu::handle_timeout`].
+//!
+//! # Invariants
+//! - The core never reads the clock (every call takes `now`), never touches a socket and never
+//!   spawns: the I/O shell (`webconf-server`) or a test harness drives it.
+//! - A datagram reaches its peer through an index (ICE username fragment, then the
+//!   `(local, remote)` address pair), never by asking every peer.
+//! - Media is only forwarded between peers of the same [`RoomId`].
+//! - At most one server offer is outstanding per peer; the client's first offer is answered
+//!   before any server offer is made.
+//! - Nothing that arrives from the network can panic the core: malformed datagrams and SDP are
+//!   reported as [`SfuError`]s or dropped.
+
+mod error;
+mod peer;
+mod routing;
+mod sfu;
+
+pub use error::SfuError;
+pub use sfu::{Sfu, SfuConfig, SfuOutput};
+
+use std::fmt;
+
+/// Identifies one participant's media session inside the core. Chosen by the caller, unique
+/// for the lifetime of the [`Sfu`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PeerId(pub u64);
+
+/// Identifies a room inside the core: media is forwarded only between peers of one room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomId(pub u64);
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "peer#{}", self.0)
+    }
+}
+
+impl fmt::Display for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "room#{}", self.0)
+    }
+}

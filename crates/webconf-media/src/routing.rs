@@ -1,0 +1,187 @@
+//! The datagram index: which peer a datagram belongs to, without asking every peer.
+//!
+//! A browser's first datagrams are STUN binding requests whose USERNAME attribute starts with
+//! the server-side ICE username fragment, which is unique per peer. Once such a request has been
+//! seen, the `(local socket address, remote address)` pair is bound to that peer, and the DTLS,
+//! SRTP and SRTCP datagrams that follow are routed by that pair.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use str0m::ice::StunMessage;
+
+use crate::PeerId;
+
+/// How many address pairs one peer may hold. A browser uses one or two (IPv4/IPv6, a network
+/// change); the cap bounds the memory a forged STUN flood could make us spend.
+pub(crate) const MAX_PAIRS_PER_PEER: usize = 8;
+
+/// The two indexes and the reverse lists needed to clean them up when a peer leaves.
+#[derive(Debug, Default)]
+pub(crate) struct Router {
+    by_ufrag: HashMap<String, PeerId>,
+    by_pair: HashMap<(SocketAddr, SocketAddr), PeerId>,
+    pairs_of: HashMap<PeerId, Vec<(SocketAddr, SocketAddr)>>,
+}
+
+impl Router {
+    /// Registers the server-side ufrag of a new peer.
+    pub(crate) fn add_peer(&mut self, peer: PeerId, local_ufrag: String) {
+        self.by_ufrag.insert(local_ufrag, peer);
+        self.pairs_of.insert(peer, Vec::new());
+    }
+
+    /// Forgets everything about a peer.
+    pub(crate) fn remove_peer(&mut self, peer: PeerId, local_ufrag: &str) {
+        self.by_ufrag.remove(local_ufrag);
+        for pair in self.pairs_of.remove(&peer).unwrap_or_default() {
+            self.by_pair.remove(&pair);
+        }
+    }
+
+    /// Finds the peer of a datagram received on `local` from `remote`.
+    pub(crate) fn route(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        contents: &[u8],
+    ) -> Option<PeerId> {
+        if let Some(peer) = self.route_stun(local, remote, contents) {
+            return Some(peer);
+        }
+        self.by_pair.get(&(local, remote)).copied()
+    }
+
+    fn route_stun(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        contents: &[u8],
+    ) -> Option<PeerId> {
+        // RFC 7983 demultiplexing: STUN starts with 0 or 1.
+        if !matches!(contents.first(), Some(0..=1)) {
+            return None;
+        }
+        let msg = StunMessage::parse(contents).ok()?;
+        if !msg.is_binding_request() {
+            return None;
+        }
+        let (local_ufrag, _remote_ufrag) = msg.split_username()?;
+        let peer = *self.by_ufrag.get(local_ufrag)?;
+        self.bind_pair(peer, local, remote);
+        Some(peer)
+    }
+
+    fn bind_pair(&mut self, peer: PeerId, local: SocketAddr, remote: SocketAddr) {
+        let key = (local, remote);
+        match self.by_pair.get(&key) {
+            Some(owner) if *owner == peer => return,
+            Some(owner) => {
+                // The address moved to another peer (e.g. a port reused after a reconnect).
+                let owner = *owner;
+                if let Some(list) = self.pairs_of.get_mut(&owner) {
+                    list.retain(|p| *p != key);
+                }
+            }
+            None => {}
+        }
+        let Some(list) = self.pairs_of.get_mut(&peer) else {
+            return;
+        };
+        if list.len() >= MAX_PAIRS_PER_PEER {
+            let oldest = list.remove(0);
+            self.by_pair.remove(&oldest);
+        }
+        list.push(key);
+        self.by_pair.insert(key, peer);
+    }
+
+    /// Number of address pairs currently indexed.
+    #[cfg(test)]
+    pub(crate) fn pair_count(&self) -> usize {
+        self.by_pair.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use str0m::ice::{StunMessage, TransId};
+
+    fn binding_request(username: &str) -> Vec<u8> {
+        let msg = StunMessage::binding_request(username, TransId::new(), true, 0, 1, false);
+        let mut buf = vec![0u8; 1500];
+        let n = msg
+            .to_bytes(Some(b"password"), &mut buf, hmac_sha1)
+            .expect("serialize");
+        buf.truncate(n);
+        buf
+    }
+
+    // The integrity attribute's value does not matter to the router; any 20 bytes do.
+    fn hmac_sha1(_key: &[u8], _data: &[&[u8]]) -> [u8; 20] {
+        [7; 20]
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().expect("address")
+    }
+
+    #[test]
+    fn routes_by_ufrag_then_by_address_pair() {
+        let mut r = Router::default();
+        r.add_peer(PeerId(1), "aaaa".into());
+        r.add_peer(PeerId(2), "bbbb".into());
+        let local = addr("127.0.0.1:10000");
+        let remote = addr("127.0.0.1:5555");
+        // A DTLS record before any STUN: unknown.
+        assert_eq!(r.route(local, remote, &[22, 254, 253]), None);
+        // STUN with the second peer's ufrag binds the pair.
+        let stun = binding_request("bbbb:client");
+        assert_eq!(r.route(local, remote, &stun), Some(PeerId(2)));
+        assert_eq!(r.route(local, remote, &[22, 254, 253]), Some(PeerId(2)));
+        // Same remote on another local socket is another pair.
+        assert_eq!(r.route(addr("127.0.0.1:10001"), remote, &[22]), None);
+    }
+
+    #[test]
+    fn unknown_ufrag_and_garbage_route_nowhere() {
+        let mut r = Router::default();
+        r.add_peer(PeerId(1), "aaaa".into());
+        let local = addr("127.0.0.1:10000");
+        let remote = addr("127.0.0.1:5555");
+        assert_eq!(r.route(local, remote, &binding_request("zzzz:client")), None);
+        assert_eq!(r.route(local, remote, &[0, 1, 2]), None);
+        assert_eq!(r.route(local, remote, &[]), None);
+        assert_eq!(r.pair_count(), 0);
+    }
+
+    #[test]
+    fn removing_a_peer_forgets_its_pairs_and_pairs_are_capped() {
+        let mut r = Router::default();
+        r.add_peer(PeerId(1), "aaaa".into());
+        let local = addr("127.0.0.1:10000");
+        for port in 0..(MAX_PAIRS_PER_PEER as u16 + 5) {
+            let remote = SocketAddr::new(local.ip(), 6000 + port);
+            assert_eq!(r.route(local, remote, &binding_request("aaaa:c")), Some(PeerId(1)));
+        }
+        assert_eq!(r.pair_count(), MAX_PAIRS_PER_PEER);
+        r.remove_peer(PeerId(1), "aaaa");
+        assert_eq!(r.pair_count(), 0);
+        assert_eq!(r.route(local, addr("127.0.0.1:6010"), &[22]), None);
+    }
+
+    #[test]
+    fn a_pair_moves_to_the_peer_that_last_proved_it() {
+        let mut r = Router::default();
+        r.add_peer(PeerId(1), "aaaa".into());
+        r.add_peer(PeerId(2), "bbbb".into());
+        let local = addr("127.0.0.1:10000");
+        let remote = addr("127.0.0.1:5555");
+        r.route(local, remote, &binding_request("aaaa:c"));
+        r.route(local, remote, &binding_request("bbbb:c"));
+        assert_eq!(r.route(local, remote, &[22]), Some(PeerId(2)));
+        r.remove_peer(PeerId(1), "aaaa");
+        assert_eq!(r.route(local, remote, &[22]), Some(PeerId(2)));
+    }
+}

@@ -1,0 +1,574 @@
+//! The [`Sfu`] state machine: peers, rooms, the drive functions and the forwarding rules.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::crypto::CryptoProvider;
+use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceCreds, Input, Output, Rtc};
+use tracing::{debug, warn};
+
+use crate::peer::{Peer, TrackIn, TrackOut, TrackOutState};
+use crate::routing::Router;
+use crate::{PeerId, RoomId, SfuError};
+
+/// What the core needs to know about its surroundings.
+#[derive(Debug, Clone)]
+pub struct SfuConfig {
+    /// The IP addresses of the media sockets, advertised as ICE host candidates.
+    pub addresses: Vec<IpAddr>,
+    /// The UDP ports of the media sockets; each peer is given one, round-robin, and gets a
+    /// candidate for every address on that port.
+    pub ports: Vec<u16>,
+    /// Minimum time between two keyframe requests sent to one publisher's track.
+    pub keyframe_request_interval: Duration,
+}
+
+impl Default for SfuConfig {
+    fn default() -> Self {
+        SfuConfig {
+            addresses: vec![IpAddr::from([127, 0, 0, 1])],
+            ports: (10000..=10010).collect(),
+            keyframe_request_interval: Duration::from_millis(300),
+        }
+    }
+}
+
+/// What the core asks its driver to do.
+#[derive(Debug)]
+pub enum SfuOutput {
+    /// Send `contents` from the local socket bound to `source` to `destination`.
+    Transmit {
+        /// Local socket address (one of the configured address × port pairs).
+        source: SocketAddr,
+        /// Remote address.
+        destination: SocketAddr,
+        /// The datagram.
+        contents: Vec<u8>,
+    },
+    /// Relay this SDP offer to the peer's browser; its answer goes to [`Sfu::handle_answer`].
+    Offer {
+        /// Whose browser.
+        peer: PeerId,
+        /// The offer, as SDP text.
+        sdp: String,
+    },
+    /// ICE and DTLS completed for this peer: media can flow.
+    Connected {
+        /// Which peer.
+        peer: PeerId,
+    },
+    /// The peer's session failed for good (DTLS closed, fatal error). Remove it.
+    Dead {
+        /// Which peer.
+        peer: PeerId,
+    },
+}
+
+/// Work found while draining one peer that touches other peers.
+enum Work {
+    TrackAdded(PeerId, Mid, MediaKind),
+    Media(PeerId, MediaData),
+    KeyframeRequest(PeerId, KeyframeRequest),
+}
+
+/// The selective forwarding unit. See the crate documentation.
+pub struct Sfu {
+    config: SfuConfig,
+    crypto: Arc<CryptoProvider>,
+    peers: HashMap<PeerId, Peer>,
+    rooms: HashMap<RoomId, Vec<PeerId>>,
+    router: Router,
+    timers: BTreeSet<(Instant, PeerId)>,
+    outputs: VecDeque<SfuOutput>,
+    work: VecDeque<Work>,
+    next_port: usize,
+}
+
+impl Sfu {
+    /// Creates an empty core. Uses str0m's aws-lc-rs crypto provider.
+    pub fn new(config: SfuConfig) -> Sfu {
+        Sfu {
+            config,
+            crypto: Arc::new(str0m::crypto::from_feature_flags()),
+            peers: HashMap::new(),
+            rooms: HashMap::new(),
+            router: Router::default(),
+            timers: BTreeSet::new(),
+            outputs: VecDeque::new(),
+            work: VecDeque::new(),
+            next_port: 0,
+        }
+    }
+
+    /// Number of peers currently held.
+    pub fn peer_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Whether the peer exists.
+    pub fn has_peer(&self, peer: PeerId) -> bool {
+        self.peers.contains_key(&peer)
+    }
+
+    /// Creates the media session of a participant who joined `room`. `stream_id` (its
+    /// participant id) labels its tracks in the other browsers. Call before [`Sfu::handle_offer`].
+    pub fn add_peer(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        room: RoomId,
+        stream_id: String,
+    ) -> Result<(), SfuError> {
+        if self.peers.contains_key(&peer) {
+            return Err(SfuError::DuplicatePeer(peer));
+        }
+        if self.config.addresses.is_empty() || self.config.ports.is_empty() {
+            return Err(SfuError::NoLocalAddress);
+        }
+        let port = self.config.ports[self.next_port % self.config.ports.len()];
+        self.next_port = self.next_port.wrapping_add(1);
+
+        let creds = IceCreds::new();
+        let ufrag = creds.ufrag.clone();
+        let mut rtc = Rtc::builder()
+            .set_ice_lite(true)
+            .set_local_ice_credentials(creds)
+            .set_crypto_provider(self.crypto.clone())
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .enable_h264(true)
+            .build(now);
+        for ip in &self.config.addresses {
+            match Candidate::host(SocketAddr::new(*ip, port), "udp") {
+                Ok(c) => {
+                    rtc.add_local_candidate(c);
+                }
+                Err(e) => warn!("cannot use {ip}:{port} as a candidate: {e}"),
+            }
+        }
+        self.router.add_peer(peer, ufrag.clone());
+        self.rooms.entry(room).or_default().push(peer);
+        self.peers.insert(
+            peer,
+            Peer {
+                room,
+                stream_id,
+                rtc,
+                ufrag,
+                tracks_in: Vec::new(),
+                tracks_out: Vec::new(),
+                pending: None,
+                offered: false,
+                timeout: None,
+                dead: false,
+            },
+        );
+        self.drain(peer);
+        Ok(())
+    }
+
+    /// Removes a participant's media session at once: nothing more is sent to it, and the
+    /// others get a server offer stopping its tracks.
+    pub fn remove_peer(&mut self, now: Instant, peer: PeerId) -> Result<(), SfuError> {
+        let removed = self.peers.remove(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        self.router.remove_peer(peer, &removed.ufrag);
+        if let Some(t) = removed.timeout {
+            self.timers.remove(&(t, peer));
+        }
+        let others = match self.rooms.get_mut(&removed.room) {
+            Some(members) => {
+                members.retain(|p| *p != peer);
+                members.clone()
+            }
+            None => Vec::new(),
+        };
+        if others.is_empty() {
+            self.rooms.remove(&removed.room);
+        }
+        for other in others {
+            if let Some(p) = self.peers.get_mut(&other) {
+                p.tracks_out.retain(|t| !(t.source == peer && t.state == TrackOutState::ToOpen));
+                for t in p.tracks_out.iter_mut().filter(|t| t.source == peer) {
+                    if let TrackOutState::Open(m) = t.state {
+                        t.state = TrackOutState::ToStop(m);
+                    }
+                }
+            }
+            self.negotiate(other);
+        }
+        self.run_work(now);
+        Ok(())
+    }
+
+    /// Accepts the browser's offer (publishing its microphone and camera) and returns the
+    /// answer to relay back. Server offers for the others' tracks follow in
+    /// [`Sfu::poll_output`]; the answer must reach the browser before them.
+    pub fn handle_offer(&mut self, now: Instant, peer: PeerId, sdp: &str) -> Result<String, SfuError> {
+        let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let first = {
+            let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+            if p.pending.is_some() {
+                return Err(SfuError::OfferPending(peer));
+            }
+            let answer = p
+                .rtc
+                .sdp_api()
+                .accept_offer(offer)
+                .map_err(|e| SfuError::Negotiation(e.to_string()))?;
+            let first = !p.offered;
+            p.offered = true;
+            (first, answer.to_sdp_string())
+        };
+        let (first, answer) = first;
+        if first {
+            self.subscribe_to_room(peer);
+        }
+        self.drain(peer);
+        self.negotiate(peer);
+        self.run_work(now);
+        Ok(answer)
+    }
+
+    /// Accepts the browser's answer to our last [`SfuOutput::Offer`].
+    pub fn handle_answer(&mut self, now: Instant, peer: PeerId, sdp: &str) -> Result<(), SfuError> {
+        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let pending = p.pending.take().ok_or(SfuError::UnexpectedAnswer(peer))?;
+        let result = p.rtc.sdp_api().accept_answer(pending, answer);
+        let mut opened = Vec::new();
+        for t in p.tracks_out.iter_mut() {
+            t.state = match (t.state, &result) {
+                (TrackOutState::Negotiating(m), Ok(())) => {
+                    opened.push((t.source, t.source_mid, t.kind));
+                    TrackOutState::Open(m)
+                }
+                (TrackOutState::Negotiating(_), Err(_)) => TrackOutState::ToOpen,
+                (TrackOutState::NegotiatingStop(m), Err(_)) => TrackOutState::ToStop(m),
+                (s, _) => s,
+            };
+        }
+        if result.is_ok() {
+            p.tracks_out
+                .retain(|t| !matches!(t.state, TrackOutState::NegotiatingStop(_)));
+        }
+        // A newcomer needs a keyframe of every video it now receives.
+        for (source, mid, kind) in opened {
+            if kind == MediaKind::Video {
+                self.request_keyframe(now, source, mid, KeyframeRequestKind::Pli);
+            }
+        }
+        self.drain(peer);
+        self.negotiate(peer);
+        self.run_work(now);
+        result.map_err(|e| SfuError::Negotiation(e.to_string()))
+    }
+
+    /// Feeds one datagram received on the local socket `destination` from `source`.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        contents: &[u8],
+    ) -> Result<(), SfuError> {
+        let peer = self
+            .router
+            .route(destination, source, contents)
+            .ok_or(SfuError::Unroutable(source))?;
+        let datagram = contents.try_into().map_err(|_| SfuError::BadDatagram)?;
+        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        if !p.rtc.is_alive() {
+            return Ok(());
+        }
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination,
+                contents: datagram,
+            },
+        );
+        if let Err(e) = p.rtc.handle_input(input) {
+            debug!("{peer}: datagram refused: {e}");
+        }
+        self.drain(peer);
+        self.run_work(now);
+        Ok(())
+    }
+
+    /// Advances time: every peer whose timeout is due runs its timers.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(t, peer)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.pop_first();
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.timeout = None;
+                if p.rtc.is_alive() {
+                    if let Err(e) = p.rtc.handle_input(Input::Timeout(now)) {
+                        debug!("{peer}: timeout handling failed: {e}");
+                    }
+                }
+            }
+            self.drain(peer);
+        }
+        self.run_work(now);
+    }
+
+    /// When [`Sfu::handle_timeout`] should next be called, if anything is scheduled.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|(t, _)| *t)
+    }
+
+    /// The next thing for the driver to do, until `None`.
+    pub fn poll_output(&mut self) -> Option<SfuOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// Adds, to a peer whose first offer was just accepted, every track already published in
+    /// its room.
+    fn subscribe_to_room(&mut self, peer: PeerId) {
+        let Some(room) = self.peers.get(&peer).map(|p| p.room) else {
+            return;
+        };
+        let mut wanted = Vec::new();
+        for other in self.rooms.get(&room).into_iter().flatten() {
+            if *other == peer {
+                continue;
+            }
+            if let Some(o) = self.peers.get(other) {
+                for t in &o.tracks_in {
+                    wanted.push(TrackOut {
+                        source: *other,
+                        source_mid: t.mid,
+                        source_stream: o.stream_id.clone(),
+                        kind: t.kind,
+                        state: TrackOutState::ToOpen,
+                    });
+                }
+            }
+        }
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.tracks_out.extend(wanted);
+        }
+    }
+
+    /// Starts a server offer for a peer if it has changes waiting and none outstanding.
+    fn negotiate(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if !p.offered || p.pending.is_some() || !p.rtc.is_alive() {
+            return;
+        }
+        let mut change = p.rtc.sdp_api();
+        for t in p.tracks_out.iter_mut() {
+            match t.state {
+                TrackOutState::ToOpen => {
+                    let track_id = format!("{}-{}", t.source_stream, t.source_mid);
+                    let mid = change.add_media(
+                        t.kind,
+                        Direction::SendOnly,
+                        Some(t.source_stream.clone()),
+                        Some(track_id),
+                        None,
+                    );
+                    t.state = TrackOutState::Negotiating(mid);
+                }
+                TrackOutState::ToStop(mid) => {
+                    change.stop_media(mid);
+                    t.state = TrackOutState::NegotiatingStop(mid);
+                }
+                _ => {}
+            }
+        }
+        if !change.has_changes() {
+            return;
+        }
+        if let Some((offer, pending)) = change.apply() {
+            p.pending = Some(pending);
+            self.outputs.push_back(SfuOutput::Offer {
+                peer,
+                sdp: offer.to_sdp_string(),
+            });
+        }
+    }
+
+    /// Polls one peer's `Rtc` until it returns a timeout, queueing transmits and work.
+    fn drain(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        loop {
+            if !p.rtc.is_alive() {
+                if let Some(t) = p.timeout.take() {
+                    self.timers.remove(&(t, peer));
+                }
+                if !p.dead {
+                    p.dead = true;
+                    self.outputs.push_back(SfuOutput::Dead { peer });
+                }
+                return;
+            }
+            let output = match p.rtc.poll_output() {
+                Ok(o) => o,
+                Err(e) => {
+                    warn!("{peer}: media session failed: {e}");
+                    p.rtc.disconnect();
+                    continue;
+                }
+            };
+            match output {
+                Output::Timeout(t) => {
+                    if p.timeout != Some(t) {
+                        if let Some(old) = p.timeout.replace(t) {
+                            self.timers.remove(&(old, peer));
+                        }
+                        self.timers.insert((t, peer));
+                    }
+                    return;
+                }
+                Output::Transmit(t) => self.outputs.push_back(SfuOutput::Transmit {
+                    source: t.source,
+                    destination: t.destination,
+                    contents: t.contents.into(),
+                }),
+                Output::Event(event) => match event {
+                    Event::Connected => self.outputs.push_back(SfuOutput::Connected { peer }),
+                    Event::MediaAdded(m) => {
+                        if matches!(m.direction, Direction::RecvOnly | Direction::SendRecv)
+                            && !p.tracks_in.iter().any(|t| t.mid == m.mid)
+                        {
+                            p.tracks_in.push(TrackIn {
+                                mid: m.mid,
+                                kind: m.kind,
+                                last_keyframe_request: None,
+                            });
+                            self.work.push_back(Work::TrackAdded(peer, m.mid, m.kind));
+                        }
+                    }
+                    Event::MediaData(data) => self.work.push_back(Work::Media(peer, data)),
+                    Event::KeyframeRequest(req) => {
+                        self.work.push_back(Work::KeyframeRequest(peer, req))
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    /// Carries out work that crosses peers until none is left.
+    fn run_work(&mut self, now: Instant) {
+        while let Some(work) = self.work.pop_front() {
+            match work {
+                Work::TrackAdded(source, mid, kind) => self.on_track_added(source, mid, kind),
+                Work::Media(source, data) => self.forward(now, source, data),
+                Work::KeyframeRequest(subscriber, req) => {
+                    let origin = self
+                        .peers
+                        .get(&subscriber)
+                        .and_then(|p| p.source_of(req.mid));
+                    if let Some((source, source_mid)) = origin {
+                        self.request_keyframe(now, source, source_mid, req.kind);
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_track_added(&mut self, source: PeerId, mid: Mid, kind: MediaKind) {
+        let Some(src) = self.peers.get(&source) else {
+            return;
+        };
+        let stream = src.stream_id.clone();
+        let members = self.rooms.get(&src.room).cloned().unwrap_or_default();
+        for other in members.into_iter().filter(|p| *p != source) {
+            let Some(o) = self.peers.get_mut(&other) else {
+                continue;
+            };
+            // A peer that has not offered yet will get this track in `subscribe_to_room`.
+            if !o.offered {
+                continue;
+            }
+            o.tracks_out.push(TrackOut {
+                source,
+                source_mid: mid,
+                source_stream: stream.clone(),
+                kind,
+                state: TrackOutState::ToOpen,
+            });
+            self.negotiate(other);
+        }
+    }
+
+    /// Writes one publisher's media frame to every other peer of its room that receives it.
+    fn forward(&mut self, now: Instant, source: PeerId, data: MediaData) {
+        let Some(room) = self.peers.get(&source).map(|p| p.room) else {
+            return;
+        };
+        if !data.contiguous {
+            // Loss upstream: the decoders downstream need a fresh keyframe.
+            self.request_keyframe(now, source, data.mid, KeyframeRequestKind::Fir);
+        }
+        // Hot path: no allocation per frame. Membership cannot change while we forward.
+        let count = self.rooms.get(&room).map_or(0, Vec::len);
+        for i in 0..count {
+            let Some(other) = self.rooms.get(&room).and_then(|m| m.get(i)).copied() else {
+                break;
+            };
+            if other == source {
+                continue;
+            }
+            let Some(o) = self.peers.get_mut(&other) else {
+                continue;
+            };
+            let Some(mid) = o.open_mid_for(source, data.mid) else {
+                continue;
+            };
+            let Some(writer) = o.rtc.writer(mid) else {
+                continue;
+            };
+            let Some(pt) = writer.match_params(data.params) else {
+                continue;
+            };
+            if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
+                debug!("{other}: cannot forward media: {e}");
+            }
+            self.drain(other);
+        }
+    }
+
+    /// Asks a publisher for a keyframe on one of its tracks, at most once per interval.
+    fn request_keyframe(&mut self, now: Instant, source: PeerId, mid: Mid, kind: KeyframeRequestKind) {
+        let interval = self.config.keyframe_request_interval;
+        let Some(p) = self.peers.get_mut(&source) else {
+            return;
+        };
+        let Some(track) = p.tracks_in.iter_mut().find(|t| t.mid == mid) else {
+            return;
+        };
+        if track.kind != MediaKind::Video {
+            return;
+        }
+        if let Some(last) = track.last_keyframe_request {
+            if now.saturating_duration_since(last) < interval {
+                return;
+            }
+        }
+        track.last_keyframe_request = Some(now);
+        if let Some(mut writer) = p.rtc.writer(mid) {
+            if let Err(e) = writer.request_keyframe(None, kind) {
+                debug!("{source}: keyframe request refused: {e}");
+            }
+        }
+        self.drain(source);
+    }
+}

@@ -1,0 +1,248 @@
+//! The signaling messages. `docs/protocol.md` documents each with an example; the browser's
+//! mirror is `web/js/protocol.js`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::names::{ParticipantId, RoomName};
+
+/// The protocol version this server speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A message from the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// Enter a room. The room and display names are checked by the server after parsing, so
+    /// that each gets its own error code.
+    Join {
+        /// Protocol version the client speaks.
+        version: u32,
+        /// Room name, checked with [`RoomName::parse`].
+        room: String,
+        /// Display name, checked with [`crate::DisplayName::parse`].
+        name: String,
+    },
+    /// The client's offer publishing its microphone and camera.
+    Offer {
+        /// SDP text.
+        sdp: String,
+    },
+    /// The client's answer to the server's last offer.
+    Answer {
+        /// SDP text.
+        sdp: String,
+    },
+    /// Microphone or camera turned on or off.
+    MediaState {
+        /// Microphone on.
+        audio: bool,
+        /// Camera on.
+        video: bool,
+    },
+    /// Hang up.
+    Leave {},
+    /// Keep-alive; answered by [`ServerMessage::Pong`].
+    Ping {},
+}
+
+/// Why a frame could not be read as a [`ClientMessage`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    /// Not valid JSON, not an object, unknown `type`, missing or mistyped field.
+    #[error("{0}")]
+    BadMessage(String),
+}
+
+impl ClientMessage {
+    /// Parses one text frame. The error message says what is wrong (for the `error` reply) and
+    /// never echoes more than a few bytes of the input.
+    pub fn parse(text: &str) -> Result<ClientMessage, ProtocolError> {
+        serde_json::from_str(text).map_err(|e| {
+            let mut msg = e.to_string();
+            msg.truncate(200);
+            ProtocolError::BadMessage(msg)
+        })
+    }
+}
+
+/// What the others see of a participant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParticipantInfo {
+    /// The participant's id (also its WebRTC stream id).
+    pub id: ParticipantId,
+    /// Display name, as text.
+    pub name: String,
+    /// Microphone on.
+    pub audio: bool,
+    /// Camera on.
+    pub video: bool,
+}
+
+/// A message to the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Answer to `join`.
+    Welcome {
+        /// Protocol version of the server.
+        version: u32,
+        /// The new participant's id.
+        you: ParticipantId,
+        /// The room (normalised name).
+        room: RoomName,
+        /// The others already in the room.
+        participants: Vec<ParticipantInfo>,
+    },
+    /// The server's answer to the client's offer.
+    Answer {
+        /// SDP text.
+        sdp: String,
+    },
+    /// A server offer adding or stopping forwarded tracks.
+    Offer {
+        /// SDP text.
+        sdp: String,
+    },
+    /// Someone entered the room.
+    ParticipantJoined {
+        /// Who.
+        participant: ParticipantInfo,
+    },
+    /// Someone's microphone or camera changed.
+    ParticipantUpdated {
+        /// Who, with the new state.
+        participant: ParticipantInfo,
+    },
+    /// Someone left.
+    ParticipantLeft {
+        /// Who.
+        id: ParticipantId,
+    },
+    /// Answer to `ping`.
+    Pong,
+    /// A refused message.
+    Error {
+        /// Stable machine-readable code.
+        code: ErrorCode,
+        /// Explanation for logs and developers.
+        message: String,
+        /// Whether the server closes the socket right after.
+        fatal: bool,
+    },
+}
+
+/// The stable error codes of [`ServerMessage::Error`]; see the table in `docs/protocol.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not JSON, unknown type, missing or mistyped field, binary frame.
+    BadMessage,
+    /// Frame above the size cap.
+    TooLarge,
+    /// Too many messages per second.
+    RateLimited,
+    /// Unknown protocol version.
+    UnsupportedVersion,
+    /// The room name breaks the rule.
+    BadRoomName,
+    /// The display name is refused.
+    BadName,
+    /// A message that needs `join` first.
+    NotJoined,
+    /// A second `join`.
+    AlreadyJoined,
+    /// The media server refused an offer or answer.
+    BadSdp,
+    /// An answer with no outstanding server offer.
+    UnexpectedAnswer,
+    /// The server cannot take one more participant.
+    ServerBusy,
+}
+
+impl ServerMessage {
+    /// Builds an error reply.
+    pub fn error(code: ErrorCode, message: impl Into<String>, fatal: bool) -> ServerMessage {
+        ServerMessage::Error {
+            code,
+            message: message.into(),
+            fatal,
+        }
+    }
+
+    /// Serialises to the JSON text sent on the WebSocket.
+    pub fn to_json(&self) -> String {
+        // Serialising these plain types cannot fail; fall back to a fixed error just in case.
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"type":"error","code":"bad_message","message":"internal","fatal":false}"#.into()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_client_message() {
+        let join = ClientMessage::parse(
+            r#"{"type":"join","version":1,"room":"reunion2024abc","name":"Alice"}"#,
+        );
+        assert_eq!(
+            join,
+            Ok(ClientMessage::Join {
+                version: 1,
+                room: "reunion2024abc".into(),
+                name: "Alice".into()
+            })
+        );
+        assert!(matches!(
+            ClientMessage::parse(r#"{"type":"offer","sdp":"v=0"}"#),
+            Ok(ClientMessage::Offer { .. })
+        ));
+        assert!(matches!(
+            ClientMessage::parse(r#"{"type":"answer","sdp":"v=0"}"#),
+            Ok(ClientMessage::Answer { .. })
+        ));
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"media_state","audio":false,"video":true}"#),
+            Ok(ClientMessage::MediaState { audio: false, video: true })
+        );
+        assert_eq!(ClientMessage::parse(r#"{"type":"leave"}"#), Ok(ClientMessage::Leave {}));
+        assert_eq!(ClientMessage::parse(r#"{"type":"ping"}"#), Ok(ClientMessage::Ping {}));
+    }
+
+    #[test]
+    fn refuses_bad_messages_with_a_reason() {
+        for bad in [
+            "",
+            "{",
+            "[]",
+            "42",
+            r#"{"type":"dance"}"#,
+            r#"{"sdp":"v=0"}"#,
+            r#"{"type":"offer"}"#,
+            r#"{"type":"offer","sdp":5}"#,
+            r#"{"type":"media_state","audio":"yes","video":true}"#,
+            r#"{"type":"leave","extra":1}"#,
+        ] {
+            let err = ClientMessage::parse(bad).expect_err(bad);
+            let ProtocolError::BadMessage(msg) = err;
+            assert!(!msg.is_empty(), "{bad}");
+        }
+        let ProtocolError::BadMessage(msg) =
+            ClientMessage::parse(r#"{"type":"dance"}"#).expect_err("unknown type");
+        assert!(msg.contains("dance"), "{msg}");
+    }
+
+    #[test]
+    fn server_messages_serialise_as_documented() {
+        let msg = ServerMessage::error(ErrorCode::BadMessage, "unknown type", false);
+        assert_eq!(
+            msg.to_json(),
+            r#"{"type":"error","code":"bad_message","message":"unknown type","fatal":false}"#
+        );
+        assert_eq!(ServerMessage::Pong.to_json(), r#"{"type":"pong"}"#);
+        let left = ServerMessage::ParticipantLeft { id: ParticipantId::random() };
+        assert!(left.to_json().starts_with(r#"{"type":"participant_left","id":"p"#));
+    }
+}

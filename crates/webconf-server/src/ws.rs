@@ -1,0 +1,197 @@
+//! The signaling WebSocket: origin check before the upgrade, then one task per socket that
+//! enforces the size cap and the rate limit, parses frames, forwards well-formed messages to the
+//! engine and writes the engine's replies. Bad input is answered here and never reaches the
+//! engine, so it cannot change any room.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::mpsc;
+use tracing::debug;
+use webconf_room::{ClientMessage, ErrorCode, ServerMessage};
+
+use crate::engine::{Command, ConnId, Outgoing};
+use crate::http::AppState;
+
+/// Messages a browser may send per second on average.
+const RATE_PER_SEC: f64 = 50.0;
+/// Burst allowance above the average.
+const RATE_BURST: f64 = 100.0;
+/// Depth of a socket's outgoing queue; a browser that lets it fill up is disconnected.
+const OUTGOING_QUEUE: usize = 256;
+
+static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
+
+/// `GET /ws`: checks the origin, then upgrades.
+pub async fn handler(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if !origin_allowed(&state, &headers) {
+        debug!("websocket refused: origin not allowed");
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
+    let cap = state.config.signaling.max_message_bytes;
+    // Frames between our cap and this hard limit are read and refused politely (`too_large`);
+    // beyond it the library drops the connection without reading the rest.
+    let hard_limit = cap.saturating_mul(4).max(1 << 20);
+    ws.max_message_size(hard_limit)
+        .max_frame_size(hard_limit)
+        .on_upgrade(move |socket| serve(state, socket))
+}
+
+/// True when the `Origin` header is the service's own origin or an allowed one. A missing
+/// `Origin` is refused: browsers always send it, and nothing else needs the signaling socket.
+pub fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let origin = origin.trim_end_matches('/').to_ascii_lowercase();
+    if state
+        .config
+        .http
+        .allowed_origins
+        .iter()
+        .any(|o| o.trim_end_matches('/').eq_ignore_ascii_case(&origin))
+    {
+        return true;
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = host.to_ascii_lowercase();
+    let own = |scheme: &str| origin == format!("{scheme}://{host}");
+    // Behind a TLS-terminating proxy the browser's origin is https while we serve http.
+    own("https") || (!state.tls && own("http"))
+}
+
+/// A token bucket: `RATE_PER_SEC` on average, `RATE_BURST` at once.
+struct RateLimit {
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    fn new(now: Instant) -> RateLimit {
+        RateLimit { tokens: RATE_BURST, last: now }
+    }
+
+    fn allow(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * RATE_PER_SEC).min(RATE_BURST);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+async fn serve(state: AppState, mut socket: WebSocket) {
+    let conn: ConnId = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
+    let (tx, mut rx) = mpsc::channel(OUTGOING_QUEUE);
+    if state.commands.send(Command::Connect { conn, tx }).await.is_err() {
+        return;
+    }
+    let cfg = &state.config.signaling;
+    let cap = cfg.max_message_bytes;
+    let idle = Duration::from_secs(cfg.idle_timeout_secs);
+    let mut ping = tokio::time::interval(Duration::from_secs(cfg.ping_interval_secs));
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_seen = Instant::now();
+    let mut rate = RateLimit::new(last_seen);
+
+    loop {
+        tokio::select! {
+            frame = socket.recv() => {
+                let Some(Ok(frame)) = frame else { break };
+                let now = Instant::now();
+                last_seen = now;
+                match frame {
+                    Message::Text(text) => {
+                        if text.len() > cap {
+                            let msg = format!("messages are limited to {cap} bytes");
+                            let _ = send(&mut socket, &ServerMessage::error(ErrorCode::TooLarge, msg, true)).await;
+                            let _ = close(&mut socket, 1009, "message too large").await;
+                            break;
+                        }
+                        if !rate.allow(now) {
+                            let err = ServerMessage::error(ErrorCode::RateLimited, "too many messages; slow down", false);
+                            if send(&mut socket, &err).await.is_err() { break }
+                            continue;
+                        }
+                        match ClientMessage::parse(text.as_str()) {
+                            Ok(msg) => {
+                                if state.commands.send(Command::Message { conn, msg }).await.is_err() { break }
+                            }
+                            Err(e) => {
+                                let err = ServerMessage::error(ErrorCode::BadMessage, e.to_string(), false);
+                                if send(&mut socket, &err).await.is_err() { break }
+                            }
+                        }
+                    }
+                    Message::Binary(_) => {
+                        let err = ServerMessage::error(ErrorCode::BadMessage, "binary frames are not part of the protocol", false);
+                        if send(&mut socket, &err).await.is_err() { break }
+                    }
+                    Message::Close(_) => break,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            }
+            out = rx.recv() => match out {
+                Some(Outgoing::Message(msg)) => {
+                    if send(&mut socket, &msg).await.is_err() { break }
+                }
+                Some(Outgoing::Close(code, reason)) => {
+                    let _ = close(&mut socket, code, reason).await;
+                    break;
+                }
+                // The engine dropped us (queue overflow).
+                None => {
+                    let _ = close(&mut socket, 1008, "too slow").await;
+                    break;
+                }
+            },
+            _ = ping.tick() => {
+                if last_seen.elapsed() > idle {
+                    debug!(conn, "no sign of life; closing");
+                    let _ = close(&mut socket, 1001, "idle").await;
+                    break;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() { break }
+            }
+        }
+    }
+    let _ = state.commands.send(Command::Disconnect { conn }).await;
+}
+
+async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), axum::Error> {
+    socket.send(Message::Text(Utf8Bytes::from(msg.to_json()))).await
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) -> Result<(), axum::Error> {
+    socket
+        .send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) })))
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_allows_bursts_then_the_average() {
+        let t0 = Instant::now();
+        let mut r = RateLimit::new(t0);
+        let allowed = (0..200).filter(|_| r.allow(t0)).count();
+        assert_eq!(allowed, RATE_BURST as usize);
+        assert!(!r.allow(t0));
+        // One second later, about RATE_PER_SEC more.
+        let t1 = t0 + Duration::from_secs(1);
+        let allowed = (0..200).filter(|_| r.allow(t1)).count();
+        assert_eq!(allowed, RATE_PER_SEC as usize);
+    }
+}
