@@ -1,0 +1,262 @@
+//! A deterministic multi-peer harness: several str0m clients (playing browsers) and one
+//! [`Sfu`], a fake clock, an in-memory network with optional loss.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use webconf_media::{PeerId, RoomId, Sfu, SfuConfig, SfuOutput};
+
+/// The server's media address in the simulated network.
+pub const SERVER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+
+/// A simulated browser.
+pub struct Client {
+    pub peer: PeerId,
+    pub addr: SocketAddr,
+    pub rtc: Rtc,
+    pub audio_mid: Mid,
+    pub video_mid: Mid,
+    pub connected: bool,
+    /// Frames received, by (stream id of the sender, kind).
+    pub received: HashMap<(String, MediaKind), u64>,
+    /// Datagrams the SFU addressed to this client.
+    pub datagrams_in: u64,
+    pending: Option<SdpPendingOffer>,
+    /// False once the client has hung up: the harness stops driving it.
+    pub active: bool,
+}
+
+impl Client {
+    pub fn frames_from(&self, stream: &str, kind: MediaKind) -> u64 {
+        self.received.get(&(stream.to_owned(), kind)).copied().unwrap_or(0)
+    }
+}
+
+/// The whole simulated call.
+pub struct World {
+    pub now: Instant,
+    pub sfu: Sfu,
+    pub clients: Vec<Client>,
+    /// Fraction (0..1) of datagrams dropped, per destination address.
+    pub loss: HashMap<SocketAddr, f64>,
+    /// Deterministic pseudo-random state for loss.
+    rng: u64,
+    /// Every datagram the SFU sent, by destination.
+    pub sent_to: HashMap<SocketAddr, u64>,
+    /// Offers the SFU sent that found no client.
+    pub stray_offers: u64,
+    last_media: Instant,
+    media_time: Duration,
+}
+
+pub fn stream_of(i: usize) -> String {
+    format!("p{i:016x}")
+}
+
+impl World {
+    pub fn new() -> World {
+        let now = Instant::now();
+        World {
+            now,
+            sfu: Sfu::new(SfuConfig {
+                addresses: vec![SERVER_IP],
+                ports: vec![10000, 10001, 10002],
+                ..SfuConfig::default()
+            }),
+            clients: Vec::new(),
+            loss: HashMap::new(),
+            rng: 0x2545_f491_4f6c_dd1d,
+            sent_to: HashMap::new(),
+            stray_offers: 0,
+            last_media: now,
+            media_time: Duration::ZERO,
+        }
+    }
+
+    /// A new client joins `room`: the SFU gets a peer, the client offers sendonly audio and
+    /// video, the SFU answers. Returns the client's index.
+    pub fn join(&mut self, room: u64) -> usize {
+        let i = self.clients.len();
+        let peer = PeerId(i as u64 + 1);
+        let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 1, i as u8 + 1)), 5000);
+        self.sfu.add_peer(self.now, peer, RoomId(room), stream_of(i)).expect("add peer");
+
+        let mut rtc = Rtc::builder().build(self.now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").expect("candidate"));
+        let mut change = rtc.sdp_api();
+        let stream = Some(stream_of(i));
+        let audio_mid = change.add_media(MediaKind::Audio, Direction::SendOnly, stream.clone(), None, None);
+        let video_mid = change.add_media(MediaKind::Video, Direction::SendOnly, stream, None, None);
+        let (offer, pending) = change.apply().expect("offer");
+        let answer = self.sfu.handle_offer(self.now, peer, &offer.to_sdp_string()).expect("sfu answers");
+        let answer = SdpAnswer::from_sdp_string(&answer).expect("answer parses");
+        rtc.sdp_api().accept_answer(pending, answer).expect("client accepts answer");
+
+        self.clients.push(Client {
+            peer,
+            addr,
+            rtc,
+            audio_mid,
+            video_mid,
+            connected: false,
+            received: HashMap::new(),
+            datagrams_in: 0,
+            pending: None,
+            active: true,
+        });
+        i
+    }
+
+    /// The client hangs up: the SFU drops its peer; the harness stops driving it.
+    pub fn leave(&mut self, i: usize) {
+        let peer = self.clients[i].peer;
+        self.sfu.remove_peer(self.now, peer).expect("remove");
+        self.clients[i].active = false;
+    }
+
+    fn lose(&mut self, dest: SocketAddr) -> bool {
+        let Some(p) = self.loss.get(&dest).copied() else { return false };
+        // xorshift64*
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let r = (self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64;
+        r < p
+    }
+
+    /// Runs the world for `dur` of simulated time, in steps of at most 5 ms, every connected
+    /// client publishing 50 audio frames and 30 video frames per second.
+    pub fn run_for(&mut self, dur: Duration) {
+        let end = self.now + dur;
+        while self.now < end {
+            self.step();
+            self.now += Duration::from_millis(5);
+        }
+    }
+
+    fn step(&mut self) {
+        let now = self.now;
+        // Timers.
+        self.sfu.handle_timeout(now);
+        for c in self.clients.iter_mut().filter(|c| c.active) {
+            c.rtc.handle_input(Input::Timeout(now)).expect("client timeout");
+        }
+        // Media, every 20 ms (audio) and every other 20 ms slot plus keyframes (video).
+        if now.duration_since(self.last_media) >= Duration::from_millis(20) {
+            self.last_media = now;
+            self.media_time += Duration::from_millis(20);
+            let t: MediaTime = self.media_time.into();
+            let tick = self.media_time.as_millis() / 20;
+            for c in self.clients.iter_mut().filter(|c| c.active && c.connected) {
+                write_frame(&mut c.rtc, c.audio_mid, Codec::Opus, now, t, vec![0x55; 60]);
+                if tick % 2 == 0 {
+                    // VP8: bit 0 of the first byte clear marks a keyframe; one per second.
+                    let first = if tick % 50 == 0 { 0x00 } else { 0x01 };
+                    let mut frame = vec![first; 1];
+                    frame.extend(std::iter::repeat_n(0xab, 1200));
+                    write_frame(&mut c.rtc, c.video_mid, Codec::Vp8, now, t, frame);
+                }
+            }
+        }
+        // Network, until quiet.
+        for _ in 0..1000 {
+            let mut moved = false;
+            for i in 0..self.clients.len() {
+                if !self.clients[i].active {
+                    continue;
+                }
+                while let Some(tx) = self.poll_client(i) {
+                    moved = true;
+                    if self.lose(tx.1) {
+                        continue;
+                    }
+                    // Datagrams to an unknown address are simply lost.
+                    let _ = self.sfu.handle_datagram(now, tx.0, tx.1, &tx.2);
+                }
+            }
+            while let Some(out) = self.sfu.poll_output() {
+                moved = true;
+                self.handle_sfu_output(out);
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    /// Drives a client until its next timeout; returns its next datagram.
+    fn poll_client(&mut self, i: usize) -> Option<(SocketAddr, SocketAddr, Vec<u8>)> {
+        let c = &mut self.clients[i];
+        loop {
+            match c.rtc.poll_output().expect("client poll") {
+                Output::Timeout(_) => return None,
+                Output::Transmit(t) => return Some((t.source, t.destination, t.contents.into())),
+                Output::Event(e) => match e {
+                    Event::Connected => c.connected = true,
+                    Event::MediaData(d) => {
+                        let stream = c.rtc.media(d.mid).map(|m| m.stream_id().to_owned()).unwrap_or_default();
+                        let kind = c.rtc.media(d.mid).map(|m| m.kind()).unwrap_or(MediaKind::Audio);
+                        *c.received.entry((stream, kind)).or_default() += 1;
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    fn handle_sfu_output(&mut self, out: SfuOutput) {
+        match out {
+            SfuOutput::Transmit { source, destination, contents } => {
+                *self.sent_to.entry(destination).or_default() += 1;
+                if self.lose(destination) {
+                    return;
+                }
+                let now = self.now;
+                let Some(c) = self.clients.iter_mut().find(|c| c.active && c.addr == destination) else {
+                    return;
+                };
+                c.datagrams_in += 1;
+                let input = Input::Receive(
+                    now,
+                    Receive {
+                        proto: Protocol::Udp,
+                        source,
+                        destination,
+                        contents: contents.as_slice().try_into().expect("datagram"),
+                    },
+                );
+                c.rtc.handle_input(input).expect("client input");
+            }
+            SfuOutput::Offer { peer, sdp } => {
+                let Some(i) = self.clients.iter().position(|c| c.active && c.peer == peer) else {
+                    self.stray_offers += 1;
+                    return;
+                };
+                let c = &mut self.clients[i];
+                assert!(c.pending.is_none());
+                let offer = SdpOffer::from_sdp_string(&sdp).expect("offer parses");
+                let answer = c.rtc.sdp_api().accept_offer(offer).expect("client accepts offer");
+                self.sfu
+                    .handle_answer(self.now, peer, &answer.to_sdp_string())
+                    .expect("sfu accepts answer");
+            }
+            SfuOutput::Connected { .. } => {}
+            SfuOutput::Dead { peer } => panic!("{peer} died unexpectedly"),
+        }
+    }
+}
+
+fn write_frame(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, t: MediaTime, data: Vec<u8>) {
+    let Some(writer) = rtc.writer(mid) else { return };
+    let Some(pt) = writer.payload_params().find(|p| p.spec().codec == codec).map(|p| p.pt()) else {
+        return;
+    };
+    let t = t.rebase(if codec == Codec::Opus { Frequency::FORTY_EIGHT_KHZ } else { Frequency::NINETY_KHZ });
+    writer.write(pt, now, t, data).expect("write");
+}

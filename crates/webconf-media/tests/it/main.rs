@@ -1,0 +1,6 @@
+//! Integration tests of the media core: whole calls driven in-process by a deterministic
+//! harness (str0m browsers-to-be, a fake clock, an in-memory network, no sockets, no sleeps).
+
+mod forwarding;
+mod harness;
+mod robustness;

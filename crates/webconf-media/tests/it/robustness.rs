@@ -1,0 +1,68 @@
+//! Bad input reaches the core without harming a running call.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use str0m::media::MediaKind;
+use webconf_media::{PeerId, RoomId, SfuError};
+
+use crate::harness::{stream_of, World, SERVER_IP};
+
+#[test]
+fn garbage_datagrams_and_sdp_are_refused_and_the_call_goes_on() {
+    let mut w = World::new();
+    let a = w.join(1);
+    let b = w.join(1);
+    w.run_for(Duration::from_secs(2));
+    let before = w.clients[a].frames_from(&stream_of(b), MediaKind::Audio);
+
+    let now = w.now;
+    let server = SocketAddr::new(SERVER_IP, 10000);
+    let stranger: SocketAddr = "10.9.9.9:4444".parse().expect("addr");
+    // From an unknown address: refused by the router, whatever the bytes.
+    for junk in [&[][..], &[0u8; 1][..], &[0u8, 1, 0, 0][..], &[22u8; 300][..], &[0x80u8; 1500][..]] {
+        assert!(matches!(w.sfu.handle_datagram(now, stranger, server, junk), Err(SfuError::Unroutable(_))));
+    }
+    // From a known peer's address: garbage is handed to its session, which drops it.
+    let a_addr = w.clients[a].addr;
+    let a_server = (0..3)
+        .map(|i| SocketAddr::new(SERVER_IP, 10000 + i))
+        .find(|s| w.sfu.handle_datagram(now, a_addr, *s, &[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]).is_ok());
+    assert!(a_server.is_some(), "a's address pair is indexed");
+    for junk in [&[][..], &[0xffu8; 9][..], &[23u8, 254, 253, 0, 0][..], &[0x81u8, 200, 0, 1][..]] {
+        let _ = w.sfu.handle_datagram(now, a_addr, a_server.expect("pair"), junk);
+    }
+    // Bad SDP.
+    assert!(matches!(w.sfu.handle_offer(now, w.clients[a].peer, "hello"), Err(SfuError::BadSdp(_)) | Err(SfuError::Negotiation(_))));
+    assert!(matches!(w.sfu.handle_answer(now, w.clients[a].peer, "v=0"), Err(_)));
+    assert!(matches!(w.sfu.handle_offer(now, PeerId(999), "v=0"), Err(_)));
+    assert!(matches!(w.sfu.remove_peer(now, PeerId(999)), Err(SfuError::UnknownPeer(_))));
+    assert!(matches!(w.sfu.add_peer(now, w.clients[a].peer, RoomId(1), "dup".into()), Err(SfuError::DuplicatePeer(_))));
+
+    w.run_for(Duration::from_secs(2));
+    let after = w.clients[a].frames_from(&stream_of(b), MediaKind::Audio);
+    assert!(after > before + 80, "call continued: {before} -> {after}");
+}
+
+#[test]
+fn peers_are_spread_over_the_ports() {
+    let mut w = World::new();
+    for _ in 0..6 {
+        w.join(1);
+    }
+    w.run_for(Duration::from_secs(1));
+    // Each of the 3 ports carries traffic for 2 peers.
+    let mut per_port = std::collections::HashMap::<u16, usize>::new();
+    let now = w.now;
+    for c in &w.clients {
+        for port in 10000..10003u16 {
+            let local = SocketAddr::new(SERVER_IP, port);
+            // A bogus RTP packet from the client's address routes only on its own port.
+            if w.sfu.handle_datagram(now, c.addr, local, &[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]).is_ok() {
+                *per_port.entry(port).or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(per_port.len(), 3, "{per_port:?}");
+    assert!(per_port.values().all(|n| *n == 2), "{per_port:?}");
+}
