@@ -181,6 +181,47 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use axum::http::HeaderValue;
+    use std::sync::Arc;
+
+    fn state(tls: bool, allowed: &[&str]) -> AppState {
+        let mut config = Config::default();
+        config.http.allowed_origins = allowed.iter().map(|s| s.to_string()).collect();
+        let (commands, _rx) = mpsc::channel(1);
+        AppState { config: Arc::new(config), tls, commands }
+    }
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_str(host).expect("host"));
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, HeaderValue::from_str(o).expect("origin"));
+        }
+        h
+    }
+
+    #[test]
+    fn own_origin_is_allowed_others_are_not() {
+        let s = state(true, &[]);
+        assert!(origin_allowed(&s, &headers(Some("https://127.0.0.1:8443"), "127.0.0.1:8443")));
+        assert!(origin_allowed(&s, &headers(Some("https://LOCALHOST:8443"), "localhost:8443")));
+        assert!(!origin_allowed(&s, &headers(Some("https://evil.example"), "127.0.0.1:8443")));
+        assert!(!origin_allowed(&s, &headers(Some("https://127.0.0.1:9999"), "127.0.0.1:8443")));
+        assert!(!origin_allowed(&s, &headers(Some("http://127.0.0.1:8443"), "127.0.0.1:8443")));
+        assert!(!origin_allowed(&s, &headers(Some("null"), "127.0.0.1:8443")));
+        assert!(!origin_allowed(&s, &headers(None, "127.0.0.1:8443")));
+    }
+
+    #[test]
+    fn configured_origins_and_proxy_mode() {
+        let s = state(false, &["https://webconf.example.gouv.fr"]);
+        assert!(origin_allowed(&s, &headers(Some("https://webconf.example.gouv.fr"), "10.0.0.5:8080")));
+        // Behind a TLS-terminating proxy that keeps the Host header.
+        assert!(origin_allowed(&s, &headers(Some("https://meet.example:8080"), "meet.example:8080")));
+        assert!(origin_allowed(&s, &headers(Some("http://meet.example:8080"), "meet.example:8080")));
+        assert!(!origin_allowed(&s, &headers(Some("https://evil.example"), "meet.example:8080")));
+    }
 
     #[test]
     fn rate_limit_allows_bursts_then_the_average() {
