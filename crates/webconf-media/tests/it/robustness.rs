@@ -66,3 +66,37 @@ fn peers_are_spread_over_the_ports() {
     assert_eq!(per_port.len(), 3, "{per_port:?}");
     assert!(per_port.values().all(|n| *n == 2), "{per_port:?}");
 }
+
+#[test]
+fn thousands_of_random_datagrams_from_a_peer_address_do_not_break_the_call() {
+    let mut w = World::new();
+    let a = w.join(1);
+    let b = w.join(1);
+    w.run_for(Duration::from_secs(2));
+    let now = w.now;
+    let a_addr = w.clients[a].addr;
+    let a_server = (0..3)
+        .map(|i| SocketAddr::new(SERVER_IP, 10000 + i))
+        .find(|s| w.sfu.handle_datagram(now, a_addr, *s, &[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]).is_ok())
+        .expect("a's pair is indexed");
+    let mut x: u64 = 0x1234_5678_9abc_def1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for i in 0..5000 {
+        let len = (next() % 1400) as usize;
+        let mut d: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        // Make most of them look like the real thing at first glance.
+        if let Some(first) = d.first_mut() {
+            *first = [0x00, 0x01, 22, 23, 0x80, 0x90, 0x81, *first][i % 8];
+        }
+        let _ = w.sfu.handle_datagram(now, a_addr, a_server, &d);
+    }
+    let before = w.clients[b].frames_from(&stream_of(a), MediaKind::Audio);
+    w.run_for(Duration::from_secs(2));
+    let after = w.clients[b].frames_from(&stream_of(a), MediaKind::Audio);
+    assert!(after > before + 80, "a's media still reaches b: {before} -> {after}");
+}
