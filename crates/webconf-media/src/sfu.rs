@@ -238,6 +238,10 @@ impl Sfu {
     /// Accepts the browser's answer to our last [`SfuOutput::Offer`].
     pub fn handle_answer(&mut self, now: Instant, peer: PeerId, sdp: &str) -> Result<(), SfuError> {
         let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        if p.pending.is_none() {
+            return Err(SfuError::UnexpectedAnswer(peer));
+        }
+        // A malformed answer leaves the offer outstanding: the browser may still answer it.
         let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let pending = p.pending.take().ok_or(SfuError::UnexpectedAnswer(peer))?;
         let result = p.rtc.sdp_api().accept_answer(pending, answer);
