@@ -6,10 +6,12 @@ use axum::http::{header, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
-/// The files of `web/`. `tsconfig.json` is a development file and is not served.
+/// The files of `web/`. Development files (type-check config, unit tests, notes) are not served.
 #[derive(RustEmbed)]
 #[folder = "../../web/"]
 #[exclude = "tsconfig.json"]
+#[exclude = "test/*"]
+#[exclude = "*.md"]
 struct Web;
 
 /// Serves `/` and room pages (`/<letters and digits>`) with `index.html`, other paths with the

@@ -514,6 +514,20 @@ mod tests {
     }
 
     #[test]
+    fn examples_in_the_documentation_are_valid() {
+        let doc = include_str!("../../../docs/configuration.md");
+        let blocks: Vec<&str> = doc
+            .split("```toml\n")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect();
+        assert!(blocks.len() >= 2);
+        for block in blocks {
+            parse(block).unwrap_or_else(|e| panic!("{e}\n{block}"));
+        }
+    }
+
+    #[test]
     fn bad_files_are_rejected_naming_the_key() {
         let cases = [
             ("[http]\nlisten_port = 1", "listen_port"),

@@ -18,6 +18,7 @@ use rcgen::{
 use rustls::crypto::aws_lc_rs;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::sign::CertifiedKey;
 use rustls::version::{TLS12, TLS13};
 use rustls::ServerConfig;
 
@@ -183,12 +184,18 @@ fn self_signed(
                     .first()
                     .and_then(|c| not_after(c))
                     .is_some_and(|end| end > now + RENEW_BEFORE);
-                if fresh {
+                // A crash between the two renames below can leave a new key beside an old
+                // certificate: treat a mismatched pair like a missing one.
+                let provider = aws_lc_rs::default_provider();
+                let paired =
+                    CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider).is_ok();
+                if fresh && paired {
                     tracing::info!("using the self-signed certificate in {}", dir.display());
                     return Ok((chain, key));
                 }
                 tracing::info!(
-                    "the self-signed certificate in {} expires soon; generating a new one",
+                    "the self-signed certificate in {} expires soon or does not match its key; \
+                     generating a new one",
                     dir.display()
                 );
             }
@@ -516,6 +523,17 @@ mod tests {
         assert_ne!(old, new);
         let (again, _) = self_signed(&tmp.0, &names, SystemTime::now()).unwrap();
         assert_eq!(new, again);
+    }
+
+    #[test]
+    fn mismatched_stored_pair_is_replaced() {
+        let (a, b) = (TempDir::new("pair-a"), TempDir::new("pair-b"));
+        server_config(&config(&a.0)).unwrap();
+        server_config(&config(&b.0)).unwrap();
+        fs::copy(b.0.join("tls/key.pem"), a.0.join("tls/key.pem")).unwrap();
+        let old = fs::read(a.0.join("tls/cert.pem")).unwrap();
+        server_config(&config(&a.0)).expect("a new pair is generated");
+        assert_ne!(fs::read(a.0.join("tls/cert.pem")).unwrap(), old);
     }
 
     #[test]

@@ -1,0 +1,258 @@
+// One meeting, from "join" to hang-up: the signaling socket, the peer connection, the tiles and
+// the toolbar, in the order docs/protocol.md prescribes:
+//   join → welcome → (client) offer → (server) answer → server offers answered in turn.
+
+import { PROTOCOL_VERSION, isKnownErrorCode } from '../protocol.js';
+import { Signaling } from '../signaling.js';
+import { PeerSession, acquireLocalMedia, stopLocalMedia } from '../media.js';
+import { t } from '../i18n.js';
+import {
+  setState, setPeerConnection, setParticipantId, putParticipant, removeParticipant, resetHooks,
+} from '../hooks.js';
+import { announce } from './announcer.js';
+import { focusHeading } from './dom.js';
+import { createMeetingView } from './meetingview.js';
+import { mediaNotice } from './medianotice.js';
+import { renderError, renderJoining, renderLeft } from './screens.js';
+import { TileGrid } from './tiles.js';
+
+/** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
+/** @typedef {import('../protocol.js').WelcomeMessage} WelcomeMessage */
+/** @typedef {import('../media.js').LocalMedia} LocalMedia */
+
+/**
+ * The translation of an error code. tsc fails here if a code of protocol.js has no text.
+ * @param {import('../protocol.js').ErrorCode} code
+ * @returns {import('../i18n.js').MessageKey}
+ */
+function errorKey(code) {
+  return /** @type {`error.code.${import('../protocol.js').ErrorCode}`} */ (`error.code.${code}`);
+}
+
+/** How long the server has to answer `join` with `welcome`. */
+const WELCOME_TIMEOUT_MS = 15_000;
+
+/**
+ * @typedef {object} MeetingOptions
+ * @property {string} room             Normalised room name.
+ * @property {string} name             Valid display name.
+ * @property {LocalMedia | null} media Capture from the pre-join panel, or null to acquire here.
+ * @property {() => void} onRejoin     "Join again" after hang-up.
+ * @property {() => void} onRetry      "Try again" after a failure.
+ */
+
+/**
+ * Join a meeting and run it until hang-up or failure. Returns the disposer (leaves the meeting
+ * quietly, e.g. when the person navigates away in-app).
+ * @param {HTMLElement} root
+ * @param {MeetingOptions} opts
+ * @returns {() => void}
+ */
+export function startMeeting(root, opts) {
+  const { room, name } = opts;
+  renderJoining(root);
+
+  /** @type {LocalMedia | null} */
+  let media = opts.media;
+  /** @type {Signaling | null} */
+  let sig = null;
+  /** @type {PeerSession | null} */
+  let peer = null;
+  /** @type {TileGrid | null} */
+  let tiles = null;
+  /** @type {import('./meetingview.js').MeetingView | null} */
+  let view = null;
+  /** @type {ParticipantInfo | null} */
+  let me = null;
+  /** @type {Map<string, ParticipantInfo>} */
+  const others = new Map();
+  let ended = false;
+  let leaveSent = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let welcomeTimer;
+
+  const sendLeave = () => {
+    if (leaveSent || !sig) return;
+    leaveSent = sig.send({ type: 'leave' });
+  };
+  window.addEventListener('pagehide', sendLeave);
+  window.addEventListener('beforeunload', sendLeave);
+
+  /** Release everything; the caller then renders the next screen. Idempotent. */
+  const teardown = () => {
+    ended = true;
+    clearTimeout(welcomeTimer);
+    window.removeEventListener('pagehide', sendLeave);
+    window.removeEventListener('beforeunload', sendLeave);
+    sig?.close();
+    peer?.close();
+    stopLocalMedia(media);
+    tiles?.dispose();
+    resetHooks();
+  };
+
+  /** @param {string} text  Translated explanation. */
+  const fail = (text) => {
+    if (ended) return;
+    teardown();
+    renderError(root, text, opts.onRetry);
+  };
+
+  const hangup = () => {
+    if (ended) return;
+    sendLeave();
+    teardown();
+    renderLeft(root, room, opts.onRejoin);
+  };
+
+  /** @param {boolean} audio @param {boolean} video */
+  const setLocalState = (audio, video) => {
+    if (!me || !media || !view || !tiles) return;
+    if (media.audioTrack) media.audioTrack.enabled = audio;
+    if (media.videoTrack) media.videoTrack.enabled = video;
+    me = { ...me, audio, video };
+    sig?.send({ type: 'media_state', audio, video });
+    view.toolbar.setMic(audio, media.audioTrack !== null);
+    view.toolbar.setCamera(video, media.videoTrack !== null);
+    tiles.upsert(me);
+  };
+
+  const toggleMic = () => {
+    if (!me || !media?.audioTrack) return;
+    setLocalState(!me.audio, me.video);
+    announce(t(me.audio ? 'announce.micOn' : 'announce.micOff'));
+  };
+
+  const toggleCamera = () => {
+    if (!me || !media?.videoTrack) return;
+    setLocalState(me.audio, !me.video);
+    announce(t(me.video ? 'announce.cameraOn' : 'announce.cameraOff'));
+  };
+
+  /** @param {ParticipantInfo} p @param {boolean} arrived */
+  const showParticipant = (p, arrived) => {
+    if (!tiles || !view || (me && p.id === me.id)) return;
+    const isNew = !others.has(p.id);
+    others.set(p.id, p);
+    tiles.upsert(p);
+    putParticipant(p);
+    view.setAlone(others.size === 0);
+    if (arrived && isNew) announce(t('announce.joined', { name: p.name }));
+  };
+
+  /** @param {WelcomeMessage} welcome */
+  const enterRoom = (welcome) => {
+    if (!media || !sig) return;
+    clearTimeout(welcomeTimer);
+    const local = media;
+    me = { id: welcome.you, name, audio: local.audioTrack !== null, video: local.videoTrack !== null };
+    setParticipantId(me.id);
+
+    view = createMeetingView(room, {
+      onToggleMic: toggleMic,
+      onToggleCamera: toggleCamera,
+      onHangup: hangup,
+      onEnableSound: () => {
+        tiles?.resumePlayback();
+        view?.showSoundButton(false);
+      },
+    });
+    root.replaceChildren(view.root);
+    tiles = new TileGrid(view.tiles, () => view?.showSoundButton(true));
+    tiles.addLocal(me, local.videoTrack);
+    view.toolbar.setMic(me.audio, local.audioTrack !== null);
+    view.toolbar.setCamera(me.video, local.videoTrack !== null);
+    const notice = mediaNotice(local);
+    if (notice) view.notify(notice, 'media');
+    view.setAlone(true);
+    for (const p of welcome.participants) showParticipant(p, false);
+
+    const signaling = sig;
+    peer = new PeerSession(local, {
+      sendOffer: (sdp) => {
+        signaling.send({ type: 'offer', sdp });
+        // Tell the room at once when the microphone or camera is missing.
+        if (me) signaling.send({ type: 'media_state', audio: me.audio, video: me.video });
+      },
+      sendAnswer: (sdp) => signaling.send({ type: 'answer', sdp }),
+      onTrack: (id, track, stream) => {
+        if (me && id === me.id) return;
+        tiles?.attachTrack(id, track, stream);
+      },
+      onNegotiationError: (err) => {
+        console.error('webconf: negotiation failed', err);
+        view?.notify(t('media.negotiationFailed'), 'negotiation');
+      },
+      onConnectionState: (state) => {
+        if (state === 'failed') view?.notify(t('media.connectionFailed'), 'connection');
+        if (state === 'connected') view?.root.querySelector('[data-key="connection"]')?.remove();
+      },
+    });
+    setPeerConnection(peer.pc);
+    peer.publish();
+
+    setState('in-room');
+    document.title = t('meeting.pageTitle', { room });
+    focusHeading(view.root);
+  };
+
+  /** @param {import('../protocol.js').ErrorMessage} msg */
+  const onServerError = (msg) => {
+    console.warn(`webconf: server error ${msg.code}: ${msg.message}`);
+    const text = isKnownErrorCode(msg.code)
+      ? t(errorKey(msg.code))
+      : t('error.code.unknown', { code: msg.code });
+    // Before `welcome`, any refusal means the join failed; afterwards only fatal ones end it.
+    if (msg.fatal || !me) fail(text);
+    else view?.notify(text, `error-${msg.code}`);
+  };
+
+  const connect = async () => {
+    media ??= await acquireLocalMedia();
+    if (ended) {
+      stopLocalMedia(media);
+      return;
+    }
+    const signaling = new Signaling();
+    sig = signaling;
+    signaling.on('welcome', enterRoom);
+    signaling.on('error', onServerError);
+    signaling.on('answer', (msg) => peer?.handleAnswer(msg.sdp));
+    signaling.on('offer', (msg) => peer?.handleOffer(msg.sdp));
+    signaling.on('participant_joined', (msg) => showParticipant(msg.participant, true));
+    signaling.on('participant_updated', (msg) => showParticipant(msg.participant, false));
+    signaling.on('participant_left', (msg) => {
+      const p = others.get(msg.id);
+      others.delete(msg.id);
+      tiles?.remove(msg.id);
+      removeParticipant(msg.id);
+      view?.setAlone(others.size === 0);
+      if (p) announce(t('announce.left', { name: p.name }));
+    });
+    signaling.onClose((info) => {
+      if (ended || info.expected || leaveSent) return;
+      fail(t(me ? 'error.connectionLost' : 'error.connectFailed'));
+    });
+    try {
+      await signaling.connect();
+    } catch (err) {
+      console.warn('webconf: cannot open the signaling socket', err);
+      fail(t('error.connectFailed'));
+      return;
+    }
+    if (ended) return;
+    signaling.send({ type: 'join', version: PROTOCOL_VERSION, room, name });
+    welcomeTimer = setTimeout(() => fail(t('error.welcomeTimeout')), WELCOME_TIMEOUT_MS);
+  };
+
+  connect().catch((err) => {
+    console.error('webconf: joining failed', err);
+    fail(t('error.connectFailed'));
+  });
+
+  return () => {
+    if (ended) return;
+    sendLeave();
+    teardown();
+  };
+}

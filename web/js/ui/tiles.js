@@ -1,0 +1,263 @@
+// The grid of participant tiles (#tiles). One tile per participant: a <video> fed by one
+// MediaStream that holds that participant's audio and video tracks, the name, a muted icon,
+// and an avatar with initials shown while the camera is off.
+//
+// Tracks may arrive before the participant is known (`ontrack` racing `participant_joined`):
+// they wait in `pending` until the tile exists.
+
+import { t } from '../i18n.js';
+import { initials } from '../displayname.js';
+import { el } from './dom.js';
+import { icon } from './icons.js';
+
+/** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
+
+/**
+ * @typedef {object} Tile
+ * @property {ParticipantInfo} info
+ * @property {boolean} local
+ * @property {HTMLElement} root
+ * @property {HTMLVideoElement} video
+ * @property {MediaStream} stream
+ * @property {HTMLElement} name
+ * @property {HTMLElement} avatar
+ * @property {HTMLElement} micOff
+ * @property {HTMLElement} cameraOff  Screen-reader text, present while the avatar shows.
+ */
+
+const ASPECT = 16 / 9;
+const GAP_PX = 8;
+const AVATAR_COLOURS = 6;
+
+export class TileGrid {
+  /**
+   * @param {HTMLElement} container           The #tiles element.
+   * @param {() => void} onAutoplayBlocked     The browser refused to start playback with sound.
+   */
+  constructor(container, onAutoplayBlocked) {
+    /** @private */ this.container = container;
+    /** @private */ this.onAutoplayBlocked = onAutoplayBlocked;
+    /** @private @type {Map<string, Tile>} */ this.tiles = new Map();
+    /** @private @type {Map<string, MediaStreamTrack[]>} */ this.pending = new Map();
+    /** @private */ this.resizer = new ResizeObserver(() => this.layout());
+    this.resizer.observe(container);
+  }
+
+  /** Number of tiles, the local one included. */
+  get size() {
+    return this.tiles.size;
+  }
+
+  /**
+   * Show this participant's own tile (muted camera preview, mirrored).
+   * @param {ParticipantInfo} info
+   * @param {MediaStreamTrack | null} videoTrack
+   */
+  addLocal(info, videoTrack) {
+    const tile = this.create(info, true);
+    if (videoTrack) tile.stream.addTrack(videoTrack);
+    this.refresh(tile);
+    this.play(tile);
+  }
+
+  /**
+   * Show or update a participant's tile from what the server says of it.
+   * @param {ParticipantInfo} info
+   */
+  upsert(info) {
+    let tile = this.tiles.get(info.id);
+    if (tile) {
+      tile.info = { ...info };
+    } else {
+      tile = this.create(info, false);
+      for (const track of this.pending.get(info.id) ?? []) this.addTrack(tile, track);
+      this.pending.delete(info.id);
+    }
+    this.refresh(tile);
+  }
+
+  /**
+   * Remove a tile (participant left). Its tracks are stopped later by the server's offer.
+   * @param {string} id
+   */
+  remove(id) {
+    this.pending.delete(id);
+    const tile = this.tiles.get(id);
+    if (!tile) return;
+    tile.video.srcObject = null;
+    tile.root.remove();
+    this.tiles.delete(id);
+    this.layout();
+  }
+
+  /**
+   * A remote track arrived for `participantId`.
+   * @param {string} participantId
+   * @param {MediaStreamTrack} track
+   * @param {MediaStream} remoteStream  The browser's stream for that msid; tells when tracks go.
+   */
+  attachTrack(participantId, track, remoteStream) {
+    remoteStream.addEventListener('removetrack', (ev) => this.detachTrack(participantId, ev.track));
+    track.addEventListener('ended', () => this.detachTrack(participantId, track));
+    const tile = this.tiles.get(participantId);
+    if (tile && !tile.local) {
+      this.addTrack(tile, track);
+      this.refresh(tile);
+    } else if (!tile) {
+      const list = this.pending.get(participantId) ?? [];
+      list.push(track);
+      this.pending.set(participantId, list);
+    }
+  }
+
+  /** Try again to start every remote tile's playback (after a click: autoplay is allowed). */
+  resumePlayback() {
+    for (const tile of this.tiles.values()) this.play(tile);
+  }
+
+  /** Remove every tile and stop observing. */
+  dispose() {
+    this.resizer.disconnect();
+    for (const tile of this.tiles.values()) tile.video.srcObject = null;
+    this.tiles.clear();
+    this.pending.clear();
+    this.container.replaceChildren();
+  }
+
+  /**
+   * @private
+   * @param {ParticipantInfo} info
+   * @param {boolean} local
+   * @returns {Tile}
+   */
+  create(info, local) {
+    const video = el('video', { attrs: { autoplay: '', playsinline: '' } });
+    video.autoplay = true;
+    video.playsInline = true;
+    if (local) {
+      video.muted = true;
+      video.defaultMuted = true;
+      video.setAttribute('muted', '');
+    }
+    const stream = new MediaStream();
+    video.srcObject = stream;
+    const avatar = el('div', { className: 'avatar', attrs: { 'aria-hidden': 'true' } }, [
+      el('span', { className: 'avatar-initials' }),
+    ]);
+    const micOff = el('span', { className: 'mic-off', attrs: { role: 'img', 'aria-label': t('tile.micOff') } }, [
+      icon('micOff'),
+    ]);
+    const name = el('span', { className: 'tile-name' });
+    const cameraOff = el('span', { className: 'sr-only', text: `, ${t('tile.cameraOff')}` });
+    // The figure is named by its caption: "<muted icon> Name, camera off".
+    const root = el('figure', {
+      className: 'tile',
+      data: { participantId: info.id, color: String(colourIndex(info.id)) },
+    }, [video, avatar, el('figcaption', { className: 'tile-label' }, [micOff, name, cameraOff])]);
+    if (local) root.dataset.local = 'true';
+
+    /** @type {Tile} */
+    const tile = { info: { ...info }, local, root, video, stream, name, avatar, micOff, cameraOff };
+    this.tiles.set(info.id, tile);
+    // The local tile stays first; others join in order of arrival.
+    this.container.append(root);
+    this.layout();
+    return tile;
+  }
+
+  /**
+   * Put a track in the tile's stream, replacing any previous track of the same kind.
+   * @private
+   * @param {Tile} tile
+   * @param {MediaStreamTrack} track
+   */
+  addTrack(tile, track) {
+    for (const old of tile.stream.getTracks()) {
+      if (old.kind === track.kind && old !== track) tile.stream.removeTrack(old);
+    }
+    if (!tile.stream.getTracks().includes(track)) tile.stream.addTrack(track);
+    // Re-assigning makes every browser pick up tracks added after the first assignment.
+    tile.video.srcObject = tile.stream;
+    this.play(tile);
+  }
+
+  /**
+   * @private
+   * @param {string} participantId
+   * @param {MediaStreamTrack} track
+   */
+  detachTrack(participantId, track) {
+    const waiting = this.pending.get(participantId);
+    if (waiting) this.pending.set(participantId, waiting.filter((x) => x !== track));
+    const tile = this.tiles.get(participantId);
+    if (!tile || !tile.stream.getTracks().includes(track)) return;
+    tile.stream.removeTrack(track);
+    this.refresh(tile);
+  }
+
+  /**
+   * Bring name, muted icon and avatar in line with `tile.info` and the tracks present.
+   * @private
+   * @param {Tile} tile
+   */
+  refresh(tile) {
+    const { info } = tile;
+    const label = tile.local ? t('tile.you', { name: info.name }) : info.name;
+    tile.name.textContent = label;
+    tile.video.setAttribute('aria-label', t('tile.video', { name: label }));
+    const initialsEl = tile.avatar.firstElementChild;
+    if (initialsEl) initialsEl.textContent = initials(info.name);
+    tile.root.dataset.audio = info.audio ? 'on' : 'off';
+    tile.micOff.hidden = info.audio;
+    const showVideo = info.video && tile.stream.getVideoTracks().length > 0;
+    tile.root.dataset.video = showVideo ? 'on' : 'off';
+    tile.cameraOff.hidden = showVideo;
+  }
+
+  /**
+   * @private
+   * @param {Tile} tile
+   */
+  play(tile) {
+    if (tile.stream.getTracks().length === 0) return;
+    tile.video.play().catch((err) => {
+      if (err instanceof DOMException && err.name === 'NotAllowedError' && !tile.local) {
+        this.onAutoplayBlocked();
+      }
+      // AbortError: a newer srcObject interrupted this play(); the newer one plays.
+    });
+  }
+
+  /**
+   * Size the tiles so that all fit the grid at 16:9, as large as possible.
+   * @private
+   */
+  layout() {
+    const n = Math.max(1, this.tiles.size);
+    const width = this.container.clientWidth - GAP_PX * 2;
+    const height = this.container.clientHeight - GAP_PX * 2;
+    if (width <= 0 || height <= 0) return;
+    let best = { w: 0, h: 0 };
+    for (let cols = 1; cols <= n; cols++) {
+      const rows = Math.ceil(n / cols);
+      const cellW = (width - GAP_PX * (cols - 1)) / cols;
+      const cellH = (height - GAP_PX * (rows - 1)) / rows;
+      const w = Math.min(cellW, cellH * ASPECT);
+      if (w > best.w) best = { w, h: w / ASPECT };
+    }
+    this.container.style.setProperty('--tile-w', `${Math.floor(best.w)}px`);
+    this.container.style.setProperty('--tile-h', `${Math.floor(best.h)}px`);
+    this.container.dataset.count = String(this.tiles.size);
+  }
+}
+
+/**
+ * A stable colour for a participant's avatar.
+ * @param {string} id
+ * @returns {number}
+ */
+function colourIndex(id) {
+  let hash = 0;
+  for (const c of id) hash = (hash * 31 + (c.codePointAt(0) ?? 0)) >>> 0;
+  return hash % AVATAR_COLOURS;
+}
