@@ -156,12 +156,14 @@ async fn serve(state: AppState, mut socket: WebSocket) {
                 }
             },
             _ = ping.tick() => {
-                if last_seen.elapsed() > idle {
-                    debug!(conn, "no sign of life; closing");
-                    let _ = close(&mut socket, 1001, "idle").await;
-                    break;
-                }
                 if socket.send(Message::Ping(Default::default())).await.is_err() { break }
+            }
+            // The deadline moves with every frame received (pongs included), so a browser that
+            // vanished is dropped `idle` after its last sign of life, not a ping period later.
+            () = tokio::time::sleep_until((last_seen + idle).into()) => {
+                debug!(conn, "no sign of life; closing");
+                let _ = close(&mut socket, 1001, "idle").await;
+                break;
             }
         }
     }

@@ -1,0 +1,759 @@
+// Shared plumbing for the end-to-end tests: the real `webconf` binary on ephemeral ports, real
+// headless browsers with fake camera and microphone, a page-side WebRTC stats helper, and a
+// polling `waitFor`.
+//
+// Invariants the tests rely on:
+// - every server gets its own temp dir and its own free UDP media port range, so test files may
+//   run in parallel;
+// - every process started here is killed in the test's `after()` hook, and at the latest when
+//   node exits;
+// - a failed assertion carries its context: `diagnostics()` prints the server's output tail and
+//   each page's console, which `step()` appends to any error.
+//
+// Environment: WEBCONF_BIN (default target/debug/webconf), CHROMIUM_BIN (default
+// /usr/bin/chromium), FIREFOX_BIN (default /usr/bin/firefox-esr), WEBCONF_E2E_VERBOSE=1 to echo
+// server output and browser consoles as they come.
+
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import https from 'node:https';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import puppeteer from 'puppeteer-core';
+
+export { sleep };
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const VERBOSE = process.env.WEBCONF_E2E_VERBOSE === '1';
+
+/** Everything started by this process, killed on exit even if an `after()` hook never ran. */
+const children = new Set();
+const tempDirs = new Set();
+process.on('exit', () => {
+  for (const child of children) signalTree(child.pid, 'SIGKILL');
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function makeTempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function removeTempDir(dir) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Polling
+
+/**
+ * Polls `fn` until it returns a truthy value (which is returned) or `timeoutMs` passes. Errors
+ * thrown by `fn` count as "not yet"; the last one, or the last falsy value, is put in the
+ * timeout error together with `message` (a string or a function of the last value).
+ */
+export async function waitFor(fn, timeoutMs, { interval = 100, message = 'condition' } = {}) {
+  const start = Date.now();
+  let last;
+  let lastError;
+  for (;;) {
+    try {
+      last = await fn();
+      lastError = undefined;
+      if (last) return last;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() - start >= timeoutMs) {
+      const what = typeof message === 'function' ? message(last) : message;
+      const detail = lastError
+        ? `last error: ${lastError.stack || lastError}`
+        : `last value: ${safeJson(last)}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${detail}`);
+    }
+    await sleep(interval);
+  }
+}
+
+export function safeJson(value) {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Diagnostics
+
+/** What is printed when a step fails: a server and any number of labelled pages. */
+export class Diagnostics {
+  constructor() {
+    /** @type {Array<{label: string, tail: (n: number) => string}>} */
+    this.sources = [];
+  }
+
+  add(label, tail, snapshot) {
+    this.sources.push({ label, tail, snapshot });
+  }
+
+  addServer(server) {
+    this.add('server output', (n) => {
+      const exited = server.exited ? `(THE SERVER EXITED: ${safeJson(server.exited)})\n` : '';
+      return exited + server.tail(n);
+    });
+  }
+
+  addPage(label, page) {
+    this.add(`${label} console`, (n) => pageLogTail(page, n), async () => {
+      const state = await pageState(page);
+      const stats = await mediaStats(page).catch((e) => String(e));
+      return `hooks: ${safeJson(state)}\ninbound media: ${safeJson(stats)}`;
+    });
+  }
+
+  /** The tails of every source, and each page's hooks and media counters as they are now. */
+  async render() {
+    const parts = [];
+    for (const { label, tail, snapshot } of this.sources) {
+      let now = '';
+      if (snapshot) {
+        now = await Promise.race([
+          snapshot().catch((e) => `(could not read the page: ${e.message || e})`),
+          sleep(3000).then(() => '(the page did not answer within 3 s)'),
+        ]);
+        now += '\n';
+      }
+      parts.push(`----- ${label} (last lines) -----\n${now}${tail(40) || '(nothing)'}`);
+    }
+    return parts.join('\n');
+  }
+}
+
+/**
+ * Adds `context` to what the test runner prints for `err`: it prints the stack, which V8 may
+ * already have rendered with the old message (assert's errors do), so extend the stack.
+ */
+export function appendContext(err, context) {
+  if (!(err instanceof Error)) return;
+  const stack = err.stack || `${err.name}: ${err.message}`;
+  err.stack = `${stack}\n${context}`;
+}
+
+/**
+ * Runs one stateful step of a scenario as a node:test subtest. Once a step fails, the later
+ * steps of the same scenario are skipped (they depend on its state), and the failure message
+ * gets the diagnostics appended.
+ */
+export function stepper(t, diagnostics) {
+  let broken = null;
+  return async function step(name, fn) {
+    await t.test(name, async (st) => {
+      if (broken) {
+        st.skip(`an earlier step failed: ${broken}`);
+        return;
+      }
+      try {
+        await fn(st);
+      } catch (e) {
+        broken = name;
+        const err = e instanceof Error ? e : new Error(String(e));
+        appendContext(err, await diagnostics.render());
+        throw err;
+      }
+    });
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+
+export function webconfBin() {
+  const bin = process.env.WEBCONF_BIN || 'target/debug/webconf';
+  return path.resolve(REPO_ROOT, bin);
+}
+
+let nextPortBase = 20000 + 11 * Math.floor(Math.random() * 800);
+
+function udpPortFree(port) {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket('udp4');
+    sock.once('error', () => resolve(false));
+    sock.bind({ port, address: '0.0.0.0', exclusive: true }, () => sock.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Finds `count` consecutive free UDP ports in 20000..29999 (below Linux's ephemeral range, where
+ * the browsers' own sockets land). Each call returns a different range, and ranges are probed
+ * with a bind, so parallel test files rarely collide.
+ */
+export async function allocateMediaPorts(count = 11) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = nextPortBase;
+    nextPortBase += count;
+    if (nextPortBase + count > 30000) nextPortBase = 20000 + (nextPortBase % 11);
+    let free = true;
+    for (let p = base; p < base + count && free; p++) free = await udpPortFree(p);
+    if (free) return { min: base, max: base + count - 1 };
+  }
+  throw new Error('could not find a free UDP port range for the media server');
+}
+
+const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
+
+/**
+ * Starts the real binary with a fresh config and data dir, and resolves once it logged its
+ * `listening on` line. `tls` is "self-signed" or "off"; `extraToml` is appended to the config.
+ */
+export async function startServer({ tls = 'self-signed', extraToml = '', timeoutMs = 30000 } = {}) {
+  const bin = webconfBin();
+  if (!fs.existsSync(bin)) {
+    throw new Error(
+      `webconf binary not found at ${bin}: run \`cargo build -p webconf-server\` or set WEBCONF_BIN`,
+    );
+  }
+  const dir = makeTempDir('webconf-e2e-');
+  const ports = await allocateMediaPorts(11);
+  const configPath = path.join(dir, 'webconf.toml');
+  const config = [
+    `data_dir = ${JSON.stringify(path.join(dir, 'data'))}`,
+    '',
+    '[http]',
+    'listen = "127.0.0.1:0"',
+    `tls = ${JSON.stringify(tls)}`,
+    '',
+    '[media]',
+    `port_min = ${ports.min}`,
+    `port_max = ${ports.max}`,
+    'addresses = ["127.0.0.1"]',
+    '',
+    extraToml,
+  ].join('\n');
+  fs.writeFileSync(configPath, config);
+
+  const lines = [];
+  // The config file is the whole truth: WEBCONF_* variables would override it.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('WEBCONF_')),
+  );
+  env.NO_COLOR = '1';
+  if (!env.RUST_LOG) env.RUST_LOG = 'info';
+  const child = spawn(bin, ['serve', '--config', configPath], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+
+  let exited = null;
+  const exitPromise = new Promise((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      children.delete(child);
+      resolve(exited);
+    });
+  });
+
+  let onListening;
+  const listening = new Promise((resolve) => {
+    onListening = resolve;
+  });
+  const collect = (stream, name) => {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk) => {
+      partial += chunk;
+      const parts = partial.split('\n');
+      partial = parts.pop();
+      for (const raw of parts) {
+        const line = raw.replace(ANSI, '');
+        lines.push(`[${name}] ${line}`);
+        if (lines.length > 5000) lines.splice(0, 1000);
+        if (VERBOSE) process.stderr.write(`[webconf ${name}] ${line}\n`);
+        const m = /listening on (https?):\/\/([^\s/]+?):(\d+)/.exec(line);
+        if (m) onListening({ scheme: m[1], host: m[2], port: Number(m[3]) });
+      }
+    });
+  };
+  collect(child.stdout, 'out');
+  collect(child.stderr, 'err');
+
+  const tail = (n = 40) => lines.slice(-n).join('\n');
+  let timer;
+  const outcome = await Promise.race([
+    listening,
+    exitPromise.then((e) => ({ exitedEarly: e })),
+    new Promise((resolve) => {
+      timer = setTimeout(() => resolve({ timedOut: true }), timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (outcome.exitedEarly || outcome.timedOut) {
+    child.kill('SIGKILL');
+    const why = outcome.timedOut
+      ? `did not log "listening on" within ${timeoutMs} ms`
+      : `exited early (${safeJson(outcome.exitedEarly)})`;
+    throw new Error(
+      `webconf ${why}\n----- config -----\n${config}\n----- output -----\n${tail(200)}`,
+    );
+  }
+
+  const { scheme, port } = outcome;
+  const origin = `${scheme}://127.0.0.1:${port}`;
+  return {
+    url: origin,
+    origin,
+    port,
+    scheme,
+    wsUrl: `${scheme === 'https' ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`,
+    mediaPorts: ports,
+    dir,
+    process: child,
+    tail,
+    /** Whether the process is still running (a crash is a failure worth reporting). */
+    get exited() {
+      return exited;
+    },
+    async stop() {
+      if (!exited) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exitPromise;
+        clearTimeout(t);
+      }
+      removeTempDir(dir);
+    },
+  };
+}
+
+/** A plain HTTP(S) GET that accepts the self-signed certificate; resolves {status, headers, body}. */
+export function httpGet(server, rawPath, { headers = {} } = {}) {
+  const mod = server.scheme === 'https' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        method: 'GET',
+        path: rawPath,
+        headers,
+        rejectUnauthorized: false,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          if (body.length < 1_000_000) body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(10000, () => req.destroy(new Error(`GET ${rawPath} timed out`)));
+    req.end();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browsers
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--ignore-certificate-errors',
+  '--autoplay-policy=no-user-gesture-required',
+  // Chromium leaves loopback interfaces out of ICE gathering by default; the server announces
+  // 127.0.0.1, and a CI sandbox may have no other interface.
+  '--allow-loopback-in-peer-connection',
+];
+
+export const FIREFOX_PREFS = {
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'media.autoplay.default': 0,
+  'media.autoplay.blocking_policy': 0,
+  // Firefox leaves loopback out of ICE gathering by default (see the Chromium flag above).
+  'media.peerconnection.ice.loopback': true,
+  // With `permission.disabled` alone no camera permission is ever recorded, and a page without
+  // one gathers only the default route's addresses (never loopback): let the fake permission
+  // prompt grant one, as a person clicking "Allow" would.
+  'media.navigator.permission.fake': true,
+  'permissions.default.camera': 1,
+  'permissions.default.microphone': 1,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
+  'network.captive-portal-service.enabled': false,
+  'app.update.enabled': false,
+  'browser.safebrowsing.malware.enabled': false,
+  'browser.safebrowsing.phishing.enabled': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'toolkit.telemetry.enabled': false,
+};
+
+/** The pids of `rootPid` and all its descendants (Linux /proc). */
+function processTree(rootPid) {
+  const children = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(entry));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const pids = [];
+  const queue = [rootPid];
+  while (queue.length) {
+    const pid = queue.shift();
+    pids.push(pid);
+    queue.push(...(children.get(pid) || []));
+  }
+  return pids;
+}
+
+function signalTree(rootPid, signal) {
+  for (const pid of processTree(rootPid)) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function withBrowserCleanup(browser, dir, label) {
+  const proc = browser.process();
+  if (proc) children.add(proc);
+  browser.label = label;
+  browser.userDataDir = dir;
+  let gone = false;
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    if (!gone) {
+      try {
+        await Promise.race([close(), sleep(10000)]);
+      } catch {
+        // the browser may already be gone
+      }
+    }
+    if (proc && proc.exitCode === null && proc.signalCode === null) signalTree(proc.pid, 'SIGKILL');
+    if (proc) children.delete(proc);
+    removeTempDir(dir);
+  };
+  /** Ends every process of the browser at once, as a crash or a power cut would. */
+  browser.kill = () => {
+    gone = true;
+    if (proc) signalTree(proc.pid, 'SIGKILL');
+  };
+  /**
+   * Stops (SIGSTOP) every process of the browser: its sockets stay open but nothing answers,
+   * not even WebSocket pings, as with a laptop whose lid was closed or a network that dropped.
+   */
+  browser.freeze = () => {
+    gone = true;
+    if (proc) signalTree(proc.pid, 'SIGSTOP');
+  };
+  return browser;
+}
+
+/** Headless Debian Chromium with fake camera and microphone and a fresh profile. */
+export async function launchChromium(label = 'chromium') {
+  const dir = makeTempDir('webconf-e2e-chromium-');
+  const browser = await puppeteer.launch({
+    executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+    headless: true,
+    userDataDir: dir,
+    acceptInsecureCerts: true,
+    args: CHROMIUM_ARGS,
+    protocolTimeout: 60000,
+  });
+  return withBrowserCleanup(browser, dir, label);
+}
+
+/** Headless Debian Firefox ESR over WebDriver BiDi with fake media and a fresh profile. */
+export async function launchFirefox(label = 'firefox') {
+  const dir = makeTempDir('webconf-e2e-firefox-');
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    protocol: 'webDriverBiDi',
+    executablePath: process.env.FIREFOX_BIN || '/usr/bin/firefox-esr',
+    headless: true,
+    userDataDir: dir,
+    acceptInsecureCerts: true,
+    extraPrefsFirefox: FIREFOX_PREFS,
+    protocolTimeout: 60000,
+  });
+  return withBrowserCleanup(browser, dir, label);
+}
+
+/** Opens a page in a fresh browser context (own cookies and storage) and records its console. */
+export async function newPage(browser, label) {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  page.label = label;
+  page.logs = [];
+  const log = (line) => {
+    page.logs.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+    if (page.logs.length > 2000) page.logs.splice(0, 500);
+    if (VERBOSE) process.stderr.write(`[${label}] ${line}\n`);
+  };
+  page.on('console', (msg) => log(`console.${msg.type()}: ${msg.text()}`));
+  page.on('pageerror', (err) => log(`pageerror: ${err && (err.stack || err.message || err)}`));
+  page.on('requestfailed', (req) =>
+    log(`requestfailed: ${req.url()} ${req.failure() ? req.failure().errorText : ''}`),
+  );
+  page.on('response', (res) => {
+    if (res.status() >= 400) log(`http ${res.status()}: ${res.url()}`);
+  });
+  return page;
+}
+
+export function pageLogTail(page, n = 40) {
+  return (page.logs || []).slice(-n).join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// webconf pages
+
+/** A room name that follows the naming rule (>= 10 letters or digits, >= 3 digits). */
+export function randomRoom(prefix = 'e2e') {
+  const digits = String(Math.floor(Math.random() * 1e9)).padStart(9, '0');
+  return `${prefix.replace(/[^a-z0-9]/gi, '')}room${digits}`;
+}
+
+/** What the page exposes through its test hooks, in one round trip. */
+export function pageState(page) {
+  return page.evaluate(() => {
+    const w = /** @type {any} */ (window).webconf;
+    const tiles = [...document.querySelectorAll('#tiles .tile')].map((el) => ({
+      id: el.getAttribute('data-participant-id'),
+      local: el.getAttribute('data-local') === 'true',
+      text: (el.textContent || '').replace(/\s+/g, ' ').trim(),
+    }));
+    return {
+      state: document.body ? document.body.dataset.state : undefined,
+      participantId: w ? w.participantId : undefined,
+      participants: w && w.participants ? JSON.parse(JSON.stringify(w.participants)) : undefined,
+      pcState: w && w.pc ? w.pc.connectionState : undefined,
+      iceState: w && w.pc ? w.pc.iceConnectionState : undefined,
+      tiles,
+    };
+  });
+}
+
+/**
+ * Opens `/<room>?name=...&autojoin=1` in a new context of `browser` and waits for the page to
+ * be in the room with a participant id. Returns {page, id, name, label}.
+ */
+export async function joinRoom(browser, server, room, name, { label = name, diagnostics, timeoutMs = 20000 } = {}) {
+  const page = await newPage(browser, label);
+  if (diagnostics) diagnostics.addPage(label, page);
+  const url = `${server.url}/${room}?name=${encodeURIComponent(name)}&autojoin=1`;
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
+  const st = await waitFor(
+    async () => {
+      const s = await pageState(page);
+      if (s.state === 'error') throw new Error(`page state is "error": ${safeJson(s)}`);
+      return s.state === 'in-room' && s.participantId ? s : null;
+    },
+    timeoutMs,
+    { message: `${label} to reach state "in-room" with window.webconf.participantId at ${url}` },
+  );
+  return { page, id: st.participantId, name, label };
+}
+
+/**
+ * Waits until `member`'s page lists exactly `others` (array of {id, name}) in
+ * `window.webconf.participants`, shows its own tile marked `data-local="true"`, and one tile per
+ * other participant whose text contains that participant's name.
+ */
+export async function expectRoster(member, others, { timeoutMs = 5000 } = {}) {
+  const want = [...others].map((o) => o.id).sort();
+  await waitFor(
+    async () => {
+      const s = await pageState(member.page);
+      const listed = Object.keys(s.participants || {}).sort();
+      if (safeJson(listed) !== safeJson(want)) return false;
+      for (const o of others) {
+        if (!s.participants[o.id] || s.participants[o.id].name !== o.name) return false;
+        const tile = s.tiles.find((tl) => tl.id === o.id);
+        if (!tile || tile.local || !tile.text.includes(o.name)) return false;
+      }
+      const own = s.tiles.filter((tl) => tl.local);
+      if (own.length !== 1 || own[0].id !== member.id) return false;
+      return s.tiles.length === others.length + 1;
+    },
+    timeoutMs,
+    {
+      message: () =>
+        `${member.label} (${member.id}) to list exactly ${safeJson(others)} with one tile each plus its own local tile`,
+    },
+  ).catch(async (e) => {
+    e.message += `\npage state: ${safeJson(await pageState(member.page).catch((x) => String(x)))}`;
+    throw e;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Media statistics
+
+/**
+ * Page-side helper (serialised into the page by `page.evaluate`, so it must be self-contained).
+ * For every transceiver that receives, finds the sender's participant id as the stream id of
+ * the `a=msid` line of its m-section in the remote description, and reads its receiver's
+ * inbound-rtp statistics. Returns {error?, byParticipant: {id: {audio?, video?}}}, where
+ * counters of several transceivers of one kind for one participant are added up.
+ */
+export async function pageMediaStats(pcPath) {
+  const root = /** @type {any} */ (window);
+  const pc = pcPath === undefined ? root.webconf && root.webconf.pc : pcPath.split('.').reduce((o, k) => o && o[k], root);
+  /** @type {Record<string, any>} */
+  const byParticipant = {};
+  if (!pc) return { error: 'no RTCPeerConnection (window.webconf.pc is not set)', byParticipant };
+  const desc = pc.currentRemoteDescription || pc.remoteDescription;
+  const sdp = desc ? desc.sdp : '';
+  /** @type {Map<string, {stream: string, kind: string}>} */
+  const byMid = new Map();
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    const lines = section.split(/\r?\n/);
+    const kind = lines[0].split(' ')[0];
+    let mid;
+    let stream;
+    for (const line of lines) {
+      if (line.startsWith('a=mid:')) mid = line.slice(6).trim();
+      else if (line.startsWith('a=msid:') && stream === undefined) stream = line.slice(7).trim().split(/\s+/)[0];
+    }
+    if (mid !== undefined && stream && stream !== '-') byMid.set(mid, { stream, kind });
+  }
+  for (const tr of pc.getTransceivers()) {
+    if (tr.mid === null || tr.mid === undefined) continue;
+    const info = byMid.get(tr.mid);
+    if (!info) continue;
+    let report;
+    try {
+      report = await tr.receiver.getStats();
+    } catch {
+      continue;
+    }
+    report.forEach((s) => {
+      if (s.type !== 'inbound-rtp') return;
+      const kind = s.kind || s.mediaType || info.kind;
+      const p = (byParticipant[info.stream] = byParticipant[info.stream] || {});
+      const acc = (p[kind] = p[kind] || { transceivers: 0, packetsReceived: 0, bytesReceived: 0 });
+      acc.transceivers += 1;
+      acc.packetsReceived += s.packetsReceived || 0;
+      acc.bytesReceived += s.bytesReceived || 0;
+      for (const key of ['framesDecoded', 'totalSamplesReceived', 'concealedSamples']) {
+        if (typeof s[key] === 'number') acc[key] = (acc[key] || 0) + s[key];
+      }
+      acc.mids = (acc.mids ? acc.mids + ',' : '') + tr.mid;
+      acc.direction = tr.currentDirection;
+      acc.trackState = tr.receiver.track ? tr.receiver.track.readyState : undefined;
+    });
+  }
+  return { byParticipant };
+}
+
+/** Per-participant inbound media counters of a page (see `pageMediaStats`). */
+export async function mediaStats(page, pcPath) {
+  return page.evaluate(pageMediaStats, pcPath);
+}
+
+function counters(entry) {
+  return {
+    audioPackets: entry && entry.audio ? entry.audio.packetsReceived : 0,
+    audioSamples: entry && entry.audio ? entry.audio.totalSamplesReceived : undefined,
+    videoPackets: entry && entry.video ? entry.video.packetsReceived : 0,
+    videoFrames: entry && entry.video ? entry.video.framesDecoded || 0 : 0,
+  };
+}
+
+/**
+ * Asserts that `page` decodes audio and video from every participant in `ids`: waits until
+ * each has decoded something, then takes two samples `windowMs` apart and requires audio
+ * packets, audio samples (where the browser reports them) and decoded video frames to grow.
+ */
+export async function expectMediaFlowing(page, ids, { label = page.label, timeoutMs = 20000, windowMs = 2000, pcPath } = {}) {
+  await waitFor(
+    async () => {
+      const { byParticipant, error } = await mediaStats(page, pcPath);
+      if (error) throw new Error(error);
+      return ids.every((id) => {
+        const c = counters(byParticipant[id]);
+        return c.audioPackets > 0 && c.videoFrames > 0;
+      });
+    },
+    timeoutMs,
+    {
+      message: `${label} to receive audio packets and decode video frames from ${ids.join(', ')}`,
+    },
+  );
+  const first = await mediaStats(page, pcPath);
+  await sleep(windowMs);
+  const second = await mediaStats(page, pcPath);
+  const problems = [];
+  for (const id of ids) {
+    const a = counters(first.byParticipant[id]);
+    const b = counters(second.byParticipant[id]);
+    if (!(b.audioPackets > a.audioPackets)) problems.push(`${id}: audio packetsReceived ${a.audioPackets} -> ${b.audioPackets}`);
+    if (a.audioSamples !== undefined && b.audioSamples !== undefined && !(b.audioSamples > a.audioSamples)) {
+      problems.push(`${id}: audio totalSamplesReceived ${a.audioSamples} -> ${b.audioSamples}`);
+    }
+    if (!(b.videoFrames > a.videoFrames)) problems.push(`${id}: video framesDecoded ${a.videoFrames} -> ${b.videoFrames}`);
+  }
+  if (problems.length) {
+    throw new Error(
+      `${label}: media did not keep flowing over ${windowMs} ms: ${problems.join('; ')}\n` +
+        `first sample: ${safeJson(first)}\nsecond sample: ${safeJson(second)}`,
+    );
+  }
+  return second;
+}
+
+/**
+ * Asserts that `page` stops receiving media from participant `id` within `timeoutMs`: two
+ * samples `windowMs` apart with no new audio or video packets and no new decoded frame (or no
+ * receiver for it at all), confirmed by a third sample `windowMs` later.
+ */
+export async function expectMediaStopped(page, id, { label = page.label, timeoutMs = 3000, windowMs = 500 } = {}) {
+  const start = Date.now();
+  let prev = counters((await mediaStats(page)).byParticipant[id]);
+  let stableSince = null;
+  const history = [prev];
+  for (;;) {
+    await sleep(windowMs);
+    const now = counters((await mediaStats(page)).byParticipant[id]);
+    history.push(now);
+    const same =
+      now.audioPackets === prev.audioPackets &&
+      now.videoPackets === prev.videoPackets &&
+      now.videoFrames === prev.videoFrames;
+    if (same) {
+      if (stableSince !== null) return Date.now() - start;
+      stableSince = Date.now();
+    } else {
+      stableSince = null;
+    }
+    prev = now;
+    if (Date.now() - start > timeoutMs + windowMs) {
+      throw new Error(
+        `${label}: still receiving media from ${id} ${Date.now() - start} ms after it left; samples: ${safeJson(history)}`,
+      );
+    }
+  }
+}
