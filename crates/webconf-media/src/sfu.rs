@@ -87,6 +87,8 @@ pub struct Sfu {
     outputs: VecDeque<SfuOutput>,
     work: VecDeque<Work>,
     next_port: usize,
+    /// When media last flowed in each room, since the last [`Sfu::take_media_activity`].
+    activity: HashMap<RoomId, Instant>,
 }
 
 impl Sfu {
@@ -102,6 +104,7 @@ impl Sfu {
             outputs: VecDeque::new(),
             work: VecDeque::new(),
             next_port: 0,
+            activity: HashMap::new(),
         }
     }
 
@@ -332,6 +335,12 @@ impl Sfu {
         self.timers.first().map(|(t, _)| *t)
     }
 
+    /// The rooms where media flowed since the last call, with the last time it did. Lets the
+    /// room logic tell a live meeting from an idle one.
+    pub fn take_media_activity(&mut self) -> Vec<(RoomId, Instant)> {
+        self.activity.drain().collect()
+    }
+
     /// The next thing for the driver to do, until `None`.
     pub fn poll_output(&mut self) -> Option<SfuOutput> {
         self.outputs.pop_front()
@@ -518,6 +527,7 @@ impl Sfu {
         let Some(room) = self.peers.get(&source).map(|p| p.room) else {
             return;
         };
+        self.activity.insert(room, now);
         if !data.contiguous {
             // Loss upstream: the decoders downstream need a fresh keyframe.
             self.request_keyframe(now, source, data.mid, KeyframeRequestKind::Fir);

@@ -13,8 +13,9 @@
 
 pub mod names;
 pub mod protocol;
+mod lifecycle;
 pub mod rooms;
 
 pub use names::{DisplayName, NameError, ParticipantId, RoomName};
-pub use protocol::{ClientMessage, ErrorCode, ParticipantInfo, ProtocolError, ServerMessage};
-pub use rooms::{Joined, Left, Outbox, Rooms};
+pub use protocol::{ClientMessage, EndReason, ErrorCode, ParticipantInfo, ProtocolError, Role, ServerMessage};
+pub use rooms::{Admission, Effects, Outbox, RoomPolicy, Rooms};

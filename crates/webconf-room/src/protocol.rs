@@ -72,10 +72,36 @@ pub struct ParticipantInfo {
     pub id: ParticipantId,
     /// Display name, as text.
     pub name: String,
+    /// Moderator (a State agent) or guest.
+    pub role: Role,
     /// Microphone on.
     pub audio: bool,
     /// Camera on.
     pub video: bool,
+}
+
+/// What a participant may do in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A State agent: may open the room and moderate it.
+    Moderator,
+    /// Anyone else with the link: may join an open room.
+    Guest,
+}
+
+/// Why a room ends (or a guest's wait does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The last agent left, or a moderator ended the meeting.
+    Ended,
+    /// A single participant, or no media, for too long.
+    Idle,
+    /// The room reached its maximum duration.
+    MaxDuration,
+    /// A waiting guest waited too long for an agent to open the room.
+    WaitTimeout,
 }
 
 /// A message to the browser.
@@ -90,8 +116,29 @@ pub enum ServerMessage {
         you: ParticipantId,
         /// The room (normalised name).
         room: RoomName,
+        /// This participant's role.
+        role: Role,
         /// The others already in the room.
         participants: Vec<ParticipantInfo>,
+    },
+    /// Answer to a guest's `join` when no agent has opened the room yet.
+    Waiting {
+        /// The room waited for.
+        room: RoomName,
+        /// How long the server lets the guest wait.
+        timeout_secs: u64,
+    },
+    /// The room will close in `in_secs` seconds.
+    RoomEnding {
+        /// Why.
+        reason: EndReason,
+        /// Seconds left.
+        in_secs: u64,
+    },
+    /// The room is closed; the socket closes right after.
+    RoomEnded {
+        /// Why.
+        reason: EndReason,
     },
     /// The server's answer to the client's offer.
     Answer {

@@ -1,21 +1,81 @@
-//! Who is in which room, and who must be told what.
+//! Who is in which room, who waits for which room, and who must be told what.
 //!
-//! [`Rooms`] does not send anything: each call returns an [`Outbox`] of `(recipient, message)`
-//! pairs for the caller to deliver.
+//! The rule of the service: only agents (role [`Role::Moderator`]) open rooms; a guest who asks
+//! for a room that is not open waits until an agent opens it. When the last agent leaves, the
+//! room ends for everyone. [`Rooms`] sends nothing itself: every call returns [`Effects`] for the
+//! caller to carry out.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use crate::names::{DisplayName, ParticipantId, RoomName};
-use crate::protocol::{ParticipantInfo, ServerMessage};
+use crate::protocol::{EndReason, ParticipantInfo, Role, ServerMessage, PROTOCOL_VERSION};
 
 /// Messages to deliver, in order.
 pub type Outbox = Vec<(ParticipantId, ServerMessage)>;
 
-struct Member {
-    id: ParticipantId,
-    name: DisplayName,
-    audio: bool,
-    video: bool,
+/// The time limits of rooms (from the `[rooms]` configuration).
+#[derive(Debug, Clone)]
+pub struct RoomPolicy {
+    /// How long a guest may wait for an agent to open the room.
+    pub waiting_timeout: Duration,
+    /// A room with one participant, or without media, this long is closed.
+    pub idle: Duration,
+    /// Any room closes after this.
+    pub max_duration: Duration,
+    /// The `room_ending` warning comes this long before a timed closure.
+    pub warning: Duration,
+}
+
+impl Default for RoomPolicy {
+    fn default() -> Self {
+        RoomPolicy {
+            waiting_timeout: Duration::from_secs(1800),
+            idle: Duration::from_secs(600),
+            max_duration: Duration::from_secs(12 * 3600),
+            warning: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the caller must do after a change.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Messages to deliver, in this order, before anything else below.
+    pub outbox: Outbox,
+    /// Participants who entered a room: give each a media session in room `media_key`.
+    pub admitted: Vec<Admission>,
+    /// Participants put out (their room ended, or their wait timed out): drop their media
+    /// session and close their socket, after delivering the outbox.
+    pub evicted: Vec<ParticipantId>,
+    /// Rooms that closed, with their media key.
+    pub closed: Vec<(RoomName, u64)>,
+}
+
+impl Effects {
+    pub(crate) fn merge(&mut self, other: Effects) {
+        self.outbox.extend(other.outbox);
+        self.admitted.extend(other.admitted);
+        self.evicted.extend(other.evicted);
+        self.closed.extend(other.closed);
+    }
+}
+
+/// A participant who entered a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admission {
+    /// Who.
+    pub id: ParticipantId,
+    /// The room's key in the media core.
+    pub media_key: u64,
+}
+
+pub(crate) struct Member {
+    pub id: ParticipantId,
+    pub name: DisplayName,
+    pub role: Role,
+    pub audio: bool,
+    pub video: bool,
 }
 
 impl Member {
@@ -23,55 +83,54 @@ impl Member {
         ParticipantInfo {
             id: self.id.clone(),
             name: self.name.as_str().to_owned(),
+            role: self.role,
             audio: self.audio,
             video: self.video,
         }
     }
 }
 
-struct Room {
+pub(crate) struct Room {
     /// Key of this room in the media core; fresh for every opening of the room.
-    media_key: u64,
-    /// In order of arrival.
-    members: Vec<Member>,
-}
-
-/// The result of [`Rooms::join`].
-#[derive(Debug)]
-pub struct Joined {
-    /// The room's key in the media core.
     pub media_key: u64,
-    /// True if this participant opened the room.
-    pub created: bool,
-    /// The `welcome` for the newcomer.
-    pub welcome: ServerMessage,
-    /// `participant_joined` for the others.
-    pub outbox: Outbox,
+    /// In order of arrival.
+    pub members: Vec<Member>,
+    /// When the room opened (for the maximum duration).
+    pub opened_at: Instant,
+    /// Since when the room has had a single participant.
+    pub alone_since: Option<Instant>,
+    /// Last join or media seen.
+    pub last_activity: Instant,
+    /// The closure already announced with `room_ending`, and its deadline.
+    pub warned: Option<(EndReason, Instant)>,
 }
 
-/// The result of [`Rooms::leave`].
-#[derive(Debug)]
-pub struct Left {
-    /// The room the participant left.
-    pub room: RoomName,
-    /// True if the room is now closed (nobody left in it).
-    pub closed: bool,
-    /// `participant_left` for the others.
-    pub outbox: Outbox,
+pub(crate) struct Waiter {
+    pub id: ParticipantId,
+    pub name: DisplayName,
+    pub since: Instant,
 }
 
-/// All open rooms of this server.
+enum Place {
+    In(RoomName),
+    Waiting(RoomName),
+}
+
+/// All open rooms of this server, and the guests waiting for rooms to open.
 #[derive(Default)]
 pub struct Rooms {
-    rooms: HashMap<RoomName, Room>,
-    location: HashMap<ParticipantId, RoomName>,
+    pub(crate) policy: RoomPolicy,
+    pub(crate) rooms: HashMap<RoomName, Room>,
+    pub(crate) waiting: HashMap<RoomName, Vec<Waiter>>,
+    by_media_key: HashMap<u64, RoomName>,
+    place: HashMap<ParticipantId, Place>,
     next_media_key: u64,
 }
 
 impl Rooms {
     /// An empty registry.
-    pub fn new() -> Rooms {
-        Rooms::default()
+    pub fn new(policy: RoomPolicy) -> Rooms {
+        Rooms { policy, ..Rooms::default() }
     }
 
     /// Number of open rooms.
@@ -79,14 +138,27 @@ impl Rooms {
         self.rooms.len()
     }
 
-    /// Number of participants in all rooms.
+    /// Number of participants in rooms or waiting.
     pub fn participant_count(&self) -> usize {
-        self.location.len()
+        self.place.len()
     }
 
-    /// The room a participant is in.
+    /// Whether the room is open.
+    pub fn is_open(&self, room: &RoomName) -> bool {
+        self.rooms.contains_key(room)
+    }
+
+    /// The room a participant is in (not waiting for).
     pub fn room_of(&self, id: &ParticipantId) -> Option<&RoomName> {
-        self.location.get(id)
+        match self.place.get(id) {
+            Some(Place::In(room)) => Some(room),
+            _ => None,
+        }
+    }
+
+    /// Whether a participant waits for a room to open.
+    pub fn is_waiting(&self, id: &ParticipantId) -> bool {
+        matches!(self.place.get(id), Some(Place::Waiting(_)))
     }
 
     /// Ids of the participants of a room, in order of arrival.
@@ -97,72 +169,159 @@ impl Rooms {
             .unwrap_or_default()
     }
 
-    /// Puts a participant in a room, opening the room if needed. A participant already in a
-    /// room is first taken out of it.
-    pub fn join(&mut self, room: RoomName, id: ParticipantId, name: DisplayName) -> (Joined, Option<Left>) {
-        let left = self.leave(&id);
-        let created = !self.rooms.contains_key(&room);
-        let next_key = &mut self.next_media_key;
-        let entry = self.rooms.entry(room.clone()).or_insert_with(|| {
-            *next_key += 1;
-            Room { media_key: *next_key, members: Vec::new() }
-        });
-        let member = Member { id: id.clone(), name, audio: true, video: true };
-        let info = member.info();
-        let participants = entry.members.iter().map(Member::info).collect();
-        let outbox = entry
-            .members
-            .iter()
-            .map(|m| (m.id.clone(), ServerMessage::ParticipantJoined { participant: info.clone() }))
-            .collect();
-        entry.members.push(member);
-        let media_key = entry.media_key;
-        self.location.insert(id.clone(), room.clone());
-        let welcome = ServerMessage::Welcome {
-            version: crate::protocol::PROTOCOL_VERSION,
-            you: id,
-            room,
-            participants,
-        };
-        (Joined { media_key, created, welcome, outbox }, left)
+    /// A participant asks to enter `room`. An agent enters, opening the room if needed (and
+    /// letting in everyone who waited for it); a guest enters an open room, or waits.
+    /// A participant already somewhere is first taken out.
+    pub fn join(&mut self, now: Instant, room: RoomName, id: ParticipantId, name: DisplayName, role: Role) -> Effects {
+        let mut fx = self.leave(now, &id);
+        if !self.rooms.contains_key(&room) {
+            if role == Role::Guest {
+                let timeout_secs = self.policy.waiting_timeout.as_secs();
+                fx.outbox.push((id.clone(), ServerMessage::Waiting { room: room.clone(), timeout_secs }));
+                self.waiting.entry(room.clone()).or_default().push(Waiter { id: id.clone(), name, since: now });
+                self.place.insert(id, Place::Waiting(room));
+                return fx;
+            }
+            self.next_media_key += 1;
+            let key = self.next_media_key;
+            self.by_media_key.insert(key, room.clone());
+            self.rooms.insert(
+                room.clone(),
+                Room {
+                    media_key: key,
+                    members: Vec::new(),
+                    opened_at: now,
+                    alone_since: None,
+                    last_activity: now,
+                    warned: None,
+                },
+            );
+        }
+        self.enter(now, &room, Member { id, name, role, audio: true, video: true }, &mut fx);
+        if role == Role::Moderator {
+            for w in self.waiting.remove(&room).unwrap_or_default() {
+                let member = Member { id: w.id, name: w.name, role: Role::Guest, audio: true, video: true };
+                self.enter(now, &room, member, &mut fx);
+            }
+        }
+        fx
     }
 
-    /// Records a microphone/camera change; returns `participant_updated` for the others.
-    pub fn set_media_state(&mut self, id: &ParticipantId, audio: bool, video: bool) -> Outbox {
-        let Some(room) = self.location.get(id).and_then(|r| self.rooms.get_mut(r)) else {
-            return Vec::new();
+    /// Puts a member in an open room: `welcome` for it, `participant_joined` for the others.
+    fn enter(&mut self, now: Instant, room_name: &RoomName, member: Member, fx: &mut Effects) {
+        let Some(room) = self.rooms.get_mut(room_name) else {
+            return;
+        };
+        let info = member.info();
+        for m in &room.members {
+            fx.outbox.push((m.id.clone(), ServerMessage::ParticipantJoined { participant: info.clone() }));
+        }
+        fx.outbox.push((
+            member.id.clone(),
+            ServerMessage::Welcome {
+                version: PROTOCOL_VERSION,
+                you: member.id.clone(),
+                room: room_name.clone(),
+                role: member.role,
+                participants: room.members.iter().map(Member::info).collect(),
+            },
+        ));
+        fx.admitted.push(Admission { id: member.id.clone(), media_key: room.media_key });
+        self.place.insert(member.id.clone(), Place::In(room_name.clone()));
+        room.members.push(member);
+        room.last_activity = now;
+        room.alone_since = if room.members.len() == 1 { Some(now) } else { None };
+        room.warned = None;
+    }
+
+    /// Records a microphone/camera change; `participant_updated` goes to the others.
+    pub fn set_media_state(&mut self, id: &ParticipantId, audio: bool, video: bool) -> Effects {
+        let mut fx = Effects::default();
+        let Some(room) = self.room_of(id).cloned().and_then(|r| self.rooms.get_mut(&r)) else {
+            return fx;
         };
         let Some(member) = room.members.iter_mut().find(|m| &m.id == id) else {
-            return Vec::new();
+            return fx;
         };
         if member.audio == audio && member.video == video {
-            return Vec::new();
+            return fx;
         }
         member.audio = audio;
         member.video = video;
         let info = member.info();
-        room.members
-            .iter()
-            .filter(|m| &m.id != id)
-            .map(|m| (m.id.clone(), ServerMessage::ParticipantUpdated { participant: info.clone() }))
-            .collect()
+        for m in room.members.iter().filter(|m| &m.id != id) {
+            fx.outbox.push((m.id.clone(), ServerMessage::ParticipantUpdated { participant: info.clone() }));
+        }
+        fx
     }
 
-    /// Takes a participant out of its room, closing the room when it is empty.
-    pub fn leave(&mut self, id: &ParticipantId) -> Option<Left> {
-        let room_name = self.location.remove(id)?;
-        let room = self.rooms.get_mut(&room_name)?;
-        room.members.retain(|m| &m.id != id);
-        let outbox = room
-            .members
-            .iter()
-            .map(|m| (m.id.clone(), ServerMessage::ParticipantLeft { id: id.clone() }))
-            .collect();
-        let closed = room.members.is_empty();
-        if closed {
-            self.rooms.remove(&room_name);
+    /// Notes that media flowed in the room with this media key (keeps it from being idle).
+    pub fn media_seen(&mut self, now: Instant, media_key: u64) {
+        if let Some(room) = self.by_media_key.get(&media_key).and_then(|r| self.rooms.get_mut(r)) {
+            room.last_activity = now;
         }
-        Some(Left { room: room_name, closed, outbox })
+    }
+
+    /// Takes a participant out of its room or waiting list. When the last agent leaves, the
+    /// room ends for everyone in it.
+    pub fn leave(&mut self, now: Instant, id: &ParticipantId) -> Effects {
+        let mut fx = Effects::default();
+        match self.place.remove(id) {
+            None => {}
+            Some(Place::Waiting(room)) => {
+                if let Some(list) = self.waiting.get_mut(&room) {
+                    list.retain(|w| &w.id != id);
+                    if list.is_empty() {
+                        self.waiting.remove(&room);
+                    }
+                }
+            }
+            Some(Place::In(room_name)) => {
+                let Some(room) = self.rooms.get_mut(&room_name) else {
+                    return fx;
+                };
+                room.members.retain(|m| &m.id != id);
+                for m in &room.members {
+                    fx.outbox.push((m.id.clone(), ServerMessage::ParticipantLeft { id: id.clone() }));
+                }
+                if room.members.len() == 1 {
+                    room.alone_since = Some(now);
+                }
+                if !room.members.iter().any(|m| m.role == Role::Moderator) {
+                    fx.merge(self.end_room(&room_name, EndReason::Ended));
+                }
+            }
+        }
+        fx
+    }
+
+    /// Closes a room: everyone in it gets `room_ended` and is evicted; the room is deleted.
+    pub fn end_room(&mut self, room_name: &RoomName, reason: EndReason) -> Effects {
+        let mut fx = Effects::default();
+        let Some(room) = self.rooms.remove(room_name) else {
+            return fx;
+        };
+        self.by_media_key.remove(&room.media_key);
+        for m in room.members {
+            fx.outbox.push((m.id.clone(), ServerMessage::RoomEnded { reason }));
+            self.place.remove(&m.id);
+            fx.evicted.push(m.id);
+        }
+        fx.closed.push((room_name.clone(), room.media_key));
+        fx
+    }
+
+    /// Ends a guest's wait.
+    pub(crate) fn evict_waiter(&mut self, room: &RoomName, id: &ParticipantId, fx: &mut Effects) {
+        if let Some(list) = self.waiting.get_mut(room) {
+            list.retain(|w| &w.id != id);
+            if list.is_empty() {
+                self.waiting.remove(room);
+            }
+        }
+        self.place.remove(id);
+        fx.outbox.push((id.clone(), ServerMessage::RoomEnded { reason: EndReason::WaitTimeout }));
+        fx.evicted.push(id.clone());
     }
 }
 
@@ -178,68 +337,111 @@ mod tests {
         DisplayName::parse(s).expect("name")
     }
 
-    #[test]
-    fn join_welcomes_and_announces() {
-        let mut rooms = Rooms::new();
-        let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        let (ja, _) = rooms.join(room("salon12345"), a.clone(), name("Alice"));
-        assert!(ja.created);
-        assert!(ja.outbox.is_empty());
-        let (jb, _) = rooms.join(room("SALON12345"), b.clone(), name("Bob"));
-        assert!(!jb.created);
-        assert_eq!(jb.media_key, ja.media_key);
-        let ServerMessage::Welcome { participants, you, .. } = jb.welcome else {
-            panic!("welcome expected");
-        };
-        assert_eq!(you, b);
-        assert_eq!(participants.len(), 1);
-        assert_eq!(participants[0].name, "Alice");
-        assert_eq!(jb.outbox.len(), 1);
-        assert_eq!(jb.outbox[0].0, a);
-        assert!(matches!(&jb.outbox[0].1, ServerMessage::ParticipantJoined { participant } if participant.id == b));
+    fn welcome_of(fx: &Effects, id: &ParticipantId) -> Option<(Role, Vec<ParticipantInfo>)> {
+        fx.outbox.iter().find_map(|(to, m)| match m {
+            ServerMessage::Welcome { role, participants, .. } if to == id => Some((*role, participants.clone())),
+            _ => None,
+        })
     }
 
     #[test]
-    fn leave_announces_and_closes_empty_rooms() {
-        let mut rooms = Rooms::new();
+    fn an_agent_opens_a_room_and_others_are_announced() {
+        let t0 = Instant::now();
+        let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        let (first, _) = rooms.join(room("salon12345"), a.clone(), name("Alice"));
-        rooms.join(room("salon12345"), b.clone(), name("Bob"));
-        let left = rooms.leave(&a).expect("was in a room");
-        assert!(!left.closed);
-        assert_eq!(left.outbox, vec![(b.clone(), ServerMessage::ParticipantLeft { id: a.clone() })]);
-        assert!(rooms.leave(&a).is_none(), "leaving twice changes nothing");
-        let left = rooms.leave(&b).expect("was in a room");
-        assert!(left.closed);
+        let fa = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
+        assert_eq!(welcome_of(&fa, &a), Some((Role::Moderator, vec![])));
+        assert_eq!(fa.admitted.len(), 1);
+        let fb = rooms.join(t0, room("SALON12345"), b.clone(), name("Bob"), Role::Guest);
+        let (role, others) = welcome_of(&fb, &b).expect("welcome");
+        assert_eq!(role, Role::Guest);
+        assert_eq!(others.len(), 1);
+        assert_eq!(others[0].name, "Alice");
+        assert_eq!(others[0].role, Role::Moderator);
+        assert_eq!(fb.admitted, vec![Admission { id: b.clone(), media_key: fa.admitted[0].media_key }]);
+        assert!(fb.outbox.iter().any(|(to, m)| to == &a
+            && matches!(m, ServerMessage::ParticipantJoined { participant } if participant.id == b)));
+    }
+
+    #[test]
+    fn a_guest_never_opens_a_room_it_waits_and_enters_when_an_agent_does() {
+        let t0 = Instant::now();
+        let mut rooms = Rooms::new(RoomPolicy::default());
+        let (g, h, a) = (ParticipantId::random(), ParticipantId::random(), ParticipantId::random());
+        let fg = rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest);
+        assert!(matches!(fg.outbox.as_slice(), [(to, ServerMessage::Waiting { .. })] if to == &g));
+        assert!(fg.admitted.is_empty());
+        assert!(!rooms.is_open(&room("salon12345")));
+        assert!(rooms.is_waiting(&g));
+        rooms.join(t0, room("salon12345"), h.clone(), name("Hélène"), Role::Guest);
+        // A waiting guest who gives up is forgotten.
+        rooms.leave(t0, &h);
+        let fa = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
+        assert_eq!(fa.admitted.len(), 2);
+        assert_eq!(welcome_of(&fa, &g).map(|(r, o)| (r, o.len())), Some((Role::Guest, 1)));
+        assert!(welcome_of(&fa, &h).is_none());
+        assert!(!rooms.is_waiting(&g));
+        assert_eq!(rooms.members(&room("salon12345")), vec![a, g]);
+    }
+
+    #[test]
+    fn the_room_ends_for_everyone_when_the_last_agent_leaves() {
+        let t0 = Instant::now();
+        let mut rooms = Rooms::new(RoomPolicy::default());
+        let (a, b, g) = (ParticipantId::random(), ParticipantId::random(), ParticipantId::random());
+        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
+        rooms.join(t0, room("salon12345"), b.clone(), name("Bruno"), Role::Moderator);
+        rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest);
+        let fx = rooms.leave(t0, &a);
+        assert!(fx.evicted.is_empty(), "another agent remains");
+        let fx = rooms.leave(t0, &b);
+        assert_eq!(fx.evicted, vec![g.clone()]);
+        assert!(fx.outbox.contains(&(g.clone(), ServerMessage::RoomEnded { reason: EndReason::Ended })));
+        assert_eq!(fx.closed.len(), 1);
         assert_eq!(rooms.room_count(), 0);
         assert_eq!(rooms.participant_count(), 0);
-        // Reopening gives a fresh media key.
-        let (again, _) = rooms.join(room("salon12345"), a, name("Alice"));
-        assert!(again.created);
-        assert_ne!(again.media_key, first.media_key);
+        // The name is free again: a guest now waits.
+        let fx = rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest);
+        assert!(matches!(fx.outbox[0].1, ServerMessage::Waiting { .. }));
+    }
+
+    #[test]
+    fn leave_announces_and_reopening_gives_a_fresh_media_key() {
+        let t0 = Instant::now();
+        let mut rooms = Rooms::new(RoomPolicy::default());
+        let (a, b) = (ParticipantId::random(), ParticipantId::random());
+        let first = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator).admitted[0].media_key;
+        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Moderator);
+        let fx = rooms.leave(t0, &a);
+        assert_eq!(fx.outbox, vec![(b.clone(), ServerMessage::ParticipantLeft { id: a.clone() })]);
+        assert!(rooms.leave(t0, &a).outbox.is_empty(), "leaving twice changes nothing");
+        rooms.leave(t0, &b);
+        let again = rooms.join(t0, room("salon12345"), a, name("Alice"), Role::Moderator).admitted[0].media_key;
+        assert_ne!(again, first);
     }
 
     #[test]
     fn media_state_is_told_to_the_others_only_when_it_changes() {
-        let mut rooms = Rooms::new();
+        let t0 = Instant::now();
+        let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        rooms.join(room("salon12345"), a.clone(), name("Alice"));
-        rooms.join(room("salon12345"), b.clone(), name("Bob"));
-        let out = rooms.set_media_state(&a, false, true);
-        assert_eq!(out.len(), 1);
-        assert_eq!(out[0].0, b);
-        assert!(rooms.set_media_state(&a, false, true).is_empty());
-        assert!(rooms.set_media_state(&ParticipantId::random(), false, false).is_empty());
+        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
+        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Guest);
+        let fx = rooms.set_media_state(&a, false, true);
+        assert_eq!(fx.outbox.len(), 1);
+        assert_eq!(fx.outbox[0].0, b);
+        assert!(rooms.set_media_state(&a, false, true).outbox.is_empty());
+        assert!(rooms.set_media_state(&ParticipantId::random(), false, false).outbox.is_empty());
     }
 
     #[test]
     fn rooms_are_separate() {
-        let mut rooms = Rooms::new();
+        let t0 = Instant::now();
+        let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        rooms.join(room("salon12345"), a.clone(), name("Alice"));
-        let (jb, _) = rooms.join(room("autre12345"), b, name("Bob"));
-        assert!(jb.created);
-        assert!(jb.outbox.is_empty());
+        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
+        let fx = rooms.join(t0, room("autre12345"), b, name("Bob"), Role::Moderator);
+        assert_eq!(fx.outbox.len(), 1, "only its own welcome");
         assert_eq!(rooms.members(&room("salon12345")), vec![a]);
     }
 }

@@ -20,6 +20,9 @@ fn two_peers_receive_each_other() {
         assert!(video > 20, "client {me} got {video} video frames from {other}");
         assert_eq!(w.clients[me].frames_from(&stream_of(me), MediaKind::Audio), 0, "no echo");
     }
+    let activity = w.sfu.take_media_activity();
+    assert_eq!(activity.iter().map(|(r, _)| *r).collect::<Vec<_>>(), vec![webconf_media::RoomId(1)]);
+    assert!(w.sfu.take_media_activity().is_empty(), "drained");
 }
 
 #[test]
