@@ -13,6 +13,22 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+/// Returns [`ConfigError::Invalid`] naming `$key` when `$ok` is false. Shared by the
+/// `validate` functions of this module and its submodules.
+macro_rules! ensure {
+    ($ok:expr, $key:expr, $($message:tt)+) => {
+        if !$ok {
+            return Err($crate::config::ConfigError::Invalid { key: $key, message: format!($($message)+) });
+        }
+    };
+}
+
+mod access;
+mod mail;
+
+pub use access::{AccessConfig, IpRange, ProxyHeader, RoomsConfig, ZoneConfig};
+pub use mail::{MailConfig, SmtpTls};
+
 /// Most UDP media ports one server may claim: each is a socket the media loop polls.
 const MAX_MEDIA_PORTS: u32 = 1000;
 
@@ -73,6 +89,12 @@ pub struct Config {
     pub media: MediaConfig,
     /// Limits and liveness timers of the signaling WebSocket.
     pub signaling: SignalingConfig,
+    /// Who is a State agent: network zones, trusted proxies, e-mail domains, one-time codes.
+    pub access: AccessConfig,
+    /// Lifetimes of rooms: waiting guests, idle rooms, maximum duration.
+    pub rooms: RoomsConfig,
+    /// How one-time codes are mailed: an SMTP relay, or the outbox directory.
+    pub mail: MailConfig,
 }
 
 /// `[http]`: the TCP listener.
@@ -141,6 +163,9 @@ impl Default for Config {
             http: HttpConfig::default(),
             media: MediaConfig::default(),
             signaling: SignalingConfig::default(),
+            access: AccessConfig::default(),
+            rooms: RoomsConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -239,6 +264,12 @@ impl Config {
     /// - `WEBCONF_HTTP_TLS`: `http.tls`: `self-signed`, `files` or `off`
     /// - `WEBCONF_MEDIA_PORTS`: `media.port_min` and `media.port_max`, e.g. `10000-10010`
     /// - `WEBCONF_MEDIA_ADDRESSES`: `media.addresses`, comma-separated: `192.0.2.10,2001:db8::10`
+    /// - `WEBCONF_ACCESS_AGENT_DOMAINS`: `access.agent_domains`, comma-separated
+    /// - `WEBCONF_ACCESS_TRUSTED_PROXIES`: `access.trusted_proxies`, comma-separated CIDRs
+    /// - `WEBCONF_ACCESS_PROXY_HEADER`: `access.proxy_header`
+    /// - `WEBCONF_MAIL_SMTP_HOST`, `WEBCONF_MAIL_SMTP_PORT`, `WEBCONF_MAIL_SMTP_TLS`,
+    ///   `WEBCONF_MAIL_SMTP_USERNAME`, `WEBCONF_MAIL_SMTP_PASSWORD_FILE`, `WEBCONF_MAIL_FROM`:
+    ///   the `mail.*` key of the same name
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(dir) = env_value(&get, "WEBCONF_DATA_DIR", "a directory", |v| Some(v.into()))? {
             self.data_dir = dir;
@@ -265,6 +296,8 @@ impl Config {
         if let Some(addrs) = env_value(&get, "WEBCONF_MEDIA_ADDRESSES", hint, parse_ips)? {
             self.media.addresses = addrs;
         }
+        self.access.apply_env(&get)?;
+        self.mail.apply_env(&get)?;
         Ok(())
     }
 
@@ -272,13 +305,6 @@ impl Config {
     /// again after changing a `Config` by hand. Does no I/O: whether certificate files exist
     /// is checked when TLS is set up ([`crate::tls::server_config`]).
     pub fn validate(&self) -> Result<(), ConfigError> {
-        macro_rules! ensure {
-            ($ok:expr, $key:literal, $($message:tt)+) => {
-                if !$ok {
-                    return Err(ConfigError::Invalid { key: $key, message: format!($($message)+) });
-                }
-            };
-        }
         let (http, media, sig) = (&self.http, &self.media, &self.signaling);
         let unset = |p: &PathBuf| p.as_os_str().is_empty();
         ensure!(
@@ -358,13 +384,16 @@ impl Config {
             "signaling.idle_timeout_secs",
             "({idle}) must be greater than signaling.ping_interval_secs ({ping}) and at most 300"
         );
+        self.access.validate()?;
+        self.rooms.validate()?;
+        self.mail.validate()?;
         Ok(())
     }
 }
 
 /// Reads one override: `Ok(None)` when unset or blank, an error naming `var` and saying what
 /// was `expected` when `parse` fails.
-fn env_value<T>(
+pub(crate) fn env_value<T>(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
     expected: &str,

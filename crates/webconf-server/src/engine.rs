@@ -3,16 +3,19 @@
 //! timer), then drains the core's outputs, like str0m's run loop.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 use webconf_media::{PeerId, RoomId, Sfu, SfuError, SfuOutput};
+use webconf_access::ratelimit::{ip_key, RateLimiter};
 use webconf_room::protocol::PROTOCOL_VERSION;
-use webconf_room::{ClientMessage, DisplayName, ErrorCode, ParticipantId, RoomName, Rooms, ServerMessage};
+use webconf_room::{
+    ClientMessage, DisplayName, Effects, ErrorCode, ParticipantId, Role, RoomName, RoomPolicy, Rooms, ServerMessage,
+};
 
 /// A connection's identity inside the engine; also its media peer id.
 pub type ConnId = u64;
@@ -26,6 +29,15 @@ pub enum Outgoing {
     Close(u16, &'static str),
 }
 
+/// Who is behind a socket, as decided at the WebSocket upgrade.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer {
+    /// The client address (after trusted proxies).
+    pub ip: IpAddr,
+    /// A State agent (by network zone or verified e-mail): may open rooms, moderates them.
+    pub agent: bool,
+}
+
 /// A signaling event for the engine, from a WebSocket task.
 #[derive(Debug)]
 pub enum Command {
@@ -33,6 +45,8 @@ pub enum Command {
     Connect {
         /// Its id.
         conn: ConnId,
+        /// Who is behind it.
+        peer: Peer,
         /// Its outgoing queue (bounded: a client too slow to read is disconnected).
         tx: mpsc::Sender<Outgoing>,
     },
@@ -65,7 +79,25 @@ pub struct Datagram {
 
 struct Conn {
     tx: mpsc::Sender<Outgoing>,
+    peer: Peer,
     participant: Option<ParticipantId>,
+}
+
+/// The engine's limits, from the configuration.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Participants (in rooms or waiting) above which `join` is refused with `server_busy`.
+    pub max_participants: usize,
+    /// Time limits of rooms.
+    pub rooms: RoomPolicy,
+    /// Joins of rooms that are not open, per client address and minute (against guessing).
+    pub unknown_room_joins_per_minute: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig { max_participants: 2000, rooms: RoomPolicy::default(), unknown_room_joins_per_minute: 30 }
+    }
 }
 
 /// The state the engine task owns.
@@ -76,25 +108,33 @@ pub struct Engine {
     by_participant: HashMap<ParticipantId, ConnId>,
     sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
     max_participants: usize,
+    unknown_room_joins: RateLimiter<IpAddr>,
     dropped_datagrams: u64,
 }
 
 impl Engine {
     /// Builds the engine over the bound media sockets.
-    pub fn new(sfu: Sfu, sockets: HashMap<SocketAddr, Arc<UdpSocket>>, max_participants: usize) -> Engine {
+    pub fn new(sfu: Sfu, sockets: HashMap<SocketAddr, Arc<UdpSocket>>, config: EngineConfig) -> Engine {
         Engine {
-            rooms: Rooms::new(),
+            rooms: Rooms::new(config.rooms),
             sfu,
             conns: HashMap::new(),
             by_participant: HashMap::new(),
             sockets,
-            max_participants,
+            max_participants: config.max_participants,
+            unknown_room_joins: RateLimiter::new(
+                config.unknown_room_joins_per_minute,
+                Duration::from_secs(60),
+                100_000,
+            ),
             dropped_datagrams: 0,
         }
     }
 
     /// Runs until both input channels are closed.
     pub async fn run(mut self, mut commands: mpsc::Receiver<Command>, mut datagrams: mpsc::Receiver<Datagram>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let deadline = self.sfu.poll_timeout();
             let sleep = async {
@@ -110,6 +150,7 @@ impl Engine {
                 },
                 Some(dg) = datagrams.recv() => self.handle_datagram(dg),
                 () = sleep => self.sfu.handle_timeout(Instant::now()),
+                _ = tick.tick() => self.handle_tick(Instant::now()),
             }
             self.flush(Instant::now());
         }
@@ -129,11 +170,22 @@ impl Engine {
         }
     }
 
+    /// Once a second: room timers (idle, maximum duration, waiting guests), fed with the media
+    /// activity the core saw.
+    pub fn handle_tick(&mut self, now: Instant) {
+        for (room, at) in self.sfu.take_media_activity() {
+            self.rooms.media_seen(at, room.0);
+        }
+        let fx = self.rooms.handle_timeout(now);
+        self.apply(now, fx);
+        self.unknown_room_joins.purge(now);
+    }
+
     /// Applies one signaling command.
     pub fn handle_command(&mut self, now: Instant, cmd: Command) {
         match cmd {
-            Command::Connect { conn, tx } => {
-                self.conns.insert(conn, Conn { tx, participant: None });
+            Command::Connect { conn, peer, tx } => {
+                self.conns.insert(conn, Conn { tx, peer, participant: None });
             }
             Command::Disconnect { conn } => {
                 self.remove_participant(now, conn);
@@ -144,14 +196,22 @@ impl Engine {
     }
 
     fn handle_message(&mut self, now: Instant, conn: ConnId, msg: ClientMessage) {
-        let joined = self.conns.get(&conn).and_then(|c| c.participant.clone());
-        match (msg, joined) {
+        let participant = self.conns.get(&conn).and_then(|c| c.participant.clone());
+        // A waiting guest has a participant id but is in no room yet.
+        let in_room = participant.clone().filter(|p| self.rooms.room_of(p).is_some());
+        match (msg, in_room) {
             (ClientMessage::Ping {}, _) => self.send(conn, ServerMessage::Pong),
-            (ClientMessage::Join { version, room, name }, None) => self.join(now, conn, version, &room, &name),
-            (ClientMessage::Join { .. }, Some(_)) => {
+            (ClientMessage::Leave {}, _) if participant.is_some() => {
+                self.remove_participant(now, conn);
+                self.close(conn, 1000, "left");
+            }
+            (ClientMessage::Join { version, room, name }, _) if participant.is_none() => {
+                self.join(now, conn, version, &room, &name)
+            }
+            (ClientMessage::Join { .. }, _) => {
                 self.send_error(conn, ErrorCode::AlreadyJoined, "this socket already joined a room", false)
             }
-            (_, None) => self.send_error(conn, ErrorCode::NotJoined, "send `join` first", false),
+            (_, None) => self.send_error(conn, ErrorCode::NotJoined, "send `join` and wait for `welcome` first", false),
             (ClientMessage::Offer { sdp }, Some(_)) => match self.sfu.handle_offer(now, PeerId(conn), &sdp) {
                 Ok(answer) => self.send(conn, ServerMessage::Answer { sdp: answer }),
                 Err(e) => self.send_error(conn, ErrorCode::BadSdp, e.to_string(), false),
@@ -164,13 +224,10 @@ impl Engine {
                 Err(e) => self.send_error(conn, ErrorCode::BadSdp, e.to_string(), false),
             },
             (ClientMessage::MediaState { audio, video }, Some(pid)) => {
-                let outbox = self.rooms.set_media_state(&pid, audio, video);
-                self.deliver(outbox);
+                let fx = self.rooms.set_media_state(&pid, audio, video);
+                self.apply(now, fx);
             }
-            (ClientMessage::Leave {}, Some(_)) => {
-                self.remove_participant(now, conn);
-                self.close(conn, 1000, "left");
-            }
+            (ClientMessage::Leave {}, Some(_)) => {}
         }
     }
 
@@ -194,26 +251,51 @@ impl Engine {
             self.close(conn, 1013, "server busy");
             return;
         }
-        let pid = ParticipantId::random();
-        let (joined, _) = self.rooms.join(room.clone(), pid.clone(), name);
-        if let Err(e) = self.sfu.add_peer(now, PeerId(conn), RoomId(joined.media_key), pid.to_string()) {
-            warn!("cannot create a media session: {e}");
-            if let Some(left) = self.rooms.leave(&pid) {
-                self.deliver(left.outbox);
-            }
-            self.send_error(conn, ErrorCode::ServerBusy, "the media server cannot take you now", true);
-            self.close(conn, 1011, "media unavailable");
+        let Some(peer) = self.conns.get(&conn).map(|c| c.peer) else {
             return;
+        };
+        if !self.rooms.is_open(&room) {
+            if let Err(retry) = self.unknown_room_joins.check(now, &ip_key(peer.ip)) {
+                let msg = format!("too many rooms asked for; try again in {} s", retry.as_secs().max(1));
+                return self.send_error(conn, ErrorCode::RateLimited, msg, false);
+            }
         }
+        let pid = ParticipantId::random();
         if let Some(c) = self.conns.get_mut(&conn) {
             c.participant = Some(pid.clone());
         }
-        self.by_participant.insert(pid, conn);
-        if joined.created {
-            info!(participants = self.rooms.participant_count(), rooms = self.rooms.room_count(), "room opened");
+        self.by_participant.insert(pid.clone(), conn);
+        let role = if peer.agent { Role::Moderator } else { Role::Guest };
+        let fx = self.rooms.join(now, room, pid, name, role);
+        self.apply(now, fx);
+    }
+
+    /// Carries out what the room logic decided: messages, media sessions, evictions.
+    fn apply(&mut self, now: Instant, fx: Effects) {
+        self.deliver(fx.outbox);
+        for adm in fx.admitted {
+            let Some(conn) = self.by_participant.get(&adm.id).copied() else {
+                continue;
+            };
+            if let Err(e) = self.sfu.add_peer(now, PeerId(conn), RoomId(adm.media_key), adm.id.to_string()) {
+                warn!("cannot create a media session: {e}");
+                self.send_error(conn, ErrorCode::ServerBusy, "the media server cannot take you now", true);
+                self.remove_participant(now, conn);
+                self.close(conn, 1011, "media unavailable");
+            }
         }
-        self.send(conn, joined.welcome);
-        self.deliver(joined.outbox);
+        for pid in fx.evicted {
+            if let Some(conn) = self.by_participant.remove(&pid) {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.participant = None;
+                }
+                let _ = self.sfu.remove_peer(now, PeerId(conn));
+                self.close(conn, 1000, "room ended");
+            }
+        }
+        if !fx.closed.is_empty() {
+            info!(rooms = self.rooms.room_count(), "room closed");
+        }
     }
 
     /// Takes a connection's participant out of its room and its media session out of the core.
@@ -222,15 +304,12 @@ impl Engine {
             return;
         };
         self.by_participant.remove(&pid);
+        // A waiting guest has no media session.
         if let Err(e) = self.sfu.remove_peer(now, PeerId(conn)) {
             debug!("removing media session: {e}");
         }
-        if let Some(left) = self.rooms.leave(&pid) {
-            if left.closed {
-                info!(rooms = self.rooms.room_count(), "room closed");
-            }
-            self.deliver(left.outbox);
-        }
+        let fx = self.rooms.leave(now, &pid);
+        self.apply(now, fx);
     }
 
     /// Drains the core: datagrams to the sockets, offers to the browsers, dead peers out.

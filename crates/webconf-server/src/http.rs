@@ -23,6 +23,8 @@ pub struct AppState {
     pub tls: bool,
     /// The engine's signaling queue.
     pub commands: mpsc::Sender<Command>,
+    /// The access policy: zones, codes, agent sessions, mailer.
+    pub auth: Arc<crate::auth::AuthState>,
 }
 
 /// The whole HTTP application; tests can call it without a socket.
@@ -31,6 +33,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/ws", get(ws::handler))
         .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::auth::routes())
         .fallback(assets::serve)
         .with_state(state)
         .layer(middleware::from_fn(move |req: Request, next: Next| security_headers(req, next, tls)))

@@ -10,9 +10,12 @@
 //! [`run`] wires them together; `main.rs` only parses the command line.
 
 pub mod assets;
+pub mod auth;
 pub mod config;
 pub mod engine;
 pub mod http;
+pub mod identity;
+pub mod mail;
 pub mod media_io;
 pub mod tls;
 pub mod ws;
@@ -20,14 +23,16 @@ pub mod ws;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::sync::mpsc;
 use tracing::{info, warn};
 use webconf_media::{Sfu, SfuConfig};
+use webconf_room::RoomPolicy;
 
 use crate::config::Config;
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineConfig};
 use crate::http::AppState;
 
 /// Depth of the engine's signaling queue.
@@ -54,11 +59,23 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (dg_tx, dg_rx) = mpsc::channel(DATAGRAM_QUEUE);
     media_io::spawn_readers(&sockets, dg_tx);
-    let engine = Engine::new(sfu, sockets, config.media.max_participants as usize);
+    let r = &config.rooms;
+    let engine_config = EngineConfig {
+        max_participants: config.media.max_participants as usize,
+        rooms: RoomPolicy {
+            waiting_timeout: Duration::from_secs(r.waiting_timeout_secs),
+            idle: Duration::from_secs(r.idle_secs),
+            max_duration: Duration::from_secs(r.max_duration_secs),
+            warning: Duration::from_secs(r.warning_secs),
+        },
+        unknown_room_joins_per_minute: r.unknown_room_joins_per_ip_per_minute,
+    };
+    let engine = Engine::new(sfu, sockets, engine_config);
     tokio::spawn(engine.run(cmd_rx, dg_rx));
 
     let tls = tls::server_config(&config).context("TLS setup")?;
-    let state = AppState { config: config.clone(), tls: tls.is_some(), commands: cmd_tx };
+    let auth = Arc::new(auth::AuthState::new(&config)?);
+    let state = AppState { config: config.clone(), tls: tls.is_some(), commands: cmd_tx, auth };
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
 
     let listener = std::net::TcpListener::bind(config.http.listen)

@@ -3,18 +3,19 @@
 //! engine and writes the engine's replies. Bad input is answered here and never reaches the
 //! engine, so it cannot change any room.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
 use tracing::debug;
 use webconf_room::{ClientMessage, ErrorCode, ServerMessage};
 
-use crate::engine::{Command, ConnId, Outgoing};
+use crate::engine::{Command, ConnId, Outgoing, Peer};
 use crate::http::AppState;
 
 /// Messages a browser may send per second on average.
@@ -27,18 +28,25 @@ const OUTGOING_QUEUE: usize = 256;
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
 /// `GET /ws`: checks the origin, then upgrades.
-pub async fn handler(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+pub async fn handler(
+    State(state): State<AppState>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     if !origin_allowed(&state, &headers) {
         debug!("websocket refused: origin not allowed");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
+    let id = crate::identity::identify(&state.auth, remote, &headers, Instant::now());
+    let peer = Peer { ip: id.ip, agent: id.is_agent() };
     let cap = state.config.signaling.max_message_bytes;
     // Frames between our cap and this hard limit are read and refused politely (`too_large`);
     // beyond it the library drops the connection without reading the rest.
     let hard_limit = cap.saturating_mul(4).max(1 << 20);
     ws.max_message_size(hard_limit)
         .max_frame_size(hard_limit)
-        .on_upgrade(move |socket| serve(state, socket))
+        .on_upgrade(move |socket| serve(state, peer, socket))
 }
 
 /// True when the `Origin` header is the service's own origin or an allowed one. A missing
@@ -90,10 +98,10 @@ impl RateLimit {
     }
 }
 
-async fn serve(state: AppState, mut socket: WebSocket) {
+async fn serve(state: AppState, peer: Peer, mut socket: WebSocket) {
     let conn: ConnId = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
     let (tx, mut rx) = mpsc::channel(OUTGOING_QUEUE);
-    if state.commands.send(Command::Connect { conn, tx }).await.is_err() {
+    if state.commands.send(Command::Connect { conn, peer, tx }).await.is_err() {
         return;
     }
     let cfg = &state.config.signaling;
@@ -191,7 +199,8 @@ mod tests {
         let mut config = Config::default();
         config.http.allowed_origins = allowed.iter().map(|s| s.to_string()).collect();
         let (commands, _rx) = mpsc::channel(1);
-        AppState { config: Arc::new(config), tls, commands }
+        let auth = Arc::new(crate::auth::AuthState::new(&config).expect("auth state"));
+        AppState { config: Arc::new(config), tls, commands, auth }
     }
 
     fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
