@@ -26,6 +26,7 @@ mod routing;
 mod sfu;
 
 pub use error::SfuError;
+pub use peer::TrackLabel;
 pub use sfu::{Sfu, SfuConfig, SfuOutput};
 
 use std::fmt;

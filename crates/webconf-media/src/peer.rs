@@ -9,13 +9,50 @@ use str0m::Rtc;
 
 use crate::{PeerId, RoomId};
 
-/// A track the browser publishes to us (its microphone or camera).
+/// What a published track carries, from its kind and the browser's `a=msid` stream id
+/// (`screen` for a screen share).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackLabel {
+    /// The microphone.
+    Audio,
+    /// The camera.
+    Video,
+    /// A shared screen, window or tab.
+    Screen,
+    /// The sound of a shared tab.
+    ScreenAudio,
+}
+
+impl TrackLabel {
+    pub(crate) fn new(kind: MediaKind, stream_id: &str) -> TrackLabel {
+        match (kind, stream_id.starts_with("screen")) {
+            (MediaKind::Audio, false) => TrackLabel::Audio,
+            (MediaKind::Video, false) => TrackLabel::Video,
+            (MediaKind::Video, true) => TrackLabel::Screen,
+            (MediaKind::Audio, true) => TrackLabel::ScreenAudio,
+        }
+    }
+
+    /// The suffix of the forwarded track's id: `<participant id>-<suffix>`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackLabel::Audio => "audio",
+            TrackLabel::Video => "video",
+            TrackLabel::Screen => "screen",
+            TrackLabel::ScreenAudio => "screen-audio",
+        }
+    }
+}
+
+/// A track the browser publishes to us (its microphone, camera or screen).
 #[derive(Debug)]
 pub(crate) struct TrackIn {
     /// The m-line in this peer's session.
     pub mid: Mid,
     /// Audio or video.
     pub kind: MediaKind,
+    /// Microphone, camera or screen.
+    pub label: TrackLabel,
     /// When we last asked the browser for a keyframe on this track (throttling).
     pub last_keyframe_request: Option<Instant>,
 }
@@ -46,6 +83,8 @@ pub(crate) struct TrackOut {
     pub source_stream: String,
     /// Audio or video.
     pub kind: MediaKind,
+    /// Microphone, camera or screen (the `a=msid` track id is `<stream>-<label>`).
+    pub label: TrackLabel,
     /// Negotiation state with this peer's browser.
     pub state: TrackOutState,
 }
@@ -72,9 +111,23 @@ pub(crate) struct Peer {
     pub timeout: Option<Instant>,
     /// True once `Dead` was reported, so it is reported once.
     pub dead: bool,
+    /// Whether the microphone may be forwarded (a moderator can block it).
+    pub allow_audio: bool,
+    /// Whether the camera may be forwarded (a moderator can block it).
+    pub allow_video: bool,
 }
 
 impl Peer {
+    /// Whether media of this published track may be forwarded now.
+    pub(crate) fn may_forward(&self, mid: Mid) -> bool {
+        match self.tracks_in.iter().find(|t| t.mid == mid).map(|t| t.label) {
+            Some(TrackLabel::Audio) => self.allow_audio,
+            Some(TrackLabel::Video) => self.allow_video,
+            Some(TrackLabel::Screen | TrackLabel::ScreenAudio) => true,
+            None => false,
+        }
+    }
+
     /// The forwarded track carrying `source`'s `source_mid`, if negotiated.
     pub(crate) fn open_mid_for(&self, source: PeerId, source_mid: Mid) -> Option<Mid> {
         self.tracks_out.iter().find_map(|t| match t.state {

@@ -12,7 +12,7 @@ use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceCreds, Input, Output, Rtc};
 use tracing::{debug, warn};
 
-use crate::peer::{Peer, TrackIn, TrackOut, TrackOutState};
+use crate::peer::{Peer, TrackIn, TrackLabel, TrackOut, TrackOutState};
 use crate::routing::Router;
 use crate::{PeerId, RoomId, SfuError};
 
@@ -71,7 +71,8 @@ pub enum SfuOutput {
 
 /// Work found while draining one peer that touches other peers.
 enum Work {
-    TrackAdded(PeerId, Mid, MediaKind),
+    TrackAdded(PeerId, Mid, MediaKind, TrackLabel),
+    TrackRemoved(PeerId, Mid),
     Media(PeerId, MediaData),
     KeyframeRequest(PeerId, KeyframeRequest),
 }
@@ -170,6 +171,8 @@ impl Sfu {
                 offered: false,
                 timeout: None,
                 dead: false,
+                allow_audio: true,
+                allow_video: true,
             },
         );
         self.drain(peer);
@@ -206,6 +209,14 @@ impl Sfu {
             self.negotiate(other);
         }
         self.run_work(now);
+        Ok(())
+    }
+
+    /// Lets (or stops) the peer's microphone and camera reach the others: a moderator's mute.
+    pub fn set_forwarding(&mut self, peer: PeerId, audio: bool, video: bool) -> Result<(), SfuError> {
+        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        p.allow_audio = audio;
+        p.allow_video = video;
         Ok(())
     }
 
@@ -364,6 +375,7 @@ impl Sfu {
                         source_mid: t.mid,
                         source_stream: o.stream_id.clone(),
                         kind: t.kind,
+                        label: t.label,
                         state: TrackOutState::ToOpen,
                     });
                 }
@@ -386,7 +398,7 @@ impl Sfu {
         for t in p.tracks_out.iter_mut() {
             match t.state {
                 TrackOutState::ToOpen => {
-                    let track_id = format!("{}-{}", t.source_stream, t.source_mid);
+                    let track_id = format!("{}-{}", t.source_stream, t.label.as_str());
                     let mid = change.add_media(
                         t.kind,
                         Direction::SendOnly,
@@ -460,12 +472,33 @@ impl Sfu {
                         if matches!(m.direction, Direction::RecvOnly | Direction::SendRecv)
                             && !p.tracks_in.iter().any(|t| t.mid == m.mid)
                         {
+                            let stream = p.rtc.media(m.mid).map(|x| x.stream_id().to_owned()).unwrap_or_default();
+                            let label = TrackLabel::new(m.kind, &stream);
                             p.tracks_in.push(TrackIn {
                                 mid: m.mid,
                                 kind: m.kind,
+                                label,
                                 last_keyframe_request: None,
                             });
-                            self.work.push_back(Work::TrackAdded(peer, m.mid, m.kind));
+                            self.work.push_back(Work::TrackAdded(peer, m.mid, m.kind, label));
+                        }
+                    }
+                    Event::MediaChanged(m) => {
+                        let receiving = matches!(m.direction, Direction::RecvOnly | Direction::SendRecv);
+                        let known = p.tracks_in.iter().any(|t| t.mid == m.mid);
+                        if !receiving && known {
+                            // The browser stopped publishing this track (e.g. screen share ended).
+                            p.tracks_in.retain(|t| t.mid != m.mid);
+                            self.work.push_back(Work::TrackRemoved(peer, m.mid));
+                        } else if receiving && !known {
+                            let (kind, stream) = p
+                                .rtc
+                                .media(m.mid)
+                                .map(|x| (x.kind(), x.stream_id().to_owned()))
+                                .unwrap_or((MediaKind::Video, String::new()));
+                            let label = TrackLabel::new(kind, &stream);
+                            p.tracks_in.push(TrackIn { mid: m.mid, kind, label, last_keyframe_request: None });
+                            self.work.push_back(Work::TrackAdded(peer, m.mid, kind, label));
                         }
                     }
                     Event::MediaData(data) => self.work.push_back(Work::Media(peer, data)),
@@ -482,7 +515,8 @@ impl Sfu {
     fn run_work(&mut self, now: Instant) {
         while let Some(work) = self.work.pop_front() {
             match work {
-                Work::TrackAdded(source, mid, kind) => self.on_track_added(source, mid, kind),
+                Work::TrackAdded(source, mid, kind, label) => self.on_track_added(source, mid, kind, label),
+                Work::TrackRemoved(source, mid) => self.on_track_removed(source, mid),
                 Work::Media(source, data) => self.forward(now, source, data),
                 Work::KeyframeRequest(subscriber, req) => {
                     let origin = self
@@ -497,7 +531,28 @@ impl Sfu {
         }
     }
 
-    fn on_track_added(&mut self, source: PeerId, mid: Mid, kind: MediaKind) {
+    /// Stops, in every other peer of the room, the forwarded copy of a track its publisher
+    /// stopped.
+    fn on_track_removed(&mut self, source: PeerId, source_mid: Mid) {
+        let Some(room) = self.peers.get(&source).map(|p| p.room) else {
+            return;
+        };
+        let members = self.rooms.get(&room).cloned().unwrap_or_default();
+        for other in members.into_iter().filter(|p| *p != source) {
+            if let Some(o) = self.peers.get_mut(&other) {
+                let matches = |t: &TrackOut| t.source == source && t.source_mid == source_mid;
+                o.tracks_out.retain(|t| !(matches(t) && t.state == TrackOutState::ToOpen));
+                for t in o.tracks_out.iter_mut().filter(|t| matches(t)) {
+                    if let TrackOutState::Open(m) = t.state {
+                        t.state = TrackOutState::ToStop(m);
+                    }
+                }
+            }
+            self.negotiate(other);
+        }
+    }
+
+    fn on_track_added(&mut self, source: PeerId, mid: Mid, kind: MediaKind, label: TrackLabel) {
         let Some(src) = self.peers.get(&source) else {
             return;
         };
@@ -516,6 +571,7 @@ impl Sfu {
                 source_mid: mid,
                 source_stream: stream.clone(),
                 kind,
+                label,
                 state: TrackOutState::ToOpen,
             });
             self.negotiate(other);
@@ -524,10 +580,13 @@ impl Sfu {
 
     /// Writes one publisher's media frame to every other peer of its room that receives it.
     fn forward(&mut self, now: Instant, source: PeerId, data: MediaData) {
-        let Some(room) = self.peers.get(&source).map(|p| p.room) else {
+        let Some((room, allowed)) = self.peers.get(&source).map(|p| (p.room, p.may_forward(data.mid))) else {
             return;
         };
         self.activity.insert(room, now);
+        if !allowed {
+            return;
+        }
         if !data.contiguous {
             // Loss upstream: the decoders downstream need a fresh keyframe.
             self.request_keyframe(now, source, data.mid, KeyframeRequestKind::Fir);

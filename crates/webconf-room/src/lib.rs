@@ -14,8 +14,10 @@
 pub mod names;
 pub mod protocol;
 mod lifecycle;
+pub mod moderation;
 pub mod rooms;
 
 pub use names::{DisplayName, NameError, ParticipantId, RoomName};
-pub use protocol::{ClientMessage, EndReason, ErrorCode, ParticipantInfo, ProtocolError, Role, ServerMessage};
-pub use rooms::{Admission, Effects, Outbox, RoomPolicy, Rooms};
+pub use protocol::{ClientMessage, EndReason, ErrorCode, MediaKindName, ParticipantInfo, ProtocolError, Role, ServerMessage};
+pub use moderation::{ActionError, ModeratorAction};
+pub use rooms::{Admission, Effects, JoinError, MediaControl, Outbox, RoomPolicy, Rooms};

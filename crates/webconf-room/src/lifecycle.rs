@@ -106,7 +106,7 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(policy());
         let a = ParticipantId::random();
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
+        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
         rooms.media_seen(t0 + Duration::from_secs(500), 1);
         // Media alone does not keep a single participant's room open.
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(539));
@@ -127,8 +127,8 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(policy());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        let key = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator).admitted[0].media_key;
-        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Guest);
+        let key = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join").admitted[0].media_key;
+        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Guest, false).expect("join");
         let mut t = t0;
         let mut warning = None;
         while t < t0 + Duration::from_secs(3599) {
@@ -151,8 +151,8 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(policy());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
-        rooms.join(t0, room("salon12345"), b, name("Bob"), Role::Moderator);
+        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
+        rooms.join(t0, room("salon12345"), b, name("Bob"), Role::Moderator, false).expect("join");
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(600));
         assert_eq!(ended(&fx, &a), Some(EndReason::Idle));
     }
@@ -162,10 +162,10 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(policy());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
+        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
         assert!(warned(&rooms.handle_timeout(t0 + Duration::from_secs(550)), &a).is_some());
         let t1 = t0 + Duration::from_secs(560);
-        rooms.join(t1, room("salon12345"), b.clone(), name("Bob"), Role::Guest);
+        rooms.join(t1, room("salon12345"), b.clone(), name("Bob"), Role::Guest, false).expect("join");
         rooms.leave(t1 + Duration::from_secs(1), &b);
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(600));
         assert!(fx.evicted.is_empty());
@@ -178,7 +178,7 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(policy());
         let g = ParticipantId::random();
-        rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest);
+        rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest, false).expect("join");
         assert!(rooms.handle_timeout(t0 + Duration::from_secs(299)).evicted.is_empty());
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(300));
         assert_eq!(ended(&fx, &g), Some(EndReason::WaitTimeout));

@@ -21,6 +21,9 @@ pub enum ClientMessage {
         room: String,
         /// Display name, checked with [`crate::DisplayName::parse`].
         name: String,
+        /// The room password, for a guest entering a protected room.
+        #[serde(default)]
+        password: Option<String>,
     },
     /// The client's offer publishing its microphone and camera.
     Offer {
@@ -32,18 +35,76 @@ pub enum ClientMessage {
         /// SDP text.
         sdp: String,
     },
-    /// Microphone or camera turned on or off.
+    /// Microphone, camera or screen sharing turned on or off.
     MediaState {
         /// Microphone on.
         audio: bool,
         /// Camera on.
         video: bool,
+        /// Sharing a screen.
+        #[serde(default)]
+        screen: bool,
+    },
+    /// A chat message to everyone, or privately to `to`.
+    Chat {
+        /// The text (1 to 2000 characters after trimming).
+        text: String,
+        /// The recipient of a private message.
+        #[serde(default)]
+        to: Option<ParticipantId>,
+    },
+    /// Raise or lower one's hand.
+    RaiseHand {
+        /// Raised or lowered.
+        raised: bool,
+    },
+    /// An emoji reaction shown briefly to everyone.
+    Reaction {
+        /// One of [`REACTIONS`].
+        emoji: String,
+    },
+    /// Moderator: stop forwarding a participant's microphone.
+    Mute {
+        /// Who.
+        target: ParticipantId,
+    },
+    /// Moderator: mute everyone else.
+    MuteAll {},
+    /// Moderator: stop forwarding a participant's camera.
+    CameraOff {
+        /// Who.
+        target: ParticipantId,
+    },
+    /// Moderator: remove a participant from the room.
+    Remove {
+        /// Who.
+        target: ParticipantId,
+    },
+    /// Moderator: make a participant moderator.
+    Promote {
+        /// Who.
+        target: ParticipantId,
+    },
+    /// Moderator: lower every raised hand.
+    LowerHands {},
+    /// Moderator: end the meeting for everyone.
+    EndMeeting {},
+    /// Moderator: protect the room with a password, or (`null`) remove the protection.
+    SetPassword {
+        /// The new password (4 to 128 characters), or `None`.
+        password: Option<String>,
     },
     /// Hang up.
     Leave {},
     /// Keep-alive; answered by [`ServerMessage::Pong`].
     Ping {},
 }
+
+/// The emoji reactions a participant may send.
+pub const REACTIONS: [&str; 6] = ["👍", "👏", "😂", "😮", "❤️", "🎉"];
+
+/// Longest chat message, in characters.
+pub const MAX_CHAT_CHARS: usize = 2000;
 
 /// Why a frame could not be read as a [`ClientMessage`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +139,8 @@ pub struct ParticipantInfo {
     pub audio: bool,
     /// Camera on.
     pub video: bool,
+    /// Sharing a screen.
+    pub screen: bool,
 }
 
 /// What a participant may do in a room.
@@ -88,6 +151,16 @@ pub enum Role {
     Moderator,
     /// Anyone else with the link: may join an open room.
     Guest,
+}
+
+/// Which device a moderator turned off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaKindName {
+    /// The microphone.
+    Audio,
+    /// The camera.
+    Video,
 }
 
 /// Why a room ends (or a guest's wait does).
@@ -165,6 +238,49 @@ pub enum ServerMessage {
         /// Who.
         id: ParticipantId,
     },
+    /// A chat message.
+    Chat {
+        /// Sender.
+        from: ParticipantId,
+        /// Sender's display name.
+        name: String,
+        /// The text.
+        text: String,
+        /// True for a private message.
+        private: bool,
+        /// Recipient of a private message.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        to: Option<ParticipantId>,
+    },
+    /// The raised hands, in the order they were raised.
+    Hands {
+        /// Participant ids.
+        queue: Vec<ParticipantId>,
+    },
+    /// An emoji reaction.
+    Reaction {
+        /// Sender.
+        from: ParticipantId,
+        /// The emoji.
+        emoji: String,
+    },
+    /// A moderator muted this participant's microphone (`audio`) or camera (`video`).
+    Muted {
+        /// `audio` or `video`.
+        kind: MediaKindName,
+        /// The moderator's display name.
+        by: String,
+    },
+    /// A moderator removed this participant.
+    Removed {
+        /// The moderator's display name.
+        by: String,
+    },
+    /// The room's protection.
+    RoomState {
+        /// Protected by a password.
+        locked: bool,
+    },
     /// Answer to `ping`.
     Pong,
     /// A refused message.
@@ -204,6 +320,16 @@ pub enum ErrorCode {
     UnexpectedAnswer,
     /// The server cannot take one more participant.
     ServerBusy,
+    /// The room is protected and no password was given.
+    PasswordRequired,
+    /// The password is wrong.
+    WrongPassword,
+    /// A moderator action from a guest.
+    Forbidden,
+    /// The target participant is not in the room.
+    NotFound,
+    /// A client offer while a server offer awaits its answer.
+    RenegotiationInProgress,
 }
 
 impl ServerMessage {
@@ -239,7 +365,8 @@ mod tests {
             Ok(ClientMessage::Join {
                 version: 1,
                 room: "reunion2024abc".into(),
-                name: "Alice".into()
+                name: "Alice".into(),
+                password: None,
             })
         );
         assert!(matches!(
@@ -252,7 +379,7 @@ mod tests {
         ));
         assert_eq!(
             ClientMessage::parse(r#"{"type":"media_state","audio":false,"video":true}"#),
-            Ok(ClientMessage::MediaState { audio: false, video: true })
+            Ok(ClientMessage::MediaState { audio: false, video: true, screen: false })
         );
         assert_eq!(ClientMessage::parse(r#"{"type":"leave"}"#), Ok(ClientMessage::Leave {}));
         assert_eq!(ClientMessage::parse(r#"{"type":"ping"}"#), Ok(ClientMessage::Ping {}));

@@ -50,6 +50,27 @@ pub struct Effects {
     pub evicted: Vec<ParticipantId>,
     /// Rooms that closed, with their media key.
     pub closed: Vec<(RoomName, u64)>,
+    /// Forwarding changes for the media core: a moderator muted someone, or they unmuted.
+    pub media_control: Vec<MediaControl>,
+}
+
+/// Whether the media core may forward a participant's microphone and camera.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaControl {
+    /// Whose media.
+    pub id: ParticipantId,
+    /// The microphone may be forwarded.
+    pub audio: bool,
+    /// The camera may be forwarded.
+    pub video: bool,
+}
+
+/// Why a join was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    /// The room is protected and the caller did not verify a password.
+    #[error("the room is protected by a password")]
+    Locked,
 }
 
 impl Effects {
@@ -58,6 +79,7 @@ impl Effects {
         self.admitted.extend(other.admitted);
         self.evicted.extend(other.evicted);
         self.closed.extend(other.closed);
+        self.media_control.extend(other.media_control);
     }
 }
 
@@ -76,16 +98,27 @@ pub(crate) struct Member {
     pub role: Role,
     pub audio: bool,
     pub video: bool,
+    pub screen: bool,
+    /// Microphone / camera turned off by a moderator (the core does not forward them).
+    pub blocked_audio: bool,
+    pub blocked_video: bool,
 }
 
 impl Member {
-    fn info(&self) -> ParticipantInfo {
+    pub(crate) fn new(id: ParticipantId, name: DisplayName, role: Role) -> Member {
+        Member { id, name, role, audio: true, video: true, screen: false, blocked_audio: false, blocked_video: false }
+    }
+}
+
+impl Member {
+    pub(crate) fn info(&self) -> ParticipantInfo {
         ParticipantInfo {
             id: self.id.clone(),
             name: self.name.as_str().to_owned(),
             role: self.role,
             audio: self.audio,
             video: self.video,
+            screen: self.screen,
         }
     }
 }
@@ -103,6 +136,10 @@ pub(crate) struct Room {
     pub last_activity: Instant,
     /// The closure already announced with `room_ending`, and its deadline.
     pub warned: Option<(EndReason, Instant)>,
+    /// Raised hands, in order.
+    pub hands: Vec<ParticipantId>,
+    /// The password's Argon2id hash (PHC string), if the room is protected.
+    pub password_hash: Option<String>,
 }
 
 pub(crate) struct Waiter {
@@ -172,7 +209,22 @@ impl Rooms {
     /// A participant asks to enter `room`. An agent enters, opening the room if needed (and
     /// letting in everyone who waited for it); a guest enters an open room, or waits.
     /// A participant already somewhere is first taken out.
-    pub fn join(&mut self, now: Instant, room: RoomName, id: ParticipantId, name: DisplayName, role: Role) -> Effects {
+    ///
+    /// A guest entering a protected room must have had its password verified by the caller
+    /// (`password_verified`); otherwise [`JoinError::Locked`] and nothing changes.
+    pub fn join(
+        &mut self,
+        now: Instant,
+        room: RoomName,
+        id: ParticipantId,
+        name: DisplayName,
+        role: Role,
+        password_verified: bool,
+    ) -> Result<Effects, JoinError> {
+        let locked = self.rooms.get(&room).is_some_and(|r| r.password_hash.is_some());
+        if locked && role == Role::Guest && !password_verified {
+            return Err(JoinError::Locked);
+        }
         let mut fx = self.leave(now, &id);
         if !self.rooms.contains_key(&room) {
             if role == Role::Guest {
@@ -180,7 +232,7 @@ impl Rooms {
                 fx.outbox.push((id.clone(), ServerMessage::Waiting { room: room.clone(), timeout_secs }));
                 self.waiting.entry(room.clone()).or_default().push(Waiter { id: id.clone(), name, since: now });
                 self.place.insert(id, Place::Waiting(room));
-                return fx;
+                return Ok(fx);
             }
             self.next_media_key += 1;
             let key = self.next_media_key;
@@ -194,17 +246,18 @@ impl Rooms {
                     alone_since: None,
                     last_activity: now,
                     warned: None,
+                    hands: Vec::new(),
+                    password_hash: None,
                 },
             );
         }
-        self.enter(now, &room, Member { id, name, role, audio: true, video: true }, &mut fx);
+        self.enter(now, &room, Member::new(id, name, role), &mut fx);
         if role == Role::Moderator {
             for w in self.waiting.remove(&room).unwrap_or_default() {
-                let member = Member { id: w.id, name: w.name, role: Role::Guest, audio: true, video: true };
-                self.enter(now, &room, member, &mut fx);
+                self.enter(now, &room, Member::new(w.id, w.name, Role::Guest), &mut fx);
             }
         }
-        fx
+        Ok(fx)
     }
 
     /// Puts a member in an open room: `welcome` for it, `participant_joined` for the others.
@@ -226,6 +279,12 @@ impl Rooms {
                 participants: room.members.iter().map(Member::info).collect(),
             },
         ));
+        if !room.hands.is_empty() {
+            fx.outbox.push((member.id.clone(), ServerMessage::Hands { queue: room.hands.clone() }));
+        }
+        if room.password_hash.is_some() {
+            fx.outbox.push((member.id.clone(), ServerMessage::RoomState { locked: true }));
+        }
         fx.admitted.push(Admission { id: member.id.clone(), media_key: room.media_key });
         self.place.insert(member.id.clone(), Place::In(room_name.clone()));
         room.members.push(member);
@@ -234,8 +293,9 @@ impl Rooms {
         room.warned = None;
     }
 
-    /// Records a microphone/camera change; `participant_updated` goes to the others.
-    pub fn set_media_state(&mut self, id: &ParticipantId, audio: bool, video: bool) -> Effects {
+    /// Records a microphone/camera/screen change; `participant_updated` goes to the others.
+    /// Turning a device on lifts a moderator's block on it (people may unmute themselves).
+    pub fn set_media_state(&mut self, id: &ParticipantId, audio: bool, video: bool, screen: bool) -> Effects {
         let mut fx = Effects::default();
         let Some(room) = self.room_of(id).cloned().and_then(|r| self.rooms.get_mut(&r)) else {
             return fx;
@@ -243,11 +303,21 @@ impl Rooms {
         let Some(member) = room.members.iter_mut().find(|m| &m.id == id) else {
             return fx;
         };
-        if member.audio == audio && member.video == video {
+        if (audio && member.blocked_audio) || (video && member.blocked_video) {
+            member.blocked_audio &= !audio;
+            member.blocked_video &= !video;
+            fx.media_control.push(MediaControl {
+                id: id.clone(),
+                audio: !member.blocked_audio,
+                video: !member.blocked_video,
+            });
+        }
+        if member.audio == audio && member.video == video && member.screen == screen {
             return fx;
         }
         member.audio = audio;
         member.video = video;
+        member.screen = screen;
         let info = member.info();
         for m in room.members.iter().filter(|m| &m.id != id) {
             fx.outbox.push((m.id.clone(), ServerMessage::ParticipantUpdated { participant: info.clone() }));
@@ -283,6 +353,13 @@ impl Rooms {
                 room.members.retain(|m| &m.id != id);
                 for m in &room.members {
                     fx.outbox.push((m.id.clone(), ServerMessage::ParticipantLeft { id: id.clone() }));
+                }
+                if room.hands.contains(id) {
+                    room.hands.retain(|h| h != id);
+                    let queue = room.hands.clone();
+                    for m in &room.members {
+                        fx.outbox.push((m.id.clone(), ServerMessage::Hands { queue: queue.clone() }));
+                    }
                 }
                 if room.members.len() == 1 {
                     room.alone_since = Some(now);
@@ -349,10 +426,10 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        let fa = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
+        let fa = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
         assert_eq!(welcome_of(&fa, &a), Some((Role::Moderator, vec![])));
         assert_eq!(fa.admitted.len(), 1);
-        let fb = rooms.join(t0, room("SALON12345"), b.clone(), name("Bob"), Role::Guest);
+        let fb = rooms.join(t0, room("SALON12345"), b.clone(), name("Bob"), Role::Guest, false).expect("join");
         let (role, others) = welcome_of(&fb, &b).expect("welcome");
         assert_eq!(role, Role::Guest);
         assert_eq!(others.len(), 1);
@@ -368,15 +445,15 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let (g, h, a) = (ParticipantId::random(), ParticipantId::random(), ParticipantId::random());
-        let fg = rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest);
+        let fg = rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest, false).expect("join");
         assert!(matches!(fg.outbox.as_slice(), [(to, ServerMessage::Waiting { .. })] if to == &g));
         assert!(fg.admitted.is_empty());
         assert!(!rooms.is_open(&room("salon12345")));
         assert!(rooms.is_waiting(&g));
-        rooms.join(t0, room("salon12345"), h.clone(), name("Hélène"), Role::Guest);
+        rooms.join(t0, room("salon12345"), h.clone(), name("Hélène"), Role::Guest, false).expect("join");
         // A waiting guest who gives up is forgotten.
         rooms.leave(t0, &h);
-        let fa = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
+        let fa = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
         assert_eq!(fa.admitted.len(), 2);
         assert_eq!(welcome_of(&fa, &g).map(|(r, o)| (r, o.len())), Some((Role::Guest, 1)));
         assert!(welcome_of(&fa, &h).is_none());
@@ -389,9 +466,9 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b, g) = (ParticipantId::random(), ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
-        rooms.join(t0, room("salon12345"), b.clone(), name("Bruno"), Role::Moderator);
-        rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest);
+        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
+        rooms.join(t0, room("salon12345"), b.clone(), name("Bruno"), Role::Moderator, false).expect("join");
+        rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest, false).expect("join");
         let fx = rooms.leave(t0, &a);
         assert!(fx.evicted.is_empty(), "another agent remains");
         let fx = rooms.leave(t0, &b);
@@ -401,7 +478,7 @@ mod tests {
         assert_eq!(rooms.room_count(), 0);
         assert_eq!(rooms.participant_count(), 0);
         // The name is free again: a guest now waits.
-        let fx = rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest);
+        let fx = rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest, false).expect("join");
         assert!(matches!(fx.outbox[0].1, ServerMessage::Waiting { .. }));
     }
 
@@ -410,13 +487,13 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        let first = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator).admitted[0].media_key;
-        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Moderator);
+        let first = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join").admitted[0].media_key;
+        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Moderator, false).expect("join");
         let fx = rooms.leave(t0, &a);
         assert_eq!(fx.outbox, vec![(b.clone(), ServerMessage::ParticipantLeft { id: a.clone() })]);
         assert!(rooms.leave(t0, &a).outbox.is_empty(), "leaving twice changes nothing");
         rooms.leave(t0, &b);
-        let again = rooms.join(t0, room("salon12345"), a, name("Alice"), Role::Moderator).admitted[0].media_key;
+        let again = rooms.join(t0, room("salon12345"), a, name("Alice"), Role::Moderator, false).expect("join").admitted[0].media_key;
         assert_ne!(again, first);
     }
 
@@ -425,13 +502,13 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
-        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Guest);
-        let fx = rooms.set_media_state(&a, false, true);
+        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
+        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Guest, false).expect("join");
+        let fx = rooms.set_media_state(&a, false, true, false);
         assert_eq!(fx.outbox.len(), 1);
         assert_eq!(fx.outbox[0].0, b);
-        assert!(rooms.set_media_state(&a, false, true).outbox.is_empty());
-        assert!(rooms.set_media_state(&ParticipantId::random(), false, false).outbox.is_empty());
+        assert!(rooms.set_media_state(&a, false, true, false).outbox.is_empty());
+        assert!(rooms.set_media_state(&ParticipantId::random(), false, false, false).outbox.is_empty());
     }
 
     #[test]
@@ -439,8 +516,8 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator);
-        let fx = rooms.join(t0, room("autre12345"), b, name("Bob"), Role::Moderator);
+        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
+        let fx = rooms.join(t0, room("autre12345"), b, name("Bob"), Role::Moderator, false).expect("join");
         assert_eq!(fx.outbox.len(), 1, "only its own welcome");
         assert_eq!(rooms.members(&room("salon12345")), vec![a]);
     }

@@ -62,7 +62,27 @@ pub enum Command {
         /// Which.
         conn: ConnId,
     },
+    /// A guest's room password was checked (off the loop).
+    PasswordChecked {
+        /// Whose join.
+        conn: ConnId,
+        /// The room asked for.
+        room: RoomName,
+        /// The display name given.
+        name: DisplayName,
+        /// Whether it matched.
+        ok: bool,
+    },
+    /// A moderator's new room password was hashed (off the loop).
+    PasswordHashed {
+        /// The moderator's connection.
+        conn: ConnId,
+        /// The Argon2id hash.
+        hash: String,
+    },
 }
+
+mod actions;
 
 /// A UDP datagram for the engine, from a socket reader task.
 #[derive(Debug)]
@@ -109,12 +129,20 @@ pub struct Engine {
     sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
     max_participants: usize,
     unknown_room_joins: RateLimiter<IpAddr>,
+    password_tries: RateLimiter<IpAddr>,
+    /// The engine's own command queue, for results of work done off the loop.
+    loopback: mpsc::Sender<Command>,
     dropped_datagrams: u64,
 }
 
 impl Engine {
     /// Builds the engine over the bound media sockets.
-    pub fn new(sfu: Sfu, sockets: HashMap<SocketAddr, Arc<UdpSocket>>, config: EngineConfig) -> Engine {
+    pub fn new(
+        sfu: Sfu,
+        sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
+        config: EngineConfig,
+        loopback: mpsc::Sender<Command>,
+    ) -> Engine {
         Engine {
             rooms: Rooms::new(config.rooms),
             sfu,
@@ -127,6 +155,8 @@ impl Engine {
                 Duration::from_secs(60),
                 100_000,
             ),
+            password_tries: RateLimiter::new(5, Duration::from_secs(60), 100_000),
+            loopback,
             dropped_datagrams: 0,
         }
     }
@@ -179,6 +209,7 @@ impl Engine {
         let fx = self.rooms.handle_timeout(now);
         self.apply(now, fx);
         self.unknown_room_joins.purge(now);
+        self.password_tries.purge(now);
     }
 
     /// Applies one signaling command.
@@ -192,6 +223,8 @@ impl Engine {
                 self.conns.remove(&conn);
             }
             Command::Message { conn, msg } => self.handle_message(now, conn, msg),
+            Command::PasswordChecked { conn, room, name, ok } => self.handle_password_checked(now, conn, room, name, ok),
+            Command::PasswordHashed { conn, hash } => self.handle_password_hashed(now, conn, hash),
         }
     }
 
@@ -205,8 +238,8 @@ impl Engine {
                 self.remove_participant(now, conn);
                 self.close(conn, 1000, "left");
             }
-            (ClientMessage::Join { version, room, name }, _) if participant.is_none() => {
-                self.join(now, conn, version, &room, &name)
+            (ClientMessage::Join { version, room, name, password }, _) if participant.is_none() => {
+                self.join(now, conn, version, &room, &name, password)
             }
             (ClientMessage::Join { .. }, _) => {
                 self.send_error(conn, ErrorCode::AlreadyJoined, "this socket already joined a room", false)
@@ -214,6 +247,12 @@ impl Engine {
             (_, None) => self.send_error(conn, ErrorCode::NotJoined, "send `join` and wait for `welcome` first", false),
             (ClientMessage::Offer { sdp }, Some(_)) => match self.sfu.handle_offer(now, PeerId(conn), &sdp) {
                 Ok(answer) => self.send(conn, ServerMessage::Answer { sdp: answer }),
+                Err(SfuError::OfferPending(_)) => self.send_error(
+                    conn,
+                    ErrorCode::RenegotiationInProgress,
+                    "answer the server's offer first, then offer again",
+                    false,
+                ),
                 Err(e) => self.send_error(conn, ErrorCode::BadSdp, e.to_string(), false),
             },
             (ClientMessage::Answer { sdp }, Some(_)) => match self.sfu.handle_answer(now, PeerId(conn), &sdp) {
@@ -223,15 +262,16 @@ impl Engine {
                 }
                 Err(e) => self.send_error(conn, ErrorCode::BadSdp, e.to_string(), false),
             },
-            (ClientMessage::MediaState { audio, video }, Some(pid)) => {
-                let fx = self.rooms.set_media_state(&pid, audio, video);
+            (ClientMessage::MediaState { audio, video, screen }, Some(pid)) => {
+                let fx = self.rooms.set_media_state(&pid, audio, video, screen);
                 self.apply(now, fx);
             }
             (ClientMessage::Leave {}, Some(_)) => {}
+            (msg, Some(pid)) => self.handle_room_action(now, conn, pid, msg),
         }
     }
 
-    fn join(&mut self, now: Instant, conn: ConnId, version: u32, room: &str, name: &str) {
+    fn join(&mut self, now: Instant, conn: ConnId, version: u32, room: &str, name: &str, password: Option<String>) {
         if version != PROTOCOL_VERSION {
             let msg = format!("this server speaks protocol version {PROTOCOL_VERSION}; reload the page");
             self.send_error(conn, ErrorCode::UnsupportedVersion, msg, true);
@@ -260,14 +300,35 @@ impl Engine {
                 return self.send_error(conn, ErrorCode::RateLimited, msg, false);
             }
         }
-        let pid = ParticipantId::random();
-        if let Some(c) = self.conns.get_mut(&conn) {
-            c.participant = Some(pid.clone());
+        if !peer.agent {
+            if let Some(hash) = self.rooms.password_hash(&room).map(str::to_owned) {
+                return self.check_password(now, conn, peer.ip, room, name, hash, password);
+            }
         }
-        self.by_participant.insert(pid.clone(), conn);
+        self.admit(now, conn, room, name, false);
+    }
+
+    /// Gives the connection a participant id and puts it in (or in front of) the room.
+    pub(super) fn admit(&mut self, now: Instant, conn: ConnId, room: RoomName, name: DisplayName, verified: bool) {
+        let Some(peer) = self.conns.get(&conn).map(|c| c.peer) else {
+            return;
+        };
+        if self.conns.get(&conn).is_some_and(|c| c.participant.is_some()) {
+            return;
+        }
+        let pid = ParticipantId::random();
         let role = if peer.agent { Role::Moderator } else { Role::Guest };
-        let fx = self.rooms.join(now, room, pid, name, role);
-        self.apply(now, fx);
+        match self.rooms.join(now, room, pid.clone(), name, role, verified) {
+            Ok(fx) => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.participant = Some(pid.clone());
+                }
+                self.by_participant.insert(pid, conn);
+                self.apply(now, fx);
+            }
+            // The room was protected while the password was checked.
+            Err(_) => self.send_error(conn, ErrorCode::PasswordRequired, "this meeting is protected by a password", false),
+        }
     }
 
     /// Carries out what the room logic decided: messages, media sessions, evictions.
@@ -282,6 +343,11 @@ impl Engine {
                 self.send_error(conn, ErrorCode::ServerBusy, "the media server cannot take you now", true);
                 self.remove_participant(now, conn);
                 self.close(conn, 1011, "media unavailable");
+            }
+        }
+        for mc in fx.media_control {
+            if let Some(conn) = self.by_participant.get(&mc.id).copied() {
+                let _ = self.sfu.set_forwarding(PeerId(conn), mc.audio, mc.video);
             }
         }
         for pid in fx.evicted {

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod http;
 pub mod identity;
 pub mod mail;
+pub mod password;
 pub mod media_io;
 pub mod tls;
 pub mod ws;
@@ -70,7 +71,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
         },
         unknown_room_joins_per_minute: r.unknown_room_joins_per_ip_per_minute,
     };
-    let engine = Engine::new(sfu, sockets, engine_config);
+    let engine = Engine::new(sfu, sockets, engine_config, cmd_tx.clone());
     tokio::spawn(engine.run(cmd_rx, dg_rx));
 
     let tls = tls::server_config(&config).context("TLS setup")?;

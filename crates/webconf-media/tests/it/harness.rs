@@ -25,6 +25,10 @@ pub struct Client {
     pub connected: bool,
     /// Frames received, by (stream id of the sender, kind).
     pub received: HashMap<(String, MediaKind), u64>,
+    /// Frames received, by forwarded track id (`<stream>-audio`, `-video`, `-screen`).
+    pub received_tracks: HashMap<String, u64>,
+    /// The screen-share track, once shared.
+    pub screen_mid: Option<Mid>,
     /// Datagrams the SFU addressed to this client.
     pub datagrams_in: u64,
     pending: Option<SdpPendingOffer>,
@@ -35,6 +39,10 @@ pub struct Client {
 impl Client {
     pub fn frames_from(&self, stream: &str, kind: MediaKind) -> u64 {
         self.received.get(&(stream.to_owned(), kind)).copied().unwrap_or(0)
+    }
+
+    pub fn frames_of_track(&self, track: &str) -> u64 {
+        self.received_tracks.get(track).copied().unwrap_or(0)
     }
 }
 
@@ -106,11 +114,28 @@ impl World {
             video_mid,
             connected: false,
             received: HashMap::new(),
+            received_tracks: HashMap::new(),
+            screen_mid: None,
             datagrams_in: 0,
             pending: None,
             active: true,
         });
         i
+    }
+
+    /// The client starts sharing its screen: a re-offer adding a sendonly video track whose
+    /// stream id is `screen`, as the browser client does.
+    pub fn share_screen(&mut self, i: usize) {
+        let now = self.now;
+        let peer = self.clients[i].peer;
+        let c = &mut self.clients[i];
+        let mut change = c.rtc.sdp_api();
+        let mid = change.add_media(MediaKind::Video, Direction::SendOnly, Some("screen".into()), None, None);
+        let (offer, pending) = change.apply().expect("offer");
+        let answer = self.sfu.handle_offer(now, peer, &offer.to_sdp_string()).expect("sfu answers the re-offer");
+        let answer = SdpAnswer::from_sdp_string(&answer).expect("answer parses");
+        c.rtc.sdp_api().accept_answer(pending, answer).expect("client accepts");
+        c.screen_mid = Some(mid);
     }
 
     /// The client hangs up: the SFU drops its peer; the harness stops driving it.
@@ -160,7 +185,10 @@ impl World {
                     let first = if tick % 50 == 0 { 0x00 } else { 0x01 };
                     let mut frame = vec![first; 1];
                     frame.extend(std::iter::repeat_n(0xab, 1200));
-                    write_frame(&mut c.rtc, c.video_mid, Codec::Vp8, now, t, frame);
+                    write_frame(&mut c.rtc, c.video_mid, Codec::Vp8, now, t, frame.clone());
+                    if let Some(mid) = c.screen_mid {
+                        write_frame(&mut c.rtc, mid, Codec::Vp8, now, t, frame);
+                    }
                 }
             }
         }
@@ -202,7 +230,9 @@ impl World {
                     Event::MediaData(d) => {
                         let stream = c.rtc.media(d.mid).map(|m| m.stream_id().to_owned()).unwrap_or_default();
                         let kind = c.rtc.media(d.mid).map(|m| m.kind()).unwrap_or(MediaKind::Audio);
+                        let track = c.rtc.media(d.mid).map(|m| m.track_id().to_owned()).unwrap_or_default();
                         *c.received.entry((stream, kind)).or_default() += 1;
+                        *c.received_tracks.entry(track).or_default() += 1;
                     }
                     _ => {}
                 },
