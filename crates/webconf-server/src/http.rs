@@ -34,6 +34,7 @@ pub fn app(state: AppState) -> Router {
         .route("/ws", get(ws::handler))
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::auth::routes())
+        .merge(crate::invite::routes())
         .fallback(assets::serve)
         .with_state(state)
         .layer(middleware::from_fn(move |req: Request, next: Next| security_headers(req, next, tls)))

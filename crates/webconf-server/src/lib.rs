@@ -15,6 +15,7 @@ pub mod config;
 pub mod engine;
 pub mod http;
 pub mod identity;
+pub mod invite;
 pub mod mail;
 pub mod password;
 pub mod media_io;

@@ -1,4 +1,5 @@
-//! Outgoing mail: the one-time code (and, later, invitations).
+//! Outgoing mail: the one-time code, and invitations to a meeting ([`invitation_mail`],
+//! [`Mailer::send_with_calendar`]).
 //!
 //! A [`Mailer`] sends through an SMTP relay (`[mail] smtp_host`) or, with no relay configured,
 //! writes each mail as an `.eml` file into the outbox directory, so that a first try works
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
-use lettre::message::{Mailbox, SinglePart};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -27,6 +28,7 @@ use webconf_access::email::EmailAddress;
 use webconf_access::token::random_hex;
 
 use crate::config::{Config, SmtpTls};
+use crate::invite::time::{Civil, UtcTime};
 
 /// Why the mailer could not be built at start-up. Names the key at fault.
 #[derive(Debug, thiserror::Error)]
@@ -407,6 +409,270 @@ pub fn code_mail(code: &str, ttl: Duration, lang: Lang) -> (String, String) {
     (subject.to_owned(), body)
 }
 
+/// A calendar file to attach to a mail: its file name and its iCalendar text (CRLF lines).
+#[derive(Debug, Clone, Copy)]
+pub struct CalendarFile<'a> {
+    /// The attachment's name, e.g. `webconf-reunion2024abc.ics`: ASCII letters, digits, `-`, `.`.
+    pub filename: &'a str,
+    /// The `.ics` text (`crate::invite::ics::calendar`).
+    pub ics: &'a str,
+}
+
+impl Mailer {
+    /// Sends a plain-text UTF-8 mail to `to`, with `calendar` attached as
+    /// `text/calendar; method=PUBLISH` when given (an invitation with a date). Never logs `to`
+    /// or the content. The caller stops sending a batch when [`MailError::relay_unreachable`].
+    pub async fn send_with_calendar(
+        &self,
+        to: &EmailAddress,
+        subject: &str,
+        text_body: &str,
+        calendar: Option<CalendarFile<'_>>,
+    ) -> Result<(), MailError> {
+        let message = match calendar {
+            None => self.build(to, subject, text_body)?,
+            Some(file) => self.build_with_calendar(to, subject, text_body, file)?,
+        };
+        self.deliver(message).await
+    }
+
+    /// Like [`Mailer::build`], as `multipart/mixed`: the text, then the calendar file, base64
+    /// encoded so that its CRLF line endings and folding arrive byte for byte.
+    fn build_with_calendar(
+        &self,
+        to: &EmailAddress,
+        subject: &str,
+        text_body: &str,
+        file: CalendarFile<'_>,
+    ) -> Result<Message, MailError> {
+        let to: Address = to.as_str().parse().map_err(|_| MailError::Address)?;
+        let id = format!("<{}@{}>", random_hex(16), self.inner.id_domain);
+        let text = SinglePart::builder()
+            .header(ContentType::TEXT_PLAIN)
+            .header(ContentTransferEncoding::QuotedPrintable)
+            .body(text_body.to_owned());
+        let calendar_type = ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+            .map_err(|_| MailError::Build)?;
+        let ics = Body::new_with_encoding(
+            file.ics.as_bytes().to_vec(),
+            ContentTransferEncoding::Base64,
+        )
+        .map_err(|_| MailError::Build)?;
+        let attachment = Attachment::new(file.filename.to_owned()).body(ics, calendar_type);
+        Message::builder()
+            .from(self.inner.from.clone())
+            .to(Mailbox::new(None, to))
+            .subject(subject)
+            .message_id(Some(id))
+            .date_now()
+            .multipart(MultiPart::mixed().singlepart(text).singlepart(attachment))
+            .map_err(|_| MailError::Build)
+    }
+
+    /// Hands a built message to the relay, or writes it to the outbox (the transport half of
+    /// [`Mailer::send`]).
+    async fn deliver(&self, message: Message) -> Result<(), MailError> {
+        match &self.inner.transport {
+            Transport::Smtp {
+                transport,
+                deadline,
+            } => match tokio::time::timeout(*deadline, transport.send(message)).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(smtp_error(&e)),
+                Err(_) => Err(MailError::Timeout(*deadline)),
+            },
+            Transport::Outbox(dir) => {
+                let path = write_outbox(dir, &message.formatted())
+                    .await
+                    .map_err(MailError::Outbox)?;
+                warn!(
+                    file = %path.display(),
+                    "no SMTP relay configured: the mail was NOT sent; it was written to this file"
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Who invites, as an invitation mail names them. Never the person: only where they work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inviter<'a> {
+    /// An agent recognised by the network (a zone with `agents = true`): "un agent de l'État".
+    Network,
+    /// An agent who proved an address of this domain (`interieur.gouv.fr`): the domain names
+    /// the service they belong to.
+    Domain(&'a str),
+}
+
+/// What an invitation mail says.
+#[derive(Debug, Clone, Copy)]
+pub struct Invitation<'a> {
+    /// Who invites.
+    pub inviter: Inviter<'a>,
+    /// The meeting link, `https://<host>/<room>`.
+    pub link: &'a str,
+    /// When the meeting starts and how many minutes it is planned to last, if the agent gave a
+    /// date; then a calendar file is attached too.
+    pub schedule: Option<(UtcTime, u32)>,
+}
+
+/// The subject and plain-text body of an invitation: French, then English. Names who invites
+/// (their service, not their name or address), the date in Paris time and UTC when there is
+/// one, the link, and how to join. **Never a room password**: the mail says that the organiser
+/// gives it another way, if there is one. Pure, for tests.
+pub fn invitation_mail(invitation: &Invitation<'_>) -> (String, String) {
+    let link = invitation.link;
+    let (fr_who, en_who) = match invitation.inviter {
+        Inviter::Network => ("Un agent de l'État".to_owned(), "A State agent".to_owned()),
+        Inviter::Domain(domain) => (
+            format!("Un agent de l'État ({domain})"),
+            format!("A State agent ({domain})"),
+        ),
+    };
+    let (fr_when, en_when, fr_ics, en_ics) = match invitation.schedule {
+        None => (String::new(), String::new(), "", ""),
+        Some((start, minutes)) => {
+            let (paris, _) = start.paris();
+            let utc = start.iso();
+            (
+                format!(
+                    "Date : {} à {:02} h {:02}, heure de Paris\n\
+                     \x20      ({utc} en temps universel, UTC)\n\
+                     Durée prévue : {minutes} minutes\n\n",
+                    french_date(&paris),
+                    paris.hour,
+                    paris.minute
+                ),
+                format!(
+                    "Date: {} at {:02}:{:02}, Paris time\n\
+                     \x20     ({utc} in Coordinated Universal Time, UTC)\n\
+                     Planned length: {minutes} minutes\n\n",
+                    english_date(&paris),
+                    paris.hour,
+                    paris.minute
+                ),
+                "Le fichier joint (.ics) ajoute la réunion à votre agenda.\n\n",
+                "The attached file (.ics) adds the meeting to your calendar.\n\n",
+            )
+        }
+    };
+    let fr = format!(
+        "Bonjour,\n\
+         \n\
+         {fr_who} vous invite à une réunion en\n\
+         visioconférence sur le service webconf.\n\
+         \n\
+         {fr_when}\
+         Pour rejoindre la réunion, ouvrez ce lien :\n\
+         \n\
+         \x20   {link}\n\
+         \n\
+         Utilisez un navigateur récent (Chrome, Edge ou Chromium à jour, ou\n\
+         Firefox) et autorisez l'accès à la caméra et au microphone quand il\n\
+         le demande. Aucun compte n'est nécessaire. Si l'organisateur n'est\n\
+         pas encore arrivé, la page vous fait patienter jusqu'à son arrivée.\n\
+         \n\
+         Si la salle est protégée par un mot de passe, l'organisateur vous le\n\
+         communique par un autre moyen : ce service ne l'envoie jamais.\n\
+         \n\
+         {fr_ics}\
+         Vous recevez ce message parce qu'un agent a saisi votre adresse.\n\
+         Si vous n'attendiez pas cette invitation, ignorez-la.\n"
+    );
+    let en = format!(
+        "Hello,\n\
+         \n\
+         {en_who} invites you to a video meeting\n\
+         on the webconf service.\n\
+         \n\
+         {en_when}\
+         To join the meeting, open this link:\n\
+         \n\
+         \x20   {link}\n\
+         \n\
+         Use a recent browser (an up-to-date Chrome, Edge or Chromium, or\n\
+         Firefox) and allow access to the camera and microphone when it asks.\n\
+         No account is needed. If the organiser has not arrived yet, the page\n\
+         asks you to wait until they do.\n\
+         \n\
+         If the room is protected by a password, the organiser gives it to you\n\
+         another way: this service never sends it.\n\
+         \n\
+         {en_ics}\
+         You receive this message because an agent entered your address.\n\
+         If you did not expect this invitation, ignore it.\n"
+    );
+    let subject = "Invitation à une réunion webconf / Invitation to a webconf meeting";
+    let body = format!("(English below)\n\n{fr}\n-- \n\n{en}");
+    (subject.to_owned(), body)
+}
+
+/// "mardi 1er décembre 2026".
+fn french_date(c: &Civil) -> String {
+    const DAYS: [&str; 7] = [
+        "dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi",
+    ];
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let weekday = DAYS.get(c.weekday as usize).copied().unwrap_or("");
+    let month = MONTHS
+        .get((c.month as usize).wrapping_sub(1))
+        .copied()
+        .unwrap_or("");
+    let day = if c.day == 1 {
+        "1er".to_owned()
+    } else {
+        c.day.to_string()
+    };
+    format!("{weekday} {day} {month} {}", c.year)
+}
+
+/// "Tuesday 1 December 2026".
+fn english_date(c: &Civil) -> String {
+    const DAYS: [&str; 7] = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let weekday = DAYS.get(c.weekday as usize).copied().unwrap_or("");
+    let month = MONTHS
+        .get((c.month as usize).wrapping_sub(1))
+        .copied()
+        .unwrap_or("");
+    format!("{weekday} {} {month} {}", c.day, c.year)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -574,5 +840,151 @@ mod tests {
         std::fs::write(&path, "\n").unwrap();
         assert!(read_password(&path).is_err());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn invitation(inviter: Inviter<'_>, schedule: Option<(&str, u32)>) -> (String, String) {
+        invitation_mail(&Invitation {
+            inviter,
+            link: "https://webconf.example.gouv.fr/reunion2024abc",
+            schedule: schedule.map(|(s, m)| (UtcTime::parse(s).unwrap(), m)),
+        })
+    }
+
+    #[test]
+    fn invitation_mail_names_the_service_the_link_and_never_a_password() {
+        for (inviter, fr, en) in [
+            (
+                Inviter::Domain("interieur.gouv.fr"),
+                "Un agent de l'État (interieur.gouv.fr) vous invite",
+                "A State agent (interieur.gouv.fr) invites you",
+            ),
+            (
+                Inviter::Network,
+                "Un agent de l'État vous invite",
+                "A State agent invites you",
+            ),
+        ] {
+            for schedule in [None, Some(("2026-12-01T09:00:00Z", 60))] {
+                let (subject, body) = invitation(inviter, schedule);
+                assert_eq!(
+                    subject,
+                    "Invitation à une réunion webconf / Invitation to a webconf meeting"
+                );
+                assert!(body.contains(fr) && body.contains(en), "{body}");
+                assert!(body.find("Bonjour") < body.find("Hello"), "French first");
+                assert_eq!(
+                    body.matches("\n    https://webconf.example.gouv.fr/reunion2024abc\n")
+                        .count(),
+                    2,
+                    "{body}"
+                );
+                assert!(body.contains("Firefox") && body.contains("Chromium"));
+                assert!(
+                    body.contains("caméra et au microphone")
+                        && body.contains("camera and microphone")
+                );
+                assert!(body.contains("ce service ne l'envoie jamais"));
+                assert!(body.contains("this service never sends it"));
+                for line in body.lines() {
+                    let lower = line.trim_start().to_lowercase();
+                    assert!(
+                        !lower.starts_with("mot de passe") && !lower.starts_with("password"),
+                        "{line}"
+                    );
+                    assert!(line.chars().count() <= 78, "short lines: {line}");
+                }
+                assert!(
+                    !body.contains('<') && !body.contains('>'),
+                    "no markup: {body}"
+                );
+                assert_eq!(body.contains(".ics"), schedule.is_some());
+                assert_eq!(body.contains("Date"), schedule.is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn invitation_dates_are_in_paris_time_and_utc() {
+        let (_, body) = invitation(Inviter::Network, Some(("2026-12-01T09:00:00Z", 60)));
+        assert!(
+            body.contains("Date : mardi 1er décembre 2026 à 10 h 00, heure de Paris\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("(2026-12-01T09:00:00Z en temps universel, UTC)"),
+            "{body}"
+        );
+        assert!(body.contains("Durée prévue : 60 minutes"));
+        assert!(
+            body.contains("Date: Tuesday 1 December 2026 at 10:00, Paris time\n"),
+            "{body}"
+        );
+        assert!(body.contains("(2026-12-01T09:00:00Z in Coordinated Universal Time, UTC)"));
+        assert!(body.contains("Planned length: 60 minutes"));
+        let (_, body) = invitation(Inviter::Network, Some(("2027-07-14T06:30:00Z", 90)));
+        assert!(
+            body.contains("mercredi 14 juillet 2027 à 08 h 30, heure de Paris"),
+            "{body}"
+        );
+        assert!(
+            body.contains("Wednesday 14 July 2027 at 08:30, Paris time"),
+            "{body}"
+        );
+        assert!(body.contains("90 minutes"));
+    }
+
+    #[tokio::test]
+    async fn a_calendar_file_is_attached_as_text_calendar() {
+        let root = temp_dir("calendar");
+        let dir = root.join("outbox");
+        let mailer = Mailer::new(&outbox_config(&dir)).unwrap();
+        let to = EmailAddress::parse("invite@example.com").unwrap();
+        let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n";
+        let file = CalendarFile {
+            filename: "webconf-reunion2024abc.ics",
+            ics,
+        };
+        mailer
+            .send_with_calendar(&to, "Sujet é", "Texte é\n", Some(file))
+            .await
+            .unwrap();
+        mailer
+            .send_with_calendar(&to, "Sujet", "Texte\n", None)
+            .await
+            .unwrap();
+        let mut texts: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        texts.sort_by_key(|t| t.contains("multipart"));
+        let [plain, mixed] = texts.as_slice() else {
+            panic!("two mails: {texts:?}")
+        };
+        assert!(
+            plain.contains("Content-Type: text/plain; charset=utf-8\r\n"),
+            "{plain}"
+        );
+        assert!(!plain.contains("multipart"));
+        assert!(mixed.contains("Content-Type: multipart/mixed;"), "{mixed}");
+        assert!(
+            mixed.contains("Content-Type: text/plain; charset=utf-8\r\n"),
+            "{mixed}"
+        );
+        assert!(
+            mixed.contains("Content-Type: text/calendar; charset=utf-8; method=PUBLISH\r\n"),
+            "{mixed}"
+        );
+        assert!(
+            mixed.contains(
+                "Content-Disposition: attachment; filename=\"webconf-reunion2024abc.ics\""
+            ),
+            "{mixed}"
+        );
+        assert!(
+            mixed.contains("Content-Transfer-Encoding: base64\r\n"),
+            "{mixed}"
+        );
+        assert!(mixed.contains("To: invite@example.com\r\n"));
+        let _ = std::fs::remove_dir_all(&root);
     }
 }

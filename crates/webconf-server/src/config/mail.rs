@@ -34,6 +34,18 @@ pub struct MailConfig {
     pub outbox_dir: PathBuf,
     /// Seconds allowed for connecting to the relay and for each SMTP exchange.
     pub timeout_secs: u64,
+    /// The service's address as written in invitation links, `https://host[:port]`
+    /// (`https://webconf.example.gouv.fr`). When set it is always used; when empty, links use
+    /// the origin of the inviting page only if it is one of `http.allowed_origins` or a
+    /// loopback address: a `Host` header is chosen by whoever sends the request, and mail from
+    /// the service must not point wherever a caller likes.
+    pub public_url: String,
+    /// Most distinct addresses in one invitation request (`POST /api/invite`).
+    pub invite_max_recipients: u32,
+    /// Most invitation recipients one agent may mail per hour (sliding window), counted per
+    /// recipient: per address for agents who proved one, per client address for agents of a
+    /// network zone. Keeps the service from being used to spam.
+    pub invite_per_agent_per_hour: u32,
 }
 
 /// `mail.smtp_tls`: the protection of the connection to the relay.
@@ -62,6 +74,9 @@ impl Default for MailConfig {
             from: "Webconf <no-reply@localhost>".to_owned(),
             outbox_dir: PathBuf::new(),
             timeout_secs: 15,
+            public_url: String::new(),
+            invite_max_recipients: 20,
+            invite_per_agent_per_hour: 50,
         }
     }
 }
@@ -140,6 +155,10 @@ impl MailConfig {
         if let Some(from) = env_value(get, "WEBCONF_MAIL_FROM", "Name <address>", text)? {
             self.from = from;
         }
+        let hint = "the service's address such as https://webconf.example.gouv.fr";
+        if let Some(url) = env_value(get, "WEBCONF_MAIL_PUBLIC_URL", hint, text)? {
+            self.public_url = url;
+        }
         Ok(())
     }
 
@@ -189,9 +208,47 @@ impl MailConfig {
             "mail.timeout_secs",
             "({secs}) must be between 1 and 300"
         );
+        self.validate_invitations()
+    }
+
+    /// The invitation keys: `public_url`, `invite_max_recipients`, `invite_per_agent_per_hour`.
+    fn validate_invitations(&self) -> Result<(), ConfigError> {
+        let url = self.public_url.as_str();
+        if !url.is_empty() {
+            let checked = super::check_origin(url);
+            ensure!(
+                checked.is_ok(),
+                "mail.public_url",
+                "({url:?}) {}, e.g. \"https://webconf.example.gouv.fr\"",
+                checked.err().unwrap_or_default()
+            );
+            ensure!(
+                url.starts_with("https://"),
+                "mail.public_url",
+                "({url:?}) must start with https://: invitees' browsers refuse camera and \
+                 microphone on plain HTTP"
+            );
+        }
+        let max = self.invite_max_recipients;
+        ensure!(
+            (1..=MAX_INVITE_RECIPIENTS).contains(&max),
+            "mail.invite_max_recipients",
+            "({max}) must be between 1 and {MAX_INVITE_RECIPIENTS}"
+        );
+        let per_hour = self.invite_per_agent_per_hour;
+        ensure!(
+            (max..=10_000).contains(&per_hour),
+            "mail.invite_per_agent_per_hour",
+            "({per_hour}) must be between mail.invite_max_recipients ({max}) and 10000, or no \
+             request with that many recipients could ever be sent"
+        );
         Ok(())
     }
 }
+
+/// Highest `mail.invite_max_recipients`: a request of that many addresses of 254 bytes still
+/// fits the 16 KiB body cap of `POST /api/invite`.
+pub const MAX_INVITE_RECIPIENTS: u32 = 50;
 
 /// True for `localhost` and loopback addresses: the relays to which plain SMTP is allowed.
 pub(crate) fn is_loopback_host(host: &str) -> bool {
@@ -325,5 +382,48 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("WEBCONF_MAIL_SMTP_TLS"));
+    }
+
+    #[test]
+    fn invitation_keys_have_defaults_and_bounds() {
+        let mail = Config::default().mail;
+        assert_eq!(
+            (
+                mail.public_url.as_str(),
+                mail.invite_max_recipients,
+                mail.invite_per_agent_per_hour
+            ),
+            ("", 20, 50)
+        );
+        let config = parse(
+            "[mail]\npublic_url = \"https://webconf.example.gouv.fr:8443\"\n\
+             invite_max_recipients = 50\ninvite_per_agent_per_hour = 50",
+        )
+        .unwrap();
+        assert_eq!(
+            config.mail.public_url,
+            "https://webconf.example.gouv.fr:8443"
+        );
+        let cases = [
+            ("[mail]\npublic_url = \"webconf.example.gouv.fr\"", "mail.public_url (\"webconf.example.gouv.fr\") must look like"),
+            ("[mail]\npublic_url = \"https://webconf.example.gouv.fr/\"", "must not have a path"),
+            ("[mail]\npublic_url = \"https://x.fr/salle\"", "mail.public_url"),
+            ("[mail]\npublic_url = \"http://webconf.example.gouv.fr\"", "must start with https://"),
+            ("[mail]\ninvite_max_recipients = 0", "mail.invite_max_recipients (0)"),
+            ("[mail]\ninvite_max_recipients = 51", "mail.invite_max_recipients (51)"),
+            ("[mail]\ninvite_per_agent_per_hour = 19", "mail.invite_per_agent_per_hour (19) must be between mail.invite_max_recipients (20)"),
+            ("[mail]\ninvite_per_agent_per_hour = 10001", "mail.invite_per_agent_per_hour (10001)"),
+        ];
+        for (text, expected) in cases {
+            let message = parse(text).expect_err(text).to_string();
+            assert!(message.contains(expected), "{text:?} gave {message:?}");
+        }
+        let env = |n: &str| {
+            (n == "WEBCONF_MAIL_PUBLIC_URL").then(|| "https://visio.example.fr".to_owned())
+        };
+        assert_eq!(
+            Config::load_with_env(None, env).unwrap().mail.public_url,
+            "https://visio.example.fr"
+        );
     }
 }

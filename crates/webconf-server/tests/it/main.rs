@@ -5,5 +5,6 @@
 //! One test binary for the crate (link time); modules by concern.
 
 mod auth_api;
+mod invite;
 mod smtp;
 mod support;
