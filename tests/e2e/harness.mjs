@@ -11,7 +11,8 @@
 //   each page's console, which `step()` appends to any error.
 //
 // Environment: WEBCONF_BIN (default target/debug/webconf), CHROMIUM_BIN (default
-// /usr/bin/chromium), FIREFOX_BIN (default /usr/bin/firefox-esr), WEBCONF_E2E_VERBOSE=1 to echo
+// /usr/bin/chromium), FIREFOX_BIN (default /usr/bin/firefox-esr), SMTP_PYTHON (the Python that
+// has Debian's python3-aiosmtpd; default /usr/bin/python3), WEBCONF_E2E_VERBOSE=1 to echo
 // server output and browser consoles as they come.
 
 import { spawn } from 'node:child_process';
@@ -19,6 +20,7 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +113,7 @@ export class Diagnostics {
 
   addPage(label, page) {
     this.add(`${label} console`, (n) => pageLogTail(page, n), async () => {
+      if (page.isClosed()) return '(the page is closed)';
       const state = await pageState(page);
       const stats = await mediaStats(page).catch((e) => String(e));
       return `hooks: ${safeJson(state)}\ninbound media: ${safeJson(stats)}`;
@@ -209,9 +212,21 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 /**
  * Starts the real binary with a fresh config and data dir, and resolves once it logged its
- * `listening on` line. `tls` is "self-signed" or "off"; `extraToml` is appended to the config.
+ * `listening on` line. `tls` is "self-signed" or "off"; `listen` is `http.listen` (port 0:
+ * the port is read from the log line, which says `[::]` for a dual-stack listener);
+ * `mediaAddresses` is `media.addresses`; `extraToml` is appended to the config (its tables
+ * must not repeat `[http]` or `[media]`).
+ *
+ * The returned `url`/`origin` is https://127.0.0.1:PORT; `urlFor('[::1]')` gives the same
+ * server reached over IPv6 loopback (only when `listen` is dual-stack or IPv6).
  */
-export async function startServer({ tls = 'self-signed', extraToml = '', timeoutMs = 30000 } = {}) {
+export async function startServer({
+  tls = 'self-signed',
+  listen = '127.0.0.1:0',
+  mediaAddresses = ['127.0.0.1'],
+  extraToml = '',
+  timeoutMs = 30000,
+} = {}) {
   const bin = webconfBin();
   if (!fs.existsSync(bin)) {
     throw new Error(
@@ -225,13 +240,13 @@ export async function startServer({ tls = 'self-signed', extraToml = '', timeout
     `data_dir = ${JSON.stringify(path.join(dir, 'data'))}`,
     '',
     '[http]',
-    'listen = "127.0.0.1:0"',
+    `listen = ${JSON.stringify(listen)}`,
     `tls = ${JSON.stringify(tls)}`,
     '',
     '[media]',
     `port_min = ${ports.min}`,
     `port_max = ${ports.max}`,
-    'addresses = ["127.0.0.1"]',
+    `addresses = ${JSON.stringify(mediaAddresses)}`,
     '',
     extraToml,
   ].join('\n');
@@ -312,6 +327,14 @@ export async function startServer({ tls = 'self-signed', extraToml = '', timeout
     port,
     scheme,
     wsUrl: `${scheme === 'https' ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`,
+    /** The origin of this server reached at `host` ("127.0.0.1", "[::1]"). */
+    urlFor(host) {
+      return `${scheme}://${host}:${port}`;
+    },
+    /** The signaling WebSocket URL at `host`. */
+    wsUrlFor(host) {
+      return `${scheme === 'https' ? 'wss' : 'ws'}://${host}:${port}/ws`;
+    },
     mediaPorts: ports,
     dir,
     process: child,
@@ -334,15 +357,30 @@ export async function startServer({ tls = 'self-signed', extraToml = '', timeout
 
 /** A plain HTTP(S) GET that accepts the self-signed certificate; resolves {status, headers, body}. */
 export function httpGet(server, rawPath, { headers = {} } = {}) {
+  return httpRequest(server, 'GET', rawPath, { headers });
+}
+
+/**
+ * An HTTP(S) request to `server` at `host` (default 127.0.0.1; "::1" for IPv6 loopback) that
+ * accepts the self-signed certificate. A `json` body is sent with `Content-Type:
+ * application/json` unless `headers` says otherwise. Resolves {status, headers, body, json}
+ * (`json` is undefined when the body is not JSON).
+ */
+export function httpRequest(server, method, rawPath, { headers = {}, json, host = '127.0.0.1' } = {}) {
   const mod = server.scheme === 'https' ? https : http;
+  const payload = json === undefined ? undefined : JSON.stringify(json);
+  const allHeaders = { ...headers };
+  if (payload !== undefined && !Object.keys(allHeaders).some((k) => k.toLowerCase() === 'content-type')) {
+    allHeaders['Content-Type'] = 'application/json';
+  }
   return new Promise((resolve, reject) => {
     const req = mod.request(
       {
-        host: '127.0.0.1',
+        host: host.replace(/^\[|\]$/g, ''),
         port: server.port,
-        method: 'GET',
+        method,
         path: rawPath,
-        headers,
+        headers: allHeaders,
         rejectUnauthorized: false,
       },
       (res) => {
@@ -351,13 +389,213 @@ export function httpGet(server, rawPath, { headers = {} } = {}) {
         res.on('data', (c) => {
           if (body.length < 1_000_000) body += c;
         });
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+        res.on('end', () => {
+          let parsed;
+          try {
+            parsed = JSON.parse(body);
+          } catch {
+            parsed = undefined;
+          }
+          resolve({ status: res.statusCode, headers: res.headers, body, json: parsed });
+        });
       },
     );
     req.on('error', reject);
-    req.setTimeout(10000, () => req.destroy(new Error(`GET ${rawPath} timed out`)));
-    req.end();
+    req.setTimeout(10000, () => req.destroy(new Error(`${method} ${rawPath} timed out`)));
+    req.end(payload);
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// SMTP
+
+/** A free TCP port on 127.0.0.1 (bound then released: another process could take it first). */
+export function freeTcpPort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function smtpPython() {
+  if (process.env.SMTP_PYTHON) return process.env.SMTP_PYTHON;
+  // Debian's python3-aiosmtpd is installed for Debian's Python; a python3 first on PATH (pyenv,
+  // a virtualenv) may not see it.
+  return fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port and sends a 220 banner. */
+function smtpReady(port) {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host: '127.0.0.1', port });
+    let data = '';
+    const done = (ok) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.on('data', (chunk) => {
+      data += chunk;
+      if (/^220[ -]/m.test(data)) {
+        sock.write('QUIT\r\n');
+        done(true);
+      }
+    });
+    sock.on('error', () => done(false));
+  });
+}
+
+/**
+ * Decodes a MIME message enough to read its text: headers, transfer encodings (base64,
+ * quoted-printable) and multipart bodies. Returns {headers: {lowercase name: value}, text}.
+ */
+export function parseMail(raw) {
+  const split = raw.search(/\r?\n\r?\n/);
+  const head = split < 0 ? raw : raw.slice(0, split);
+  const rest = split < 0 ? '' : raw.slice(split).replace(/^\r?\n\r?\n/, '');
+  const headers = {};
+  for (const line of head.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  const type = headers['content-type'] || 'text/plain';
+  const boundary = /boundary="?([^";]+)"?/i.exec(type);
+  if (/^multipart\//i.test(type) && boundary) {
+    const parts = rest.split(`--${boundary[1]}`).slice(1);
+    const texts = [];
+    for (const part of parts) {
+      if (part.startsWith('--')) break;
+      texts.push(parseMail(part.replace(/^\r?\n/, '')).text);
+    }
+    return { headers, text: texts.join('\n') };
+  }
+  const encoding = (headers['content-transfer-encoding'] || '').toLowerCase();
+  let text = rest;
+  if (encoding === 'base64') {
+    text = Buffer.from(rest.replace(/\s+/g, ''), 'base64').toString('utf8');
+  } else if (encoding === 'quoted-printable') {
+    const bytes = Buffer.from(
+      rest.replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    );
+    text = bytes.toString('utf8');
+  }
+  return { headers, text };
+}
+
+/** The one-time code of a mail: the first run of exactly 6 digits in its decoded text. */
+export function extractCode(text) {
+  const m = /(?<!\d)\d{6}(?!\d)/.exec(text);
+  return m ? m[0] : null;
+}
+
+/**
+ * Starts a real SMTP server (Debian's python3-aiosmtpd, `Mailbox` handler) on a free port of
+ * 127.0.0.1; every mail it accepts lands in a maildir. Returns {host, port, maildir, tail,
+ * mails(), nextMail(), stop()}.
+ */
+export async function startSmtp({ timeoutMs = 15000 } = {}) {
+  const dir = makeTempDir('webconf-e2e-smtp-');
+  const maildir = path.join(dir, 'Maildir');
+  const python = smtpPython();
+  const lines = [];
+  let port;
+  let child;
+  let exited = null;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    port = await freeTcpPort();
+    exited = null;
+    child = spawn(
+      python,
+      ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${port}`, '-c', 'aiosmtpd.handlers.Mailbox', maildir],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.add(child);
+    const proc = child;
+    proc.once('exit', (code, signal) => {
+      if (proc === child) exited = { code, signal };
+      children.delete(proc);
+    });
+    proc.once('error', (e) => {
+      if (proc === child) exited = { error: String(e) };
+    });
+    for (const [stream, name] of [[proc.stdout, 'out'], [proc.stderr, 'err']]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        for (const line of chunk.split('\n')) {
+          if (!line) continue;
+          lines.push(`[${name}] ${line}`);
+          if (lines.length > 2000) lines.splice(0, 500);
+          if (VERBOSE) process.stderr.write(`[smtp ${name}] ${line}\n`);
+        }
+      });
+    }
+    const start = Date.now();
+    while (!exited && Date.now() - start < timeoutMs && !(await smtpReady(port))) await sleep(100);
+    if (!exited && (await smtpReady(port))) break;
+    if (!exited) signalTree(proc.pid, 'SIGKILL');
+    if (attempt === 4 || !/address already in use/i.test(lines.join('\n'))) {
+      throw new Error(
+        `the SMTP server (${python} -m aiosmtpd) did not start on 127.0.0.1:${port} ` +
+          `(${safeJson(exited) || 'no banner'}): is Debian's python3-aiosmtpd installed? ` +
+          `(apt-get install python3-aiosmtpd; SMTP_PYTHON picks the interpreter)\n${lines.slice(-20).join('\n')}`,
+      );
+    }
+  }
+  const seen = new Set();
+  /** Every mail in the maildir, oldest first, as {file, raw, headers, text}. */
+  const mails = () => {
+    const out = [];
+    for (const sub of ['new', 'cur']) {
+      const d = path.join(maildir, sub);
+      if (!fs.existsSync(d)) continue;
+      for (const file of fs.readdirSync(d)) {
+        const full = path.join(d, file);
+        const raw = fs.readFileSync(full, 'utf8');
+        out.push({ file, mtime: fs.statSync(full).mtimeMs, raw, ...parseMail(raw) });
+      }
+    }
+    return out.sort((a, b) => a.mtime - b.mtime || a.file.localeCompare(b.file));
+  };
+  return {
+    host: '127.0.0.1',
+    port,
+    maildir,
+    tail: (n = 40) => lines.slice(-n).join('\n'),
+    get exited() {
+      return exited;
+    },
+    mails,
+    /**
+     * Waits for a mail not returned before (to `to`, if given: matched against its To and
+     * X-RcptTo headers) and returns it with its `code` (see `extractCode`).
+     */
+    async nextMail({ to, timeoutMs: wait = 15000 } = {}) {
+      const mail = await waitFor(
+        () => mails().find((m) => {
+          if (seen.has(m.file)) return false;
+          if (!to) return true;
+          const rcpt = `${m.headers.to || ''} ${m.headers['x-rcptto'] || ''}`.toLowerCase();
+          return rcpt.includes(to.toLowerCase());
+        }),
+        wait,
+        { message: () => `a new mail${to ? ` to ${to}` : ''} in ${maildir} (mails so far: ${mails().length})` },
+      );
+      seen.add(mail.file);
+      return { ...mail, code: extractCode(mail.text) };
+    },
+    async stop() {
+      if (!exited && child) {
+        signalTree(child.pid, 'SIGTERM');
+        await waitFor(() => exited, 5000).catch(() => signalTree(child.pid, 'SIGKILL'));
+      }
+      removeTempDir(dir);
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -543,11 +781,14 @@ export function pageState(page) {
     const tiles = [...document.querySelectorAll('#tiles .tile')].map((el) => ({
       id: el.getAttribute('data-participant-id'),
       local: el.getAttribute('data-local') === 'true',
+      role: el.getAttribute('data-role'),
       text: (el.textContent || '').replace(/\s+/g, ' ').trim(),
     }));
     return {
       state: document.body ? document.body.dataset.state : undefined,
+      endReason: document.body ? document.body.dataset.endReason : undefined,
       participantId: w ? w.participantId : undefined,
+      role: w ? w.role : undefined,
       participants: w && w.participants ? JSON.parse(JSON.stringify(w.participants)) : undefined,
       pcState: w && w.pc ? w.pc.connectionState : undefined,
       iceState: w && w.pc ? w.pc.iceConnectionState : undefined,
@@ -560,10 +801,16 @@ export function pageState(page) {
  * Opens `/<room>?name=...&autojoin=1` in a new context of `browser` and waits for the page to
  * be in the room with a participant id. Returns {page, id, name, label}.
  */
-export async function joinRoom(browser, server, room, name, { label = name, diagnostics, timeoutMs = 20000 } = {}) {
+export async function joinRoom(
+  browser,
+  server,
+  room,
+  name,
+  { label = name, diagnostics, timeoutMs = 20000, host = '127.0.0.1', query = '' } = {},
+) {
   const page = await newPage(browser, label);
   if (diagnostics) diagnostics.addPage(label, page);
-  const url = `${server.url}/${room}?name=${encodeURIComponent(name)}&autojoin=1`;
+  const url = `${server.urlFor ? server.urlFor(host) : server.url}/${room}?name=${encodeURIComponent(name)}&autojoin=1${query}`;
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
   const st = await waitFor(
     async () => {
@@ -575,6 +822,40 @@ export async function joinRoom(browser, server, room, name, { label = name, diag
     { message: `${label} to reach state "in-room" with window.webconf.participantId at ${url}` },
   );
   return { page, id: st.participantId, name, label };
+}
+
+/**
+ * Opens `url` in a new context of `browser` (own cookies) and waits until
+ * `document.body.dataset.state` is one of `states`. Returns {page, state, label}.
+ */
+export async function openPage(browser, url, states, { label, diagnostics, timeoutMs = 20000 } = {}) {
+  const page = await newPage(browser, label);
+  if (diagnostics) diagnostics.addPage(label, page);
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
+  const state = await waitForState(page, states, timeoutMs, label);
+  return { page, state, label };
+}
+
+/**
+ * Waits until the page's `body[data-state]` is one of `states` (a string or an array) and
+ * returns it. A page that reaches "error" when that is not expected fails at once.
+ */
+export async function waitForState(page, states, timeoutMs = 10000, label = page.label) {
+  const want = Array.isArray(states) ? states : [states];
+  let last;
+  await waitFor(
+    async () => {
+      last = await pageState(page);
+      if (last.state === 'error' && !want.includes('error')) {
+        const text = await page.evaluate(() => document.getElementById('error-text')?.textContent ?? '');
+        throw Object.assign(new Error(`page state is "error" (${text}): ${safeJson(last)}`), { fatal: true });
+      }
+      return want.includes(last.state);
+    },
+    timeoutMs,
+    { message: () => `${label} to reach state ${want.map((s) => `"${s}"`).join(' or ')} (now ${safeJson(last && last.state)})` },
+  );
+  return last.state;
 }
 
 /**
@@ -756,4 +1037,80 @@ export async function expectMediaStopped(page, id, { label = page.label, timeout
       );
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw signaling sockets
+
+/**
+ * Opens a signaling WebSocket to `url` with `Origin: origin` (null: no Origin header) and
+ * resolves with a small client once it is open: `sendJson(obj)`, `next(timeoutMs)` (the next
+ * message, parsed), `nextOfType(type, timeoutMs)`, `seen` (every message), `close` (the close
+ * code and reason once closed) and `closed` (a promise of it). Rejects with `{status}` when the
+ * upgrade is refused. The `ws` package is imported lazily so that pages-only tests need not
+ * load it.
+ */
+export async function connectSignaling(url, { origin, label = 'raw socket' } = {}) {
+  const { default: WebSocket } = await import('ws');
+  return new Promise((resolve, reject) => {
+    const headers = origin === null || origin === undefined ? {} : { Origin: origin };
+    const ws = new WebSocket(url, { rejectUnauthorized: false, headers, maxPayload: 1 << 20 });
+    const client = {
+      ws,
+      label,
+      inbox: [],
+      seen: [],
+      waiters: [],
+      close: null,
+      closed: new Promise((r) => ws.once('close', (code, reason) => r({ code, reason: String(reason) }))),
+      sendJson(obj) {
+        ws.send(JSON.stringify(obj));
+      },
+      next(timeoutMs = 3000) {
+        if (client.inbox.length) return Promise.resolve(client.inbox.shift());
+        return new Promise((res, rej) => {
+          const timer = setTimeout(() => {
+            client.waiters = client.waiters.filter((w) => w !== waiter);
+            rej(new Error(`${label}: no message within ${timeoutMs} ms (seen so far: ${safeJson(client.seen)}, close: ${safeJson(client.close)})`));
+          }, timeoutMs);
+          const waiter = (m) => {
+            clearTimeout(timer);
+            res(m);
+          };
+          client.waiters.push(waiter);
+        });
+      },
+      async nextOfType(type, timeoutMs = 3000) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const m = await client.next(Math.max(1, deadline - Date.now()));
+          if (m && m.type === type) return m;
+        }
+      },
+      terminate() {
+        ws.terminate();
+      },
+    };
+    ws.on('message', (data, isBinary) => {
+      let m;
+      try {
+        m = isBinary ? { binaryFrame: data.length } : JSON.parse(String(data));
+      } catch {
+        m = { unparsable: String(data).slice(0, 200) };
+      }
+      client.seen.push(m);
+      const w = client.waiters.shift();
+      if (w) w(m);
+      else client.inbox.push(m);
+    });
+    ws.once('close', (code, reason) => {
+      client.close = { code, reason: String(reason) };
+    });
+    ws.once('open', () => resolve(client));
+    ws.once('unexpected-response', (req, res) => {
+      reject(Object.assign(new Error(`${label}: upgrade refused with HTTP ${res.statusCode}`), { status: res.statusCode }));
+      req.destroy();
+    });
+    ws.once('error', (e) => reject(e));
+  });
 }

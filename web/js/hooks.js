@@ -2,27 +2,37 @@
 // Their shape is a contract with the end-to-end tests: keep it exactly.
 
 /** @typedef {import('./protocol.js').ParticipantInfo} ParticipantInfo */
+/** @typedef {import('./protocol.js').Role} Role */
 
 /**
  * @typedef {object} WebconfHooks
  * @property {RTCPeerConnection | null} pc          The connection to the SFU, or null.
  * @property {string | null} participantId          Own id from `welcome`, or null.
+ * @property {Role | null} role                     Own role from `welcome`, or null.
  * @property {Record<string, ParticipantInfo>} participants
  *   The OTHER participants currently shown, by id.
  */
 
-/** @typedef {'home' | 'prejoin' | 'joining' | 'in-room' | 'left' | 'error'} AppState */
+/**
+ * `waiting`: a guest waits for an agent to open the room; `ended`: the server closed the room
+ * (`body[data-end-reason]` says why).
+ * @typedef {'home' | 'prejoin' | 'joining' | 'waiting' | 'in-room' | 'left' | 'ended' | 'error'} AppState
+ */
 
 /** @type {WebconfHooks} */
-const hooks = { pc: null, participantId: null, participants: {} };
+const hooks = { pc: null, participantId: null, role: null, participants: {} };
 /** @type {Window & { webconf?: WebconfHooks }} */ (window).webconf = hooks;
 
 /**
- * Publish the current page state on `document.body.dataset.state`.
+ * Publish the current page state on `document.body.dataset.state`. `endReason` goes with
+ * `ended` only (`body[data-end-reason]`, the `reason` of `room_ended`).
  * @param {AppState} state
+ * @param {string} [endReason]
  */
-export function setState(state) {
+export function setState(state, endReason) {
   document.body.dataset.state = state;
+  if (state === 'ended' && endReason !== undefined) document.body.dataset.endReason = endReason;
+  else delete document.body.dataset.endReason;
 }
 
 /** @param {RTCPeerConnection | null} pc */
@@ -30,9 +40,13 @@ export function setPeerConnection(pc) {
   hooks.pc = pc;
 }
 
-/** @param {string | null} id */
-export function setParticipantId(id) {
+/**
+ * @param {string | null} id
+ * @param {Role | null} [role]
+ */
+export function setParticipantId(id, role = null) {
   hooks.participantId = id;
+  hooks.role = role;
 }
 
 /**
@@ -40,7 +54,7 @@ export function setParticipantId(id) {
  * @param {ParticipantInfo} p
  */
 export function putParticipant(p) {
-  hooks.participants[p.id] = { id: p.id, name: p.name, audio: p.audio, video: p.video };
+  hooks.participants[p.id] = { id: p.id, name: p.name, role: p.role, audio: p.audio, video: p.video };
 }
 
 /** @param {string} id */
@@ -52,5 +66,6 @@ export function removeParticipant(id) {
 export function resetHooks() {
   hooks.pc = null;
   hooks.participantId = null;
+  hooks.role = null;
   for (const id of Object.keys(hooks.participants)) delete hooks.participants[id];
 }

@@ -7,6 +7,11 @@ import en from './i18n/en.js';
 
 /** @typedef {keyof typeof fr} MessageKey */
 /** @typedef {'fr' | 'en'} Lang */
+/**
+ * A counted text: the table has `<base>.one` and `<base>.other`.
+ * @typedef {'count.chars' | 'count.digits' | 'count.minutes' | 'count.seconds'
+ *   | 'auth.error.rate_limited' | 'auth.error.wrong_code'} PluralBase
+ */
 
 /** @type {Record<Lang, Record<MessageKey, string>>} */
 const TABLES = { fr, en };
@@ -70,7 +75,7 @@ export function t(key, params) {
 /**
  * A counted text: `base.one` or `base.other` by the plural rules of the current language,
  * with `{n}` set to `n`.
- * @param {'count.chars' | 'count.digits'} base
+ * @param {PluralBase} base
  * @param {number} n
  * @returns {string}
  */

@@ -12,11 +12,18 @@ export const PROTOCOL_VERSION = 1;
 // Shared shapes
 
 /**
+ * What a participant may do in its room (docs/access-policy.md): `moderator` for a State agent
+ * (recognised by its network or a verified e-mail), `guest` for everyone else.
+ * @typedef {'moderator' | 'guest'} Role
+ */
+
+/**
  * A participant as the server describes it in `welcome`, `participant_joined` and
  * `participant_updated`. `audio` / `video` tell whether its microphone / camera is on.
  * @typedef {object} ParticipantInfo
  * @property {string} id
  * @property {string} name
+ * @property {Role} role
  * @property {boolean} audio
  * @property {boolean} video
  */
@@ -77,13 +84,50 @@ export const PROTOCOL_VERSION = 1;
 // Server → client
 
 /**
- * Sent once, in answer to `join`.
+ * Sent once, in answer to `join` (or, for a waiting guest, when an agent opens the room).
  * @typedef {object} WelcomeMessage
  * @property {'welcome'} type
  * @property {number} version
  * @property {string} you                        This participant's id.
  * @property {string} room
+ * @property {Role} role                         This participant's role.
  * @property {ParticipantInfo[]} participants    The others already in the room.
+ */
+
+/**
+ * Answer to a guest's `join` of a room that is not open. The socket stays open: `welcome`
+ * follows when an agent opens the room, or `room_ended` (`wait_timeout`) after `timeout_secs`.
+ * @typedef {object} WaitingMessage
+ * @property {'waiting'} type
+ * @property {string} room
+ * @property {number} timeout_secs
+ */
+
+/**
+ * Why a room is about to close (`room_ending`). Kept as a plain string, like error codes, so
+ * that a reason added by a newer server still parses; the UI has a generic text for it.
+ * @typedef {'idle' | 'max_duration'} EndingReason
+ */
+
+/**
+ * Why a room closed (`room_ended`); a plain string on the wire, see `EndingReason`.
+ * @typedef {'ended' | 'idle' | 'max_duration' | 'wait_timeout'} EndReason
+ */
+
+/**
+ * The room will close in `in_secs` seconds. A later `participant_joined` cancels an `idle`
+ * warning (docs/protocol.md).
+ * @typedef {object} RoomEndingMessage
+ * @property {'room_ending'} type
+ * @property {string} reason     An `EndingReason`, or an unknown one from a newer server.
+ * @property {number} in_secs
+ */
+
+/**
+ * The room is closed; the server closes the socket right after.
+ * @typedef {object} RoomEndedMessage
+ * @property {'room_ended'} type
+ * @property {string} reason     An `EndReason`, or an unknown one from a newer server.
  */
 
 /**
@@ -143,7 +187,8 @@ export const PROTOCOL_VERSION = 1;
 
 /**
  * Every message the server may send.
- * @typedef {WelcomeMessage | ServerAnswerMessage | ServerOfferMessage | ParticipantJoinedMessage
+ * @typedef {WelcomeMessage | WaitingMessage | RoomEndingMessage | RoomEndedMessage
+ *   | ServerAnswerMessage | ServerOfferMessage | ParticipantJoinedMessage
  *   | ParticipantUpdatedMessage | ParticipantLeftMessage | PongMessage | ErrorMessage} ServerMessage
  */
 
@@ -165,6 +210,25 @@ function isObject(v) {
 }
 
 /**
+ * A role from the wire. Anything but `moderator` (a missing field from a server that predates
+ * roles, or a role this client does not know) is shown as the least-privileged one, `guest`:
+ * the client only displays roles, the server enforces them.
+ * @param {unknown} v
+ * @returns {Role}
+ */
+export function parseRole(v) {
+  return v === 'moderator' ? 'moderator' : 'guest';
+}
+
+/**
+ * @param {unknown} v
+ * @returns {v is number}
+ */
+function isNonNegativeNumber(v) {
+  return typeof v === 'number' && Number.isFinite(v) && v >= 0;
+}
+
+/**
  * @param {unknown} v
  * @returns {ParticipantInfo | null}
  */
@@ -173,7 +237,7 @@ function parseParticipant(v) {
   const { id, name, audio, video } = v;
   if (typeof id !== 'string' || typeof name !== 'string') return null;
   if (typeof audio !== 'boolean' || typeof video !== 'boolean') return null;
-  return { id, name, audio, video };
+  return { id, name, role: parseRole(v.role), audio, video };
 }
 
 /**
@@ -206,8 +270,21 @@ export function parseServerMessage(text) {
         if (!parsed) return null;
         list.push(parsed);
       }
-      return { type: 'welcome', version, you, room, participants: list };
+      return { type: 'welcome', version, you, room, role: parseRole(raw.role), participants: list };
     }
+    case 'waiting': {
+      const { room, timeout_secs: timeout } = raw;
+      if (typeof room !== 'string' || !isNonNegativeNumber(timeout)) return null;
+      return { type: 'waiting', room, timeout_secs: timeout };
+    }
+    case 'room_ending': {
+      const { reason, in_secs: inSecs } = raw;
+      if (typeof reason !== 'string' || !isNonNegativeNumber(inSecs)) return null;
+      return { type: 'room_ending', reason, in_secs: inSecs };
+    }
+    case 'room_ended':
+      if (typeof raw.reason !== 'string') return null;
+      return { type: 'room_ended', reason: raw.reason };
     case 'answer':
     case 'offer': {
       if (typeof raw.sdp !== 'string') return null;
@@ -243,4 +320,28 @@ export function parseServerMessage(text) {
  */
 export function isKnownErrorCode(code) {
   return /** @type {readonly string[]} */ (ERROR_CODES).includes(code);
+}
+
+/** @type {readonly EndReason[]} */
+export const END_REASONS = Object.freeze(['ended', 'idle', 'max_duration', 'wait_timeout']);
+
+/** @type {readonly EndingReason[]} */
+export const ENDING_REASONS = Object.freeze(['idle', 'max_duration']);
+
+/**
+ * Narrow a `room_ended` reason to a known `EndReason`.
+ * @param {string} reason
+ * @returns {reason is EndReason}
+ */
+export function isKnownEndReason(reason) {
+  return /** @type {readonly string[]} */ (END_REASONS).includes(reason);
+}
+
+/**
+ * Narrow a `room_ending` reason to a known `EndingReason`.
+ * @param {string} reason
+ * @returns {reason is EndingReason}
+ */
+export function isKnownEndingReason(reason) {
+  return /** @type {readonly string[]} */ (ENDING_REASONS).includes(reason);
 }

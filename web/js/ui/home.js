@@ -1,10 +1,18 @@
 // Home page (`/`): type or generate a room name, see the naming rule checked live, join.
+// What the server knows of the browser (`/api/session`) only changes a line of text: an agent
+// signed in by e-mail sees its address and "Se déconnecter"; someone outside the State's
+// network is told that opening a meeting needs an agent. Joining works the same for all: the
+// room page handles the rest.
 
 import { t, tn, formatList } from '../i18n.js';
 import { checkRoomName, generateRoomName, MIN_DIGITS, MIN_LENGTH } from '../roomname.js';
 import { navigate } from '../nav.js';
 import { setState } from '../hooks.js';
+import { fetchSession } from '../api.js';
 import { el } from './dom.js';
+import { signedInLine } from './session.js';
+
+/** @typedef {import('../auth.js').Session} Session */
 
 /** Delay before the live region speaks, so that a fast typist is not interrupted each key. */
 const STATUS_DELAY_MS = 300;
@@ -99,15 +107,35 @@ export function renderHome(root) {
     navigate(`/${check.normalized}`);
   });
 
+  const sessionSlot = el('div', { className: 'session-slot' });
+  let disposed = false;
+  /** @param {Session} session */
+  const showSession = (session) => {
+    const line = signedInLine(session, (next) => {
+      showSession(next);
+      input.focus();
+    });
+    sessionSlot.replaceChildren(
+      line ?? (session.agent ? '' : el('p', { id: 'visitor-note', className: 'hint visitor-note', text: t('home.visitor') })),
+    );
+  };
+  fetchSession().then((session) => {
+    if (!disposed) showSession(session);
+  });
+
   // Filled before it is in the document, so that the live region does not speak on load.
   update(true);
   root.replaceChildren(el('section', { className: 'card home', attrs: { 'aria-labelledby': 'home-title' } }, [
     el('h1', { id: 'home-title', text: t('home.title') }),
     el('p', { className: 'intro', text: t('home.intro') }),
+    sessionSlot,
     form,
   ]));
 
-  return () => clearTimeout(statusTimer);
+  return () => {
+    disposed = true;
+    clearTimeout(statusTimer);
+  };
 }
 
 /**

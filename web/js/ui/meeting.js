@@ -1,6 +1,9 @@
 // One meeting, from "join" to hang-up: the signaling socket, the peer connection, the tiles and
 // the toolbar, in the order docs/protocol.md prescribes:
-//   join → welcome → (client) offer → (server) answer → server offers answered in turn.
+//   join → [waiting →] welcome → (client) offer → (server) answer → server offers answered in turn.
+// A guest whose room is not open yet gets `waiting` and a waiting screen; `welcome` comes on the
+// same socket when an agent opens the room. The server may warn (`room_ending`) and close the
+// room (`room_ended`): the meeting then ends on a screen that says why.
 
 import { PROTOCOL_VERSION, isKnownErrorCode } from '../protocol.js';
 import { Signaling } from '../signaling.js';
@@ -13,7 +16,8 @@ import { announce } from './announcer.js';
 import { focusHeading } from './dom.js';
 import { createMeetingView } from './meetingview.js';
 import { mediaNotice } from './medianotice.js';
-import { renderError, renderJoining, renderLeft } from './screens.js';
+import { renderEnded, renderError, renderJoining, renderLeft, renderWaiting } from './screens.js';
+import { navigate } from '../nav.js';
 import { TileGrid } from './tiles.js';
 
 /** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
@@ -37,8 +41,10 @@ const WELCOME_TIMEOUT_MS = 15_000;
  * @property {string} room             Normalised room name.
  * @property {string} name             Valid display name.
  * @property {LocalMedia | null} media Capture from the pre-join panel, or null to acquire here.
- * @property {() => void} onRejoin     "Join again" after hang-up.
+ * @property {() => void} onRejoin     "Join again" after hang-up or the end of the room.
  * @property {() => void} onRetry      "Try again" after a failure.
+ * @property {(() => void) | null} [onVerify]  From the waiting screen: leave and verify a
+ *   professional address (the pre-join panel's e-mail check), to open the room as an agent.
  */
 
 /**
@@ -68,6 +74,10 @@ export function startMeeting(root, opts) {
   const others = new Map();
   let ended = false;
   let leaveSent = false;
+  /** True between `waiting` and `welcome`. */
+  let waiting = false;
+  /** @type {() => void} */
+  let disposeWaiting = () => {};
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let welcomeTimer;
 
@@ -81,7 +91,10 @@ export function startMeeting(root, opts) {
   /** Release everything; the caller then renders the next screen. Idempotent. */
   const teardown = () => {
     ended = true;
+    waiting = false;
     clearTimeout(welcomeTimer);
+    disposeWaiting();
+    view?.dispose();
     window.removeEventListener('pagehide', sendLeave);
     window.removeEventListener('beforeunload', sendLeave);
     sig?.close();
@@ -140,13 +153,60 @@ export function startMeeting(root, opts) {
     if (arrived && isNew) announce(t('announce.joined', { name: p.name }));
   };
 
+  /** The guest stops waiting: tell the server, go back to the home page. */
+  const leaveWaiting = () => {
+    if (ended) return;
+    sendLeave();
+    teardown();
+    navigate('/');
+  };
+
+  /** The guest is in fact the organiser: stop waiting, go verify the address. */
+  const verifyInstead = () => {
+    if (ended || !opts.onVerify) return;
+    sendLeave();
+    teardown();
+    opts.onVerify();
+  };
+
+  /** @param {import('../protocol.js').WaitingMessage} msg */
+  const onWaiting = (msg) => {
+    if (ended || me) return;
+    clearTimeout(welcomeTimer);
+    waiting = true;
+    disposeWaiting();
+    disposeWaiting = renderWaiting(root, {
+      room,
+      timeoutSecs: msg.timeout_secs,
+      videoTrack: media?.videoTrack ?? null,
+      onLeave: leaveWaiting,
+      onVerify: opts.onVerify ? verifyInstead : null,
+    });
+  };
+
+  /** @param {import('../protocol.js').RoomEndedMessage} msg */
+  const onRoomEnded = (msg) => {
+    if (ended) return;
+    console.info(`webconf: the server closed the room (${msg.reason})`);
+    // The server closes the socket itself: no `leave`.
+    leaveSent = true;
+    teardown();
+    renderEnded(root, msg.reason, opts.onRejoin);
+  };
+
   /** @param {WelcomeMessage} welcome */
   const enterRoom = (welcome) => {
-    if (!media || !sig) return;
+    if (!media || !sig || me) return;
     clearTimeout(welcomeTimer);
+    const admitted = waiting;
+    waiting = false;
+    disposeWaiting();
+    disposeWaiting = () => {};
     const local = media;
-    me = { id: welcome.you, name, audio: local.audioTrack !== null, video: local.videoTrack !== null };
-    setParticipantId(me.id);
+    me = {
+      id: welcome.you, name, role: welcome.role, audio: local.audioTrack !== null, video: local.videoTrack !== null,
+    };
+    setParticipantId(me.id, welcome.role);
 
     view = createMeetingView(room, {
       onToggleMic: toggleMic,
@@ -194,17 +254,23 @@ export function startMeeting(root, opts) {
     setState('in-room');
     document.title = t('meeting.pageTitle', { room });
     focusHeading(view.root);
+    if (admitted) announce(t('announce.admitted'));
   };
 
   /** @param {import('../protocol.js').ErrorMessage} msg */
   const onServerError = (msg) => {
     console.warn(`webconf: server error ${msg.code}: ${msg.message}`);
-    const text = isKnownErrorCode(msg.code)
+    let text = isKnownErrorCode(msg.code)
       ? t(errorKey(msg.code))
       : t('error.code.unknown', { code: msg.code });
-    // Before `welcome`, any refusal means the join failed; afterwards only fatal ones end it.
-    if (msg.fatal || !me) fail(text);
-    else view?.notify(text, `error-${msg.code}`);
+    // Before `welcome` or `waiting`, `rate_limited` is the limit on joins of rooms that are not
+    // open (docs/protocol.md), not the per-socket message rate.
+    if (msg.code === 'rate_limited' && !me && !waiting) text = t('error.joinRateLimited');
+    // Before `welcome` (and outside the wait), any refusal means the join failed; afterwards
+    // only fatal ones end it.
+    if (msg.fatal || (!me && !waiting)) fail(text);
+    else if (view) view.notify(text, `error-${msg.code}`);
+    else console.warn('webconf: error while waiting', msg.code);
   };
 
   const connect = async () => {
@@ -216,10 +282,17 @@ export function startMeeting(root, opts) {
     const signaling = new Signaling();
     sig = signaling;
     signaling.on('welcome', enterRoom);
+    signaling.on('waiting', onWaiting);
+    signaling.on('room_ending', (msg) => view?.ending.show(msg.reason, msg.in_secs));
+    signaling.on('room_ended', onRoomEnded);
     signaling.on('error', onServerError);
     signaling.on('answer', (msg) => peer?.handleAnswer(msg.sdp));
     signaling.on('offer', (msg) => peer?.handleOffer(msg.sdp));
-    signaling.on('participant_joined', (msg) => showParticipant(msg.participant, true));
+    signaling.on('participant_joined', (msg) => {
+      showParticipant(msg.participant, true);
+      // docs/protocol.md: someone joining ends the idle state, and with it an `idle` warning.
+      view?.ending.cancel('idle');
+    });
     signaling.on('participant_updated', (msg) => showParticipant(msg.participant, false));
     signaling.on('participant_left', (msg) => {
       const p = others.get(msg.id);
@@ -231,7 +304,7 @@ export function startMeeting(root, opts) {
     });
     signaling.onClose((info) => {
       if (ended || info.expected || leaveSent) return;
-      fail(t(me ? 'error.connectionLost' : 'error.connectFailed'));
+      fail(t(me || waiting ? 'error.connectionLost' : 'error.connectFailed'));
     });
     try {
       await signaling.connect();

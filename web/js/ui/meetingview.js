@@ -6,6 +6,7 @@ import { el } from './dom.js';
 import { icon } from './icons.js';
 import { createToolbar } from './toolbar.js';
 import { announce } from './announcer.js';
+import { createEndingBanner } from './roomending.js';
 
 /**
  * @typedef {object} MeetingView
@@ -16,6 +17,8 @@ import { announce } from './announcer.js';
  * @property {(show: boolean) => void} showSoundButton
  * @property {(text: string | HTMLElement, key?: string) => void} notify
  *   Show a notice; a `key` keeps one notice of that kind at a time.
+ * @property {import('./roomending.js').EndingBanner} ending  The "room closes soon" banner.
+ * @property {() => void} dispose  Stop the view's timers.
  */
 
 /**
@@ -81,11 +84,13 @@ export function createMeetingView(room, actions) {
   sound.hidden = true;
 
   const toolbar = createToolbar(actions);
+  const ending = createEndingBanner();
   const root = el('div', { className: 'meeting' }, [
     el('header', { className: 'meeting-bar' }, [
       el('h1', { className: 'meeting-title', text: t('meeting.heading', { room }) }),
       copy,
     ]),
+    ending.slot,
     notices,
     el('div', { className: 'stage' }, [tiles, alone, sound]),
     toolbar.root,
@@ -98,5 +103,7 @@ export function createMeetingView(room, actions) {
     setAlone: (isAlone) => { alone.hidden = !isAlone; },
     showSoundButton: (show) => { sound.hidden = !show; },
     notify,
+    ending,
+    dispose: () => ending.dispose(),
   };
 }

@@ -1,5 +1,6 @@
 // Room page (`/<room>`): invalid name → message; otherwise the pre-join panel, or straight into
-// the meeting with `?name=…&autojoin=1` (automated tests, kiosks).
+// the meeting with `?name=…&autojoin=1` (automated tests, kiosks). Whether this browser may open
+// the room is the server's call at `join`: autojoin does not ask `/api/session` first.
 
 import { parseRoomName } from '../roomname.js';
 import { parseDisplayName } from '../displayname.js';
@@ -43,12 +44,14 @@ export function renderRoom(root, rawName) {
       onRejoin: () => join(name, null),
       // After a failure, let the person change their name, unless nobody is there to type it.
       onRetry: () => (auto?.ok ? join(name, null) : prejoin()),
+      onVerify: () => prejoin({ openAgent: true }),
     });
   };
 
-  const prejoin = () => {
+  /** @param {import('./prejoin.js').PrejoinOptions} [options] */
+  const prejoin = (options) => {
     dispose();
-    dispose = renderPrejoin(root, room, nameParam, join);
+    dispose = renderPrejoin(root, room, nameParam, join, options);
   };
 
   if (auto?.ok) join(auto.name, null);

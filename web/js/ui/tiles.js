@@ -22,6 +22,7 @@ import { icon } from './icons.js';
  * @property {HTMLElement} name
  * @property {HTMLElement} avatar
  * @property {HTMLElement} micOff
+ * @property {HTMLElement} roleBadge  "Modérateur", shown for moderators only.
  * @property {HTMLElement} cameraOff  Screen-reader text, present while the avatar shows.
  */
 
@@ -148,8 +149,12 @@ export class TileGrid {
       icon('micOff'),
     ]);
     const name = el('span', { className: 'tile-name' });
+    const roleBadge = el('span', { className: 'role-badge' }, [
+      el('span', { className: 'sr-only', text: ', ' }),
+      t('role.moderator'),
+    ]);
     const cameraOff = el('span', { className: 'sr-only', text: `, ${t('tile.cameraOff')}` });
-    // The figure is named by its caption: "<muted icon> Name, camera off".
+    // The figure is named by its caption: "<muted icon> Name, Moderator, camera off".
     const root = el('figure', {
       className: 'tile',
       data: { participantId: info.id, color: String(colourIndex(info.id)) },
@@ -157,7 +162,7 @@ export class TileGrid {
     if (local) root.dataset.local = 'true';
 
     /** @type {Tile} */
-    const tile = { info: { ...info }, local, root, video, stream, name, avatar, micOff, cameraOff };
+    const tile = { info: { ...info }, local, root, video, stream, name, avatar, micOff, roleBadge, cameraOff };
     this.tiles.set(info.id, tile);
     // The local tile stays first; others join in order of arrival.
     this.container.append(root);
@@ -207,6 +212,10 @@ export class TileGrid {
     tile.video.setAttribute('aria-label', t('tile.video', { name: label }));
     const initialsEl = tile.avatar.firstElementChild;
     if (initialsEl) initialsEl.textContent = initials(info.name);
+    tile.root.dataset.role = info.role;
+    // In the caption only for moderators (not merely hidden: the caption names the figure).
+    if (info.role === 'moderator') tile.name.after(tile.roleBadge);
+    else tile.roleBadge.remove();
     tile.root.dataset.audio = info.audio ? 'on' : 'off';
     tile.micOff.hidden = info.audio;
     const showVideo = info.video && tile.stream.getVideoTracks().length > 0;
