@@ -40,6 +40,16 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(move |req: Request, next: Next| security_headers(req, next, tls)))
 }
 
+/// Whether a request declares a JSON body (`application/json`, parameters ignored). With the
+/// `Origin` check, this is what keeps cross-site forms away from the API's POSTs.
+pub fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
 /// The Content-Security-Policy of the client: everything from our own origin, nothing else.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; \

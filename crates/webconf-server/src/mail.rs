@@ -242,26 +242,7 @@ impl Mailer {
         text_body: &str,
     ) -> Result<(), MailError> {
         let message = self.build(to, subject, text_body)?;
-        match &self.inner.transport {
-            Transport::Smtp {
-                transport,
-                deadline,
-            } => match tokio::time::timeout(*deadline, transport.send(message)).await {
-                Ok(Ok(_)) => Ok(()),
-                Ok(Err(e)) => Err(smtp_error(&e)),
-                Err(_) => Err(MailError::Timeout(*deadline)),
-            },
-            Transport::Outbox(dir) => {
-                let path = write_outbox(dir, &message.formatted())
-                    .await
-                    .map_err(MailError::Outbox)?;
-                warn!(
-                    file = %path.display(),
-                    "no SMTP relay configured: the mail was NOT sent; it was written to this file"
-                );
-                Ok(())
-            }
-        }
+        self.deliver(message).await
     }
 
     /// Assembles the message: headers, a random `Message-ID` in our domain, the date, and a

@@ -206,12 +206,7 @@ fn check_post(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
         debug!("API request refused: origin not allowed");
         return Err(ApiError::FORBIDDEN_ORIGIN);
     }
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !json {
+    if !crate::http::is_json(headers) {
         return Err(ApiError::BAD_CONTENT_TYPE);
     }
     Ok(())
