@@ -70,6 +70,9 @@ pub enum SfuOutput {
 }
 
 /// Work found while draining one peer that touches other peers.
+// `Media` is large, but boxing it would cost an allocation per forwarded frame; the queue is
+// drained at once, so its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Work {
     TrackAdded(PeerId, Mid, MediaKind, TrackLabel),
     TrackRemoved(PeerId, Mid),
@@ -468,10 +471,10 @@ impl Sfu {
                 }),
                 Output::Event(event) => match event {
                     Event::Connected => self.outputs.push_back(SfuOutput::Connected { peer }),
-                    Event::MediaAdded(m) => {
+                    Event::MediaAdded(m)
                         if matches!(m.direction, Direction::RecvOnly | Direction::SendRecv)
                             && !p.tracks_in.iter().any(|t| t.mid == m.mid)
-                        {
+                        => {
                             let stream = p.rtc.media(m.mid).map(|x| x.stream_id().to_owned()).unwrap_or_default();
                             let label = TrackLabel::new(m.kind, &stream);
                             p.tracks_in.push(TrackIn {
@@ -482,7 +485,6 @@ impl Sfu {
                             });
                             self.work.push_back(Work::TrackAdded(peer, m.mid, m.kind, label));
                         }
-                    }
                     Event::MediaChanged(m) => {
                         let receiving = matches!(m.direction, Direction::RecvOnly | Direction::SendRecv);
                         let known = p.tracks_in.iter().any(|t| t.mid == m.mid);

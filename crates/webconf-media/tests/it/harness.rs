@@ -180,9 +180,9 @@ impl World {
             let tick = self.media_time.as_millis() / 20;
             for c in self.clients.iter_mut().filter(|c| c.active && c.connected) {
                 write_frame(&mut c.rtc, c.audio_mid, Codec::Opus, now, t, vec![0x55; 60]);
-                if tick % 2 == 0 {
+                if tick.is_multiple_of(2) {
                     // VP8: bit 0 of the first byte clear marks a keyframe; one per second.
-                    let first = if tick % 50 == 0 { 0x00 } else { 0x01 };
+                    let first = if tick.is_multiple_of(50) { 0x00 } else { 0x01 };
                     let mut frame = vec![first; 1];
                     frame.extend(std::iter::repeat_n(0xab, 1200));
                     write_frame(&mut c.rtc, c.video_mid, Codec::Vp8, now, t, frame.clone());
