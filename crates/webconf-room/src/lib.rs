@@ -16,6 +16,7 @@ pub mod protocol;
 mod lifecycle;
 pub mod moderation;
 pub mod rooms;
+pub mod whiteboard;
 
 pub use names::{DisplayName, NameError, ParticipantId, RoomName};
 pub use protocol::{ClientMessage, EndReason, ErrorCode, MediaKindName, ParticipantInfo, ProtocolError, Role, ServerMessage};

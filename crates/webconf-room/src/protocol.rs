@@ -89,6 +89,29 @@ pub enum ClientMessage {
     LowerHands {},
     /// Moderator: end the meeting for everyone.
     EndMeeting {},
+    /// Draw a new object on the whiteboard (or over a shared screen).
+    BoardAdd {
+        /// The object.
+        object: crate::whiteboard::DrawObject,
+    },
+    /// Move or edit an object.
+    BoardUpdate {
+        /// The object, with the id of the one it replaces.
+        object: crate::whiteboard::DrawObject,
+    },
+    /// Erase an object.
+    BoardRemove {
+        /// Its id.
+        id: String,
+    },
+    /// Clear a layer: all of it (moderators) or only one's own drawings (`mine`).
+    BoardClear {
+        /// Which layer.
+        layer: crate::whiteboard::Layer,
+        /// Only the sender's own drawings.
+        #[serde(default)]
+        mine: bool,
+    },
     /// Moderator: protect the room with a password, or (`null`) remove the protection.
     SetPassword {
         /// The new password (4 to 128 characters), or `None`.
@@ -276,6 +299,34 @@ pub enum ServerMessage {
         /// The moderator's display name.
         by: String,
     },
+    /// The whole board, for a newcomer (sent after `welcome` when not empty).
+    BoardState {
+        /// Every object, in drawing order.
+        objects: Vec<crate::whiteboard::BoardObject>,
+    },
+    /// Someone drew an object.
+    BoardAdd {
+        /// The object and its author.
+        object: crate::whiteboard::BoardObject,
+    },
+    /// Someone moved or edited an object.
+    BoardUpdate {
+        /// The object and who changed it.
+        object: crate::whiteboard::BoardObject,
+    },
+    /// Someone erased an object.
+    BoardRemove {
+        /// Its id.
+        id: String,
+    },
+    /// A layer was cleared (only `author`'s drawings when set).
+    BoardClear {
+        /// Which layer.
+        layer: crate::whiteboard::Layer,
+        /// Whose drawings, when only one author's were cleared.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        author: Option<ParticipantId>,
+    },
     /// The room's protection.
     RoomState {
         /// Protected by a password.
@@ -330,6 +381,10 @@ pub enum ErrorCode {
     NotFound,
     /// A client offer while a server offer awaits its answer.
     RenegotiationInProgress,
+    /// A whiteboard object out of bounds, or an unknown/duplicate id.
+    BadDrawing,
+    /// The whiteboard reached its size cap.
+    BoardFull,
 }
 
 impl ServerMessage {

@@ -140,6 +140,8 @@ pub(crate) struct Room {
     pub hands: Vec<ParticipantId>,
     /// The password's Argon2id hash (PHC string), if the room is protected.
     pub password_hash: Option<String>,
+    /// The whiteboard and the annotations over shared screens.
+    pub board: crate::whiteboard::Board,
 }
 
 pub(crate) struct Waiter {
@@ -248,6 +250,7 @@ impl Rooms {
                     warned: None,
                     hands: Vec::new(),
                     password_hash: None,
+                    board: crate::whiteboard::Board::default(),
                 },
             );
         }
@@ -284,6 +287,10 @@ impl Rooms {
         }
         if room.password_hash.is_some() {
             fx.outbox.push((member.id.clone(), ServerMessage::RoomState { locked: true }));
+        }
+        if !room.board.objects().is_empty() {
+            let objects = room.board.objects().to_vec();
+            fx.outbox.push((member.id.clone(), ServerMessage::BoardState { objects }));
         }
         fx.admitted.push(Admission { id: member.id.clone(), media_key: room.media_key });
         self.place.insert(member.id.clone(), Place::In(room_name.clone()));

@@ -8,7 +8,10 @@ use std::time::Instant;
 use tracing::warn;
 use webconf_access::ratelimit::ip_key;
 use webconf_room::moderation::PASSWORD_CHARS;
-use webconf_room::{ActionError, ClientMessage, DisplayName, ErrorCode, ModeratorAction, ParticipantId, RoomName};
+use webconf_room::whiteboard::BoardError;
+use webconf_room::{
+    ActionError, ClientMessage, DisplayName, Effects, ErrorCode, ModeratorAction, ParticipantId, RoomName,
+};
 
 use super::{Command, ConnId, Engine};
 
@@ -27,12 +30,46 @@ impl Engine {
             ClientMessage::LowerHands {} => self.rooms.moderate(now, &pid, ModeratorAction::LowerHands),
             ClientMessage::EndMeeting {} => self.rooms.moderate(now, &pid, ModeratorAction::EndMeeting),
             ClientMessage::SetPassword { password } => return self.set_password(conn, pid, password),
+            ClientMessage::BoardAdd { object } => {
+                let r = self.rooms.board_add(now, &pid, object);
+                return self.board_result(now, conn, r);
+            }
+            ClientMessage::BoardUpdate { object } => {
+                let r = self.rooms.board_update(&pid, object);
+                return self.board_result(now, conn, r);
+            }
+            ClientMessage::BoardRemove { id } => {
+                let r = self.rooms.board_remove(&pid, &id);
+                return self.board_result(now, conn, r);
+            }
+            ClientMessage::BoardClear { layer, mine } => {
+                let r = self.rooms.board_clear(&pid, layer, mine);
+                return self.board_result(now, conn, r);
+            }
             // Join, offer, answer, media state, leave and ping are handled by the caller.
             _ => return,
         };
         match result {
             Ok(fx) => self.apply(now, fx),
             Err(e) => self.send_action_error(conn, e),
+        }
+    }
+
+    /// Applies a whiteboard change, or tells the sender why it was refused (the board is then
+    /// unchanged).
+    fn board_result(&mut self, now: Instant, conn: ConnId, result: Result<Effects, BoardError>) {
+        match result {
+            Ok(fx) => self.apply(now, fx),
+            Err(e) => {
+                let code = match e {
+                    BoardError::Invalid(_) | BoardError::Duplicate => ErrorCode::BadDrawing,
+                    BoardError::NotFound => ErrorCode::NotFound,
+                    BoardError::Full => ErrorCode::BoardFull,
+                    BoardError::Forbidden => ErrorCode::Forbidden,
+                    BoardError::NotInRoom => ErrorCode::NotJoined,
+                };
+                self.send_error(conn, code, e.to_string(), false);
+            }
         }
     }
 
