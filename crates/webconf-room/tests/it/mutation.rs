@@ -22,6 +22,9 @@ const SEEDS: &[&str] = &[
     r#"{"type":"media_state","audio":false,"video":true}"#,
     r#"{"type":"leave"}"#,
     r#"{"type":"ping"}"#,
+    r##"{"type":"board_add","object":{"id":"k3","layer":{"on":"board"},"color":"#e1000f","width":6,"shape":{"kind":"path","points":[[0,0],[5,8]]}}}"##,
+    r#"{"type":"chat","text":"Bonjour","to":"p0c1d2e3f40516273"}"#,
+    r#"{"type":"set_password","password":"correct horse"}"#,
 ];
 
 const TOKENS: &[&str] = &[
@@ -63,8 +66,12 @@ fn client_message_parser_never_panics_on_mutated_frames() {
     let mut accepted = 0;
     for i in 0..20_000 {
         let input = mutate(&mut rng, SEEDS[i % SEEDS.len()]);
-        if ClientMessage::parse(&input).is_ok() {
+        if let Ok(msg) = ClientMessage::parse(&input) {
             accepted += 1;
+            // Whatever parsed, validating a drawing never panics either.
+            if let ClientMessage::BoardAdd { object } = msg {
+                let _ = object.validate();
+            }
         }
     }
     // Some mutations keep the message valid, most do not: both paths were exercised.
