@@ -27,7 +27,7 @@ mod sfu;
 
 pub use error::SfuError;
 pub use peer::TrackLabel;
-pub use sfu::{Sfu, SfuConfig, SfuOutput};
+pub use sfu::{PeerMediaStats, Sfu, SfuConfig, SfuOutput};
 
 use std::fmt;
 

@@ -115,6 +115,8 @@ pub(crate) struct Peer {
     pub allow_audio: bool,
     /// Whether the camera may be forwarded (a moderator can block it).
     pub allow_video: bool,
+    /// The previous stats report: when, media bytes received and sent (for bitrates).
+    pub last_stats: Option<(Instant, u64, u64)>,
 }
 
 impl Peer {

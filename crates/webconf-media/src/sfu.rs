@@ -26,6 +26,9 @@ pub struct SfuConfig {
     pub ports: Vec<u16>,
     /// Minimum time between two keyframe requests sent to one publisher's track.
     pub keyframe_request_interval: Duration,
+    /// How often each peer's transport figures are measured and reported
+    /// ([`SfuOutput::Stats`]); `None` turns reports off.
+    pub stats_interval: Option<Duration>,
 }
 
 impl Default for SfuConfig {
@@ -34,6 +37,7 @@ impl Default for SfuConfig {
             addresses: vec![IpAddr::from([127, 0, 0, 1])],
             ports: (10000..=10010).collect(),
             keyframe_request_interval: Duration::from_millis(300),
+            stats_interval: Some(Duration::from_secs(2)),
         }
     }
 }
@@ -67,6 +71,32 @@ pub enum SfuOutput {
         /// Which peer.
         peer: PeerId,
     },
+    /// The server's own measurement of a peer's transport, every `stats_interval`.
+    Stats {
+        /// Which peer.
+        peer: PeerId,
+        /// The figures.
+        stats: PeerMediaStats,
+    },
+}
+
+/// What the server measures of one participant's media, for its connection indicator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerMediaStats {
+    /// Media received from the participant, in bits per second, over the last interval.
+    pub bitrate_in: u64,
+    /// Media sent to the participant, in bits per second.
+    pub bitrate_out: u64,
+    /// Fraction of the participant's packets lost on the way to us (0..1), from RTCP.
+    pub loss_in: Option<f32>,
+    /// Fraction of our packets lost on the way to the participant, from its reports.
+    pub loss_out: Option<f32>,
+    /// Round-trip time, from RTCP or ICE.
+    pub rtt_ms: Option<u64>,
+    /// `udp` or `tcp`, once a candidate pair is selected.
+    pub transport: Option<&'static str>,
+    /// The server port in use.
+    pub server_port: Option<u16>,
 }
 
 /// Work found while draining one peer that touches other peers.
@@ -150,6 +180,7 @@ impl Sfu {
             .enable_opus(true, false)
             .enable_vp8(true)
             .enable_h264(true)
+            .set_stats_interval(self.config.stats_interval)
             .build(now);
         for ip in &self.config.addresses {
             match Candidate::host(SocketAddr::new(*ip, port), "udp") {
@@ -176,6 +207,7 @@ impl Sfu {
                 dead: false,
                 allow_audio: true,
                 allow_video: true,
+                last_stats: None,
             },
         );
         self.drain(peer);
@@ -506,6 +538,37 @@ impl Sfu {
                     Event::MediaData(data) => self.work.push_back(Work::Media(peer, data)),
                     Event::KeyframeRequest(req) => {
                         self.work.push_back(Work::KeyframeRequest(peer, req))
+                    }
+                    // Only sessions that carry media report: a signaling-only client sees none.
+                    Event::PeerStats(st) if p.rtc.is_connected() => {
+                        let prev = p.last_stats.replace((st.timestamp, st.bytes_rx, st.bytes_tx));
+                        let rate = |now_bytes: u64, then_bytes: u64, then: Instant| {
+                            let secs = st.timestamp.saturating_duration_since(then).as_secs_f64();
+                            if secs <= 0.0 {
+                                0
+                            } else {
+                                (now_bytes.saturating_sub(then_bytes) as f64 * 8.0 / secs) as u64
+                            }
+                        };
+                        let (bitrate_in, bitrate_out) = match prev {
+                            Some((t, rx, tx)) => (rate(st.bytes_rx, rx, t), rate(st.bytes_tx, tx, t)),
+                            None => (0, 0),
+                        };
+                        let pair = st.selected_candidate_pair.as_ref();
+                        let rtt = st.rtt.or_else(|| pair.and_then(|c| c.current_round_trip_time));
+                        let stats = PeerMediaStats {
+                            bitrate_in,
+                            bitrate_out,
+                            loss_in: st.ingress_loss_fraction,
+                            loss_out: st.egress_loss_fraction,
+                            rtt_ms: rtt.map(|d| d.as_millis() as u64),
+                            transport: pair.map(|c| match c.protocol {
+                                Protocol::Udp => "udp",
+                                _ => "tcp",
+                            }),
+                            server_port: pair.map(|c| c.local.addr.port()),
+                        };
+                        self.outputs.push_back(SfuOutput::Stats { peer, stats });
                     }
                     _ => {}
                 },

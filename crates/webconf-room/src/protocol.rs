@@ -201,7 +201,7 @@ pub enum EndReason {
 }
 
 /// A message to the browser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// Answer to `join`.
@@ -326,6 +326,24 @@ pub enum ServerMessage {
         /// Whose drawings, when only one author's were cleared.
         #[serde(skip_serializing_if = "Option::is_none")]
         author: Option<ParticipantId>,
+    },
+    /// The server's measurement of this participant's media (every 2 s), for the connection
+    /// indicator: figures that do not depend on the browser alone.
+    Stats {
+        /// Media received from this participant, bits per second.
+        bitrate_in: u64,
+        /// Media sent to this participant, bits per second.
+        bitrate_out: u64,
+        /// Fraction of this participant's packets lost before reaching the server.
+        loss_in: Option<f32>,
+        /// Fraction of the server's packets lost before reaching this participant.
+        loss_out: Option<f32>,
+        /// Round-trip time in milliseconds.
+        rtt_ms: Option<u64>,
+        /// `udp` or `tcp`.
+        transport: Option<String>,
+        /// The server's media port in use.
+        server_port: Option<u16>,
     },
     /// The room's protection.
     RoomState {

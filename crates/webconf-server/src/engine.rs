@@ -393,6 +393,18 @@ impl Engine {
                 }
                 SfuOutput::Offer { peer, sdp } => self.send(peer.0, ServerMessage::Offer { sdp }),
                 SfuOutput::Connected { peer } => debug!("{peer}: media connected"),
+                SfuOutput::Stats { peer, stats } => self.send(
+                    peer.0,
+                    ServerMessage::Stats {
+                        bitrate_in: stats.bitrate_in,
+                        bitrate_out: stats.bitrate_out,
+                        loss_in: stats.loss_in,
+                        loss_out: stats.loss_out,
+                        rtt_ms: stats.rtt_ms,
+                        transport: stats.transport.map(str::to_owned),
+                        server_port: stats.server_port,
+                    },
+                ),
                 SfuOutput::Dead { peer } => {
                     info!("{peer}: media session ended; removing the participant");
                     self.remove_participant(now, peer.0);

@@ -53,3 +53,22 @@ fn a_screen_share_added_mid_call_reaches_everyone_as_its_own_track() {
     w.run_for(Duration::from_secs(1));
     assert!(w.clients[b].frames_of_track(&screen) > s0 + 10);
 }
+
+#[test]
+fn the_server_reports_each_peers_bitrates_rtt_and_port() {
+    let mut w = World::new();
+    let a = w.join(1);
+    let b = w.join(1);
+    w.run_for(Duration::from_secs(7));
+    for c in [a, b] {
+        let peer = w.clients[c].peer;
+        let reports = w.stats.get(&peer).cloned().unwrap_or_default();
+        assert!(reports.len() >= 2, "{c}: {reports:?}");
+        let last = reports.last().expect("a report");
+        // 50 audio frames of 60 bytes and 15 video frames of 1.2 kB per second each way.
+        assert!(last.bitrate_in > 50_000, "{c}: {last:?}");
+        assert!(last.bitrate_out > 50_000, "{c}: {last:?}");
+        assert_eq!(last.transport, Some("udp"));
+        assert!(matches!(last.server_port, Some(10000..=10002)), "{last:?}");
+    }
+}

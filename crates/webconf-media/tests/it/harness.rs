@@ -59,6 +59,8 @@ pub struct World {
     pub sent_to: HashMap<SocketAddr, u64>,
     /// Offers the SFU sent that found no client.
     pub stray_offers: u64,
+    /// The SFU's transport reports, by peer.
+    pub stats: HashMap<PeerId, Vec<webconf_media::PeerMediaStats>>,
     last_media: Instant,
     media_time: Duration,
 }
@@ -82,6 +84,7 @@ impl World {
             rng: 0x2545_f491_4f6c_dd1d,
             sent_to: HashMap::new(),
             stray_offers: 0,
+            stats: HashMap::new(),
             last_media: now,
             media_time: Duration::ZERO,
         }
@@ -277,6 +280,7 @@ impl World {
                     .expect("sfu accepts answer");
             }
             SfuOutput::Connected { .. } => {}
+            SfuOutput::Stats { peer, stats } => self.stats.entry(peer).or_default().push(stats),
             SfuOutput::Dead { peer } => panic!("{peer} died unexpectedly"),
         }
     }
