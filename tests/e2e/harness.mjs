@@ -709,15 +709,20 @@ async function withBrowserCleanup(browser, dir, label) {
   return browser;
 }
 
-/** Headless Debian Chromium with fake camera and microphone and a fresh profile. */
-export async function launchChromium(label = 'chromium') {
+/**
+ * Headless Debian Chromium with fake camera and microphone and a fresh profile. `extraArgs` are
+ * added after `CHROMIUM_ARGS` (a switch given twice takes its last value, e.g.
+ * `--use-fake-device-for-media-stream=device-count=2`); `withoutArgs` removes some of them
+ * (e.g. `--use-fake-ui-for-media-stream`, so that permissions are really checked).
+ */
+export async function launchChromium(label = 'chromium', { extraArgs = [], withoutArgs = [] } = {}) {
   const dir = makeTempDir('webconf-e2e-chromium-');
   const browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
     headless: true,
     userDataDir: dir,
     acceptInsecureCerts: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS.filter((a) => !withoutArgs.includes(a)), ...extraArgs],
     protocolTimeout: 60000,
   });
   return withBrowserCleanup(browser, dir, label);

@@ -11,16 +11,45 @@
  * @property {Role | null} role                     Own role from `welcome`, or null.
  * @property {Record<string, ParticipantInfo>} participants
  *   The OTHER participants currently shown, by id.
+ * @property {ChatEntry[]} chat   Chat messages received in this meeting, oldest first (own
+ *   public messages come back from the server and are listed too).
+ * @property {string[]} hands     The raised hands (participant ids), in the server's order.
+ * @property {boolean} locked     The room is protected by a password (`room_state`).
+ * @property {string[]} screens   Participants whose shared screen is shown, in the order shown.
+ * @property {SelectedDevices} devices  The microphone, camera and speakers in use (deviceIds;
+ *   null: none, or the browser's default speakers).
  */
 
 /**
- * `waiting`: a guest waits for an agent to open the room; `ended`: the server closed the room
- * (`body[data-end-reason]` says why).
- * @typedef {'home' | 'prejoin' | 'joining' | 'waiting' | 'in-room' | 'left' | 'ended' | 'error'} AppState
+ * @typedef {object} SelectedDevices
+ * @property {string | null} mic
+ * @property {string | null} camera
+ * @property {string | null} speaker
+ */
+
+/**
+ * One received chat message, as the server sent it.
+ * @typedef {object} ChatEntry
+ * @property {string} from
+ * @property {string} name
+ * @property {string} text
+ * @property {boolean} private
+ * @property {string | null} to   The recipient of a private message, else null.
+ */
+
+/**
+ * `waiting`: a guest waits for an agent to open the room; `password`: a guest is asked for the
+ * room's password; `ended`: the server closed the room, or a moderator removed this participant
+ * (`body[data-end-reason]` says why: a `room_ended` reason, or `removed`).
+ * @typedef {'home' | 'prejoin' | 'joining' | 'waiting' | 'password' | 'in-room' | 'left' | 'ended'
+ *   | 'error'} AppState
  */
 
 /** @type {WebconfHooks} */
-const hooks = { pc: null, participantId: null, role: null, participants: {} };
+const hooks = {
+  pc: null, participantId: null, role: null, participants: {}, chat: [], hands: [], locked: false,
+  screens: [], devices: { mic: null, camera: null, speaker: null },
+};
 /** @type {Window & { webconf?: WebconfHooks }} */ (window).webconf = hooks;
 
 /**
@@ -62,10 +91,42 @@ export function removeParticipant(id) {
   delete hooks.participants[id];
 }
 
+/**
+ * Record a received chat message (a copy).
+ * @param {ChatEntry} entry
+ */
+export function pushChat(entry) {
+  hooks.chat.push({ ...entry });
+}
+
+/** @param {readonly string[]} queue */
+export function setHands(queue) {
+  hooks.hands = [...queue];
+}
+
+/** @param {boolean} locked */
+export function setLocked(locked) {
+  hooks.locked = locked;
+}
+
+/** @param {readonly string[]} ids */
+export function setScreens(ids) {
+  hooks.screens = [...ids];
+}
+
+/** @param {SelectedDevices} devices */
+export function setDevices(devices) {
+  hooks.devices = { ...devices };
+}
+
 /** Forget the whole session (after hang-up or an error). */
 export function resetHooks() {
   hooks.pc = null;
   hooks.participantId = null;
   hooks.role = null;
   for (const id of Object.keys(hooks.participants)) delete hooks.participants[id];
+  hooks.chat = [];
+  hooks.hands = [];
+  hooks.locked = false;
+  hooks.screens = [];
 }

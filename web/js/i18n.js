@@ -10,7 +10,8 @@ import en from './i18n/en.js';
 /**
  * A counted text: the table has `<base>.one` and `<base>.other`.
  * @typedef {'count.chars' | 'count.digits' | 'count.minutes' | 'count.seconds'
- *   | 'auth.error.rate_limited' | 'auth.error.wrong_code'} PluralBase
+ *   | 'auth.error.rate_limited' | 'auth.error.wrong_code'
+ *   | 'participants.count' | 'invite.sent' | 'chat.openUnread'} PluralBase
  */
 
 /** @type {Record<Lang, Record<MessageKey, string>>} */

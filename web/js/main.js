@@ -7,8 +7,11 @@ import { setRouter, onLinkClick } from './nav.js';
 import { appRoot, focusHeading } from './ui/dom.js';
 import { renderHome } from './ui/home.js';
 import { renderRoom } from './ui/room.js';
+import { showBrowserNotice } from './ui/browsernotice.js';
+import { renderFooter } from './ui/footer.js';
 
 setLanguage(pickLanguage(location.search, navigator.languages ?? [navigator.language]));
+showBrowserNotice();
 
 /** @type {() => void} */
 let disposeView = () => {};
@@ -51,6 +54,7 @@ function renderChrome() {
     sw.textContent = t('lang.switch');
     sw.setAttribute('aria-label', t('lang.switch.label'));
   }
+  renderFooter();
 }
 
 const title = document.getElementById('app-title');

@@ -1,60 +1,88 @@
 // Local capture (getUserMedia with fallbacks) and the one RTCPeerConnection to the SFU.
 //
-// Negotiation follows docs/protocol.md: the client sends exactly one offer (its sendonly
-// microphone and camera) right after `welcome`; every later negotiation is a server `offer` that
-// the client answers. All of them go through one promise chain, so two never interleave.
+// Negotiation follows docs/protocol.md: the client sends one offer (its sendonly microphone
+// and camera) right after `welcome`; later negotiations are server `offer`s that the client
+// answers, and the client's own re-offers when a screen share starts or stops. All of them go
+// through one promise chain, so two never interleave; a re-offer that crosses a server offer
+// (`renegotiation_in_progress`) is rolled back and made again once that offer is answered.
+// Switching microphone or camera is a `replaceTrack` on the same sender: no negotiation.
+
+import { relabelStream } from './sdp.js';
 
 /**
  * What `acquireLocalMedia` got. `stream` always exists (possibly without tracks).
  * `missing` says what could not be had: null when everything was, otherwise which devices are
  * missing, and `errorName` the DOMException name of the first failure (e.g. NotAllowedError).
+ * `errors` names the failure of each missing device (null for a device that works). The tracks
+ * may be replaced later (another device chosen, see devicecontrol.js): read them when needed.
  * @typedef {object} LocalMedia
  * @property {MediaStream} stream
  * @property {MediaStreamTrack | null} audioTrack
  * @property {MediaStreamTrack | null} videoTrack
  * @property {null | 'video' | 'audio' | 'both'} missing
  * @property {string | null} errorName
+ * @property {{audio: string | null, video: string | null}} [errors]
  */
-
-/** Constraints tried in order: the spec asks for both, then audio only; video only and nothing
- * come last so that someone without a microphone can still be seen. */
-const ATTEMPTS = /** @type {const} */ ([
-  { audio: true, video: true },
-  { audio: true, video: false },
-  { audio: false, video: true },
-]);
 
 /**
- * Ask for the microphone and camera, falling back to the microphone alone, the camera alone,
- * then nothing. Never rejects.
+ * Ask for the microphone and camera together (one permission prompt); if that fails, ask for
+ * each alone, to use whichever works and to know why the other does not. Never rejects.
+ * @param {{audio: MediaTrackConstraints | true, video: MediaTrackConstraints | true}} [wanted]
+ *   Which devices (the remembered choices, devices.js `captureConstraints`).
  * @returns {Promise<LocalMedia>}
  */
-export async function acquireLocalMedia() {
-  /** @type {string | null} */
-  let errorName = null;
-  if (navigator.mediaDevices && typeof navigator.mediaDevices.getUserMedia === 'function') {
-    for (const constraints of ATTEMPTS) {
-      try {
-        const stream = await navigator.mediaDevices.getUserMedia(constraints);
-        return describe(stream, errorName);
-      } catch (err) {
-        errorName ??= err instanceof Error ? err.name : 'Error';
-        console.warn('webconf: getUserMedia failed', constraints, err);
-      }
-    }
-  } else {
+export async function acquireLocalMedia(wanted = { audio: true, video: true }) {
+  /** @type {{audio: string | null, video: string | null}} */
+  const errors = { audio: null, video: null };
+  /** @param {unknown} err */
+  const nameOf = (err) => (err instanceof Error || err instanceof DOMException ? err.name : 'Error');
+  if (!navigator.mediaDevices || typeof navigator.mediaDevices.getUserMedia !== 'function') {
     // No mediaDevices: the page is not a secure context (plain HTTP) or the browser is too old.
-    errorName = 'NotSupportedError';
+    return describe(new MediaStream(), { audio: 'NotSupportedError', video: 'NotSupportedError' });
   }
-  return describe(new MediaStream(), errorName);
+  try {
+    return describe(await capture(wanted, { audio: true, video: true }), errors);
+  } catch (err) {
+    console.warn('webconf: getUserMedia (microphone and camera) failed', err);
+  }
+  const stream = new MediaStream();
+  for (const kind of /** @type {const} */ (['audio', 'video'])) {
+    try {
+      const got = await capture({ [kind]: wanted[kind] }, { [kind]: true });
+      for (const track of got.getTracks()) stream.addTrack(track);
+    } catch (err) {
+      errors[kind] = nameOf(err);
+      console.warn(`webconf: getUserMedia (${kind}) failed`, err);
+    }
+  }
+  return describe(stream, errors);
+}
+
+/**
+ * getUserMedia with `constraints`; if a chosen device is gone (OverconstrainedError,
+ * NotFoundError), with `plain` (any device) instead.
+ * @param {MediaStreamConstraints} constraints
+ * @param {MediaStreamConstraints} plain
+ * @returns {Promise<MediaStream>}
+ */
+async function capture(constraints, plain) {
+  try {
+    return await navigator.mediaDevices.getUserMedia(constraints);
+  } catch (err) {
+    const gone = err instanceof Error && (err.name === 'OverconstrainedError' || err.name === 'NotFoundError');
+    const chosen = Object.values(constraints).some((c) => typeof c === 'object');
+    if (!gone || !chosen) throw err;
+    console.info('webconf: a remembered device is gone, taking the default one', err);
+    return navigator.mediaDevices.getUserMedia(plain);
+  }
 }
 
 /**
  * @param {MediaStream} stream
- * @param {string | null} errorName
+ * @param {{audio: string | null, video: string | null}} errors
  * @returns {LocalMedia}
  */
-function describe(stream, errorName) {
+function describe(stream, errors) {
   const audioTrack = stream.getAudioTracks()[0] ?? null;
   const videoTrack = stream.getVideoTracks()[0] ?? null;
   /** @type {LocalMedia['missing']} */
@@ -62,7 +90,13 @@ function describe(stream, errorName) {
   if (!audioTrack && !videoTrack) missing = 'both';
   else if (!audioTrack) missing = 'audio';
   else if (!videoTrack) missing = 'video';
-  return { stream, audioTrack, videoTrack, missing, errorName: missing ? errorName : null };
+  const kept = {
+    audio: audioTrack ? null : (errors.audio ?? 'NotFoundError'),
+    video: videoTrack ? null : (errors.video ?? 'NotFoundError'),
+  };
+  return {
+    stream, audioTrack, videoTrack, missing, errorName: missing ? (kept.audio ?? kept.video) : null, errors: kept,
+  };
 }
 
 /**
@@ -78,14 +112,25 @@ export function stopLocalMedia(media) {
  * @typedef {object} PeerCallbacks
  * @property {(sdp: string) => void} sendOffer     Send the client's offer to the server.
  * @property {(sdp: string) => void} sendAnswer    Send an answer to a server offer.
- * @property {(participantId: string, track: MediaStreamTrack, stream: MediaStream) => void} onTrack
- *   A remote track arrived; `participantId` is `stream.id` (the server's msid).
+ * @property {(participantId: string, track: MediaStreamTrack, stream: MediaStream,
+ *   transceiver: RTCRtpTransceiver) => void} onTrack
+ *   A remote track arrived; `participantId` is `stream.id` (the server's msid). The
+ *   transceiver's `mid` finds its `a=msid` track id (camera or screen, see sdp.js).
  * @property {(err: unknown) => void} onNegotiationError
  * @property {(state: RTCPeerConnectionState) => void} onConnectionState
  */
 
 /** How long the server has to answer the client's offer. */
 const ANSWER_TIMEOUT_MS = 15_000;
+
+/** The server refused the client's offer with this error code. */
+class OfferRefused extends Error {
+  /** @param {string} code */
+  constructor(code) {
+    super(`the server refused the offer: ${code}`);
+    this.code = code;
+  }
+}
 
 export class PeerSession {
   /**
@@ -100,6 +145,17 @@ export class PeerSession {
     /** @private @type {Promise<void>} */ this.chain = Promise.resolve();
     /** @private @type {((sdp: string) => void) | null} */ this.answerWaiter = null;
     /** @private */ this.closed = false;
+    /** @private @type {((err: Error) => void) | null} */ this.answerRefuser = null;
+    /** The microphone and camera senders, once published (replaceTrack switches devices).
+     * @private @type {{audio: RTCRtpSender | null, video: RTCRtpSender | null}} */
+    this.senders = { audio: null, video: null };
+    /** The screen share's transceivers (video, then the shared tab's sound), kept once created
+     * and reused by the next share: inactive between shares.
+     * @private @type {{video: RTCRtpTransceiver | null, audio: RTCRtpTransceiver | null}} */
+    this.screen = { video: null, audio: null };
+    /** The stream the screen transceivers are associated with. Its id is random; every offer
+     * relabels it `screen` (docs/protocol.md) before `setLocalDescription`. */
+    this.screenStream = new MediaStream();
 
     this.pc.addEventListener('track', (ev) => {
       const stream = ev.streams[0];
@@ -107,7 +163,7 @@ export class PeerSession {
         console.warn('webconf: remote track without a stream (no msid), ignored', ev.track.id);
         return;
       }
-      this.cb.onTrack(stream.id, ev.track, stream);
+      this.cb.onTrack(stream.id, ev.track, stream, ev.transceiver);
     });
     this.pc.addEventListener('connectionstatechange', () => {
       this.cb.onConnectionState(this.pc.connectionState);
@@ -121,8 +177,8 @@ export class PeerSession {
   publish() {
     this.enqueue(async () => {
       const { stream, audioTrack, videoTrack } = this.local;
-      this.pc.addTransceiver(audioTrack ?? 'audio', { direction: 'sendonly', streams: [stream] });
-      this.pc.addTransceiver(videoTrack ?? 'video', { direction: 'sendonly', streams: [stream] });
+      this.senders.audio = this.pc.addTransceiver(audioTrack ?? 'audio', { direction: 'sendonly', streams: [stream] }).sender;
+      this.senders.video = this.pc.addTransceiver(videoTrack ?? 'video', { direction: 'sendonly', streams: [stream] }).sender;
       const offer = await this.pc.createOffer();
       await this.pc.setLocalDescription(offer);
       // No trickle and no waiting for gathering: the server is ICE-lite.
@@ -163,7 +219,141 @@ export class PeerSession {
     if (this.closed) return;
     this.closed = true;
     this.answerWaiter = null;
+    this.answerRefuser = null;
     this.pc.close();
+  }
+
+  /**
+   * Send `track` instead of the current microphone (`audio`) or camera (`video`) track, on the
+   * same sender: no renegotiation, the others keep receiving on the same track. Before
+   * `publish` has run there is no sender yet: it will publish the tracks of `local` as they are
+   * then.
+   * @param {'audio' | 'video'} kind
+   * @param {MediaStreamTrack | null} track
+   * @returns {Promise<void>}
+   */
+  async replaceTrack(kind, track) {
+    const sender = this.senders[kind];
+    if (sender && !this.closed) await sender.replaceTrack(track);
+  }
+
+  /**
+   * Publish a screen share: a `sendonly` video transceiver (and one for the shared tab's sound)
+   * whose `a=msid` stream id is `screen`, then a client offer (docs/protocol.md). The
+   * transceivers of an earlier share are reused. Resolves once the server answered.
+   * @param {MediaStreamTrack} video
+   * @param {MediaStreamTrack | null} audio
+   * @returns {Promise<void>}
+   */
+  shareScreen(video, audio) {
+    return this.renegotiate(async () => {
+      for (const [kind, track] of /** @type {const} */ ([['video', video], ['audio', audio]])) {
+        const tr = this.screen[kind];
+        if (!track) {
+          if (tr && tr.direction !== 'inactive' && tr.currentDirection !== 'stopped') tr.direction = 'inactive';
+          continue;
+        }
+        if (tr && tr.currentDirection !== 'stopped') {
+          await tr.sender.replaceTrack(track);
+          tr.direction = 'sendonly';
+        } else {
+          this.screen[kind] = this.pc.addTransceiver(track, { direction: 'sendonly', streams: [this.screenStream] });
+        }
+      }
+    });
+  }
+
+  /**
+   * Stop publishing the screen share: its transceivers become `inactive` (kept for the next
+   * share: stopping them would leave dead m-lines behind) and the client offers again.
+   * @returns {Promise<void>}
+   */
+  stopScreen() {
+    return this.renegotiate(async () => {
+      for (const tr of [this.screen.video, this.screen.audio]) {
+        if (!tr || tr.currentDirection === 'stopped') continue;
+        await tr.sender.replaceTrack(null);
+        tr.direction = 'inactive';
+      }
+    });
+  }
+
+  /**
+   * The server refused something: when it is the client's pending re-offer
+   * (`renegotiation_in_progress`: a server offer crossed it; `bad_sdp`), the offer is withdrawn;
+   * after `renegotiation_in_progress` it is made again once the server's offer is answered.
+   * Returns true when the error was about that offer (the caller shows nothing).
+   * @param {string} code
+   * @returns {boolean}
+   */
+  handleServerError(code) {
+    if (!this.answerRefuser) return false;
+    if (code !== 'renegotiation_in_progress' && code !== 'bad_sdp') return false;
+    this.answerRefuser(new OfferRefused(code));
+    return code === 'renegotiation_in_progress';
+  }
+
+  /**
+   * Apply `change` (transceivers added, made inactive…) and offer again, after the negotiations
+   * already queued. Resolves once the server answered (or the change proved unnecessary);
+   * rejects when the offer failed for good.
+   * @private
+   * @param {() => Promise<void>} change
+   * @returns {Promise<void>}
+   */
+  renegotiate(change) {
+    return new Promise((resolve, reject) => {
+      this.enqueue(async () => {
+        try {
+          await change();
+          await this.offerAgain(resolve, reject, 0);
+        } catch (err) {
+          reject(err);
+          throw err;
+        }
+      });
+    });
+  }
+
+  /**
+   * One re-offer. On `renegotiation_in_progress` the offer is rolled back and tried again after
+   * the server's offer, which the chain already holds behind this step.
+   * @private
+   * @param {() => void} resolve
+   * @param {(err: unknown) => void} reject
+   * @param {number} attempt
+   */
+  async offerAgain(resolve, reject, attempt) {
+    const offer = await this.pc.createOffer();
+    const sdp = relabelStream(offer.sdp ?? '', this.screenStream.id, 'screen');
+    try {
+      await this.pc.setLocalDescription({ type: 'offer', sdp });
+    } catch (err) {
+      // A browser that refuses the relabelled description: set its own, send the relabelled
+      // one (the msid only matters to the server).
+      console.warn('webconf: the browser refused the relabelled offer, sending it anyway', err);
+      await this.pc.setLocalDescription(offer);
+    }
+    const answered = this.waitForAnswer();
+    this.cb.sendOffer(sdp);
+    let answer;
+    try {
+      answer = await answered;
+    } catch (err) {
+      if (this.pc.signalingState === 'have-local-offer') {
+        await this.pc.setLocalDescription({ type: 'rollback' });
+      }
+      if (err instanceof OfferRefused && err.code === 'renegotiation_in_progress' && attempt < 5) {
+        this.enqueue(() => this.offerAgain(resolve, reject, attempt + 1).catch((e) => {
+          reject(e);
+          throw e;
+        }));
+        return;
+      }
+      throw err;
+    }
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    resolve();
   }
 
   /**
@@ -174,12 +364,20 @@ export class PeerSession {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.answerWaiter = null;
+        this.answerRefuser = null;
         reject(new Error('the server did not answer the offer in time'));
       }, ANSWER_TIMEOUT_MS);
       this.answerWaiter = (sdp) => {
         clearTimeout(timer);
         this.answerWaiter = null;
+        this.answerRefuser = null;
         resolve(sdp);
+      };
+      this.answerRefuser = (err) => {
+        clearTimeout(timer);
+        this.answerWaiter = null;
+        this.answerRefuser = null;
+        reject(err);
       };
     });
   }

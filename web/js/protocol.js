@@ -26,6 +26,7 @@ export const PROTOCOL_VERSION = 1;
  * @property {Role} role
  * @property {boolean} audio
  * @property {boolean} video
+ * @property {boolean} [screen]  Sharing a screen (missing from our own record: false).
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -38,6 +39,8 @@ export const PROTOCOL_VERSION = 1;
  * @property {number} version  Always `PROTOCOL_VERSION`.
  * @property {string} room     Normalised (lower-case) room name.
  * @property {string} name     Display name, 1 to 64 characters, no control characters.
+ * @property {string} [password]  A guest's room password, after `password_required` or
+ *   `wrong_password` (sent again on the same socket).
  */
 
 /**
@@ -60,6 +63,7 @@ export const PROTOCOL_VERSION = 1;
  * @property {'media_state'} type
  * @property {boolean} audio
  * @property {boolean} video
+ * @property {boolean} [screen]  Sharing a screen (default false).
  */
 
 /**
@@ -74,11 +78,65 @@ export const PROTOCOL_VERSION = 1;
  * @property {'ping'} type
  */
 
+// --- Room actions: chat, hands, reactions, moderator controls (docs/protocol.md) ---
+
+/**
+ * A chat message to everyone, or privately to `to` (a participant id). 1 to 2000 characters.
+ * @typedef {object} ClientChatMessage
+ * @property {'chat'} type
+ * @property {string} text
+ * @property {string} [to]
+ */
+
+/**
+ * @typedef {object} RaiseHandMessage
+ * @property {'raise_hand'} type
+ * @property {boolean} raised
+ */
+
+/**
+ * One of `REACTIONS`.
+ * @typedef {object} ClientReactionMessage
+ * @property {'reaction'} type
+ * @property {string} emoji
+ */
+
+/**
+ * A moderator's control aimed at one participant (refused with `forbidden` for a guest).
+ * @typedef {object} TargetedModeratorMessage
+ * @property {'mute' | 'camera_off' | 'remove' | 'promote'} type
+ * @property {string} target   Participant id.
+ */
+
+/**
+ * A moderator's control on the whole room.
+ * @typedef {object} RoomModeratorMessage
+ * @property {'mute_all' | 'lower_hands' | 'end_meeting'} type
+ */
+
+/**
+ * Protect the room (4 to 128 characters), or with `null` remove the protection.
+ * @typedef {object} SetPasswordMessage
+ * @property {'set_password'} type
+ * @property {string | null} password
+ */
+
 /**
  * Every message the client may send.
  * @typedef {JoinMessage | ClientOfferMessage | ClientAnswerMessage | MediaStateMessage
- *   | LeaveMessage | PingMessage} ClientMessage
+ *   | LeaveMessage | PingMessage | ClientChatMessage | RaiseHandMessage | ClientReactionMessage
+ *   | TargetedModeratorMessage | RoomModeratorMessage | SetPasswordMessage} ClientMessage
  */
+
+/** The emoji reactions the server accepts, in the order they are offered. */
+export const REACTIONS = Object.freeze(['👍', '👏', '😂', '😮', '❤️', '🎉']);
+
+/** Longest chat message, in characters (the server counts Unicode scalar values). */
+export const MAX_CHAT_CHARS = 2000;
+
+/** Room password length limits, in characters. */
+export const PASSWORD_MIN_CHARS = 4;
+export const PASSWORD_MAX_CHARS = 128;
 
 // ---------------------------------------------------------------------------------------------
 // Server → client
@@ -168,10 +226,58 @@ export const PROTOCOL_VERSION = 1;
  */
 
 /**
+ * A chat message. `private` messages go to their recipient `to` and back to their sender only.
+ * @typedef {object} ChatMessage
+ * @property {'chat'} type
+ * @property {string} from      Sender's participant id.
+ * @property {string} name      Sender's display name (text, never markup).
+ * @property {string} text
+ * @property {boolean} private
+ * @property {string} [to]      Recipient of a private message.
+ */
+
+/**
+ * The raised hands, in the order they were raised.
+ * @typedef {object} HandsMessage
+ * @property {'hands'} type
+ * @property {string[]} queue
+ */
+
+/**
+ * @typedef {object} ReactionMessage
+ * @property {'reaction'} type
+ * @property {string} from
+ * @property {string} emoji
+ */
+
+/**
+ * A moderator turned this participant's microphone (`audio`) or camera (`video`) off.
+ * @typedef {object} MutedMessage
+ * @property {'muted'} type
+ * @property {'audio' | 'video'} kind
+ * @property {string} by        The moderator's display name.
+ */
+
+/**
+ * A moderator removed this participant; the socket closes right after.
+ * @typedef {object} RemovedMessage
+ * @property {'removed'} type
+ * @property {string} by
+ */
+
+/**
+ * Whether the room is protected by a password.
+ * @typedef {object} RoomStateMessage
+ * @property {'room_state'} type
+ * @property {boolean} locked
+ */
+
+/**
  * Stable error codes (docs/protocol.md, "Error codes").
  * @typedef {'bad_message' | 'too_large' | 'rate_limited' | 'unsupported_version'
  *   | 'bad_room_name' | 'bad_name' | 'not_joined' | 'already_joined' | 'bad_sdp'
- *   | 'unexpected_answer' | 'server_busy'} ErrorCode
+ *   | 'unexpected_answer' | 'server_busy' | 'password_required' | 'wrong_password' | 'forbidden'
+ *   | 'not_found' | 'renegotiation_in_progress'} ErrorCode
  */
 
 /**
@@ -189,13 +295,17 @@ export const PROTOCOL_VERSION = 1;
  * Every message the server may send.
  * @typedef {WelcomeMessage | WaitingMessage | RoomEndingMessage | RoomEndedMessage
  *   | ServerAnswerMessage | ServerOfferMessage | ParticipantJoinedMessage
- *   | ParticipantUpdatedMessage | ParticipantLeftMessage | PongMessage | ErrorMessage} ServerMessage
+ *   | ParticipantUpdatedMessage | ParticipantLeftMessage | PongMessage | ErrorMessage
+ *   | ChatMessage | HandsMessage | ReactionMessage | MutedMessage | RemovedMessage
+ *   | RoomStateMessage} ServerMessage
  */
 
 /** @type {readonly ErrorCode[]} */
 export const ERROR_CODES = Object.freeze([
   'bad_message', 'too_large', 'rate_limited', 'unsupported_version', 'bad_room_name', 'bad_name',
   'not_joined', 'already_joined', 'bad_sdp', 'unexpected_answer', 'server_busy',
+  'password_required', 'wrong_password', 'forbidden', 'not_found',
+  'renegotiation_in_progress',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -237,7 +347,7 @@ function parseParticipant(v) {
   const { id, name, audio, video } = v;
   if (typeof id !== 'string' || typeof name !== 'string') return null;
   if (typeof audio !== 'boolean' || typeof video !== 'boolean') return null;
-  return { id, name, role: parseRole(v.role), audio, video };
+  return { id, name, role: parseRole(v.role), audio, video, screen: v.screen === true };
 }
 
 /**
@@ -301,6 +411,33 @@ export function parseServerMessage(text) {
       return { type: 'participant_left', id: raw.id };
     case 'pong':
       return { type: 'pong' };
+    case 'chat': {
+      const { from, name, text, to } = raw;
+      if (typeof from !== 'string' || typeof name !== 'string' || typeof text !== 'string') return null;
+      if (typeof raw.private !== 'boolean') return null;
+      if (to !== undefined && to !== null && typeof to !== 'string') return null;
+      /** @type {ChatMessage} */
+      const chat = { type: 'chat', from, name, text, private: raw.private };
+      if (typeof to === 'string') chat.to = to;
+      return chat;
+    }
+    case 'hands': {
+      const { queue } = raw;
+      if (!Array.isArray(queue) || !queue.every((id) => typeof id === 'string')) return null;
+      return { type: 'hands', queue: [...queue] };
+    }
+    case 'reaction':
+      if (typeof raw.from !== 'string' || typeof raw.emoji !== 'string') return null;
+      return { type: 'reaction', from: raw.from, emoji: raw.emoji };
+    case 'muted':
+      if ((raw.kind !== 'audio' && raw.kind !== 'video') || typeof raw.by !== 'string') return null;
+      return { type: 'muted', kind: raw.kind, by: raw.by };
+    case 'removed':
+      if (typeof raw.by !== 'string') return null;
+      return { type: 'removed', by: raw.by };
+    case 'room_state':
+      if (typeof raw.locked !== 'boolean') return null;
+      return { type: 'room_state', locked: raw.locked };
     case 'error': {
       const { code, message, fatal } = raw;
       if (typeof code !== 'string' || typeof message !== 'string' || typeof fatal !== 'boolean') {

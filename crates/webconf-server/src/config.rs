@@ -25,9 +25,11 @@ macro_rules! ensure {
 
 mod access;
 mod mail;
+mod pages;
 
 pub use access::{AccessConfig, IpRange, ProxyHeader, RoomsConfig, ZoneConfig};
 pub use mail::{MailConfig, SmtpTls};
+pub use pages::{PagesConfig, MAX_PAGE_BYTES};
 
 /// Most UDP media ports one server may claim: each is a socket the media loop polls.
 const MAX_MEDIA_PORTS: u32 = 1000;
@@ -95,6 +97,8 @@ pub struct Config {
     pub rooms: RoomsConfig,
     /// How one-time codes are mailed: an SMTP relay, or the outbox directory.
     pub mail: MailConfig,
+    /// The service's own pages: contact addresses, operator, FAQ and legal notice texts.
+    pub pages: PagesConfig,
 }
 
 /// `[http]`: the TCP listener.
@@ -166,6 +170,7 @@ impl Default for Config {
             access: AccessConfig::default(),
             rooms: RoomsConfig::default(),
             mail: MailConfig::default(),
+            pages: PagesConfig::default(),
         }
     }
 }
@@ -387,6 +392,7 @@ impl Config {
         self.access.validate()?;
         self.rooms.validate()?;
         self.mail.validate()?;
+        self.pages.validate()?;
         Ok(())
     }
 }

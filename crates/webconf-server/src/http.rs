@@ -25,6 +25,8 @@ pub struct AppState {
     pub commands: mpsc::Sender<Command>,
     /// The access policy: zones, codes, agent sessions, mailer.
     pub auth: Arc<crate::auth::AuthState>,
+    /// The service's own pages (FAQ, contact, legal notice), rendered at start-up.
+    pub pages: Arc<crate::pages::Pages>,
 }
 
 /// The whole HTTP application; tests can call it without a socket.
@@ -35,6 +37,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::auth::routes())
         .merge(crate::invite::routes())
+        // Before the fallback, which would serve index.html for these single-segment paths.
+        .merge(crate::pages::routes())
         .fallback(assets::serve)
         .with_state(state)
         .layer(middleware::from_fn(move |req: Request, next: Next| security_headers(req, next, tls)))

@@ -3,7 +3,8 @@
 //! - [`config`]: the TOML configuration, defaults, environment overrides, validation.
 //! - [`tls`]: the certificate (self-signed on first start, or files) and the rustls setup.
 //! - [`http`]: the axum router ([`http::app`]) and security headers; [`assets`] serves the
-//!   browser client; [`ws`] is the signaling WebSocket.
+//!   browser client; [`ws`] is the signaling WebSocket; [`pages`] renders the FAQ, contact and
+//!   legal notice pages.
 //! - [`engine`]: the one task that owns the rooms and the media core.
 //! - [`media_io`]: the UDP sockets.
 //!
@@ -17,6 +18,7 @@ pub mod http;
 pub mod identity;
 pub mod invite;
 pub mod mail;
+pub mod pages;
 pub mod password;
 pub mod media_io;
 pub mod tls;
@@ -45,6 +47,8 @@ const DATAGRAM_QUEUE: usize = 16384;
 /// Binds everything, then serves until `shutdown` completes.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let config = Arc::new(config);
+    // First, so that an unreadable page file stops the server before anything is bound.
+    let pages = Arc::new(pages::Pages::load(&config)?);
     let addresses = config.media.resolved_addresses();
     let sockets = media_io::bind(&addresses, config.media.ports()).await?;
     info!(
@@ -77,7 +81,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
 
     let tls = tls::server_config(&config).context("TLS setup")?;
     let auth = Arc::new(auth::AuthState::new(&config)?);
-    let state = AppState { config: config.clone(), tls: tls.is_some(), commands: cmd_tx, auth };
+    let state = AppState { config: config.clone(), tls: tls.is_some(), commands: cmd_tx, auth, pages };
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
 
     let listener = std::net::TcpListener::bind(config.http.listen)

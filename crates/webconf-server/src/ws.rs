@@ -200,7 +200,8 @@ mod tests {
         config.http.allowed_origins = allowed.iter().map(|s| s.to_string()).collect();
         let (commands, _rx) = mpsc::channel(1);
         let auth = Arc::new(crate::auth::AuthState::new(&config).expect("auth state"));
-        AppState { config: Arc::new(config), tls, commands, auth }
+        let pages = Arc::new(crate::pages::Pages::load(&config).expect("pages"));
+        AppState { config: Arc::new(config), tls, commands, auth, pages }
     }
 
     fn headers(origin: Option<&str>, host: &str) -> HeaderMap {

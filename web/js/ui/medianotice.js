@@ -1,33 +1,67 @@
-// The plain-words message shown when the camera and/or microphone cannot be used, with what to
-// do about it (from the product FAQ: browser settings then reload, local IT support, another
-// program holding the device).
+// The plain-words message shown when the camera and/or microphone cannot be used
+// (#device-error, `data-error` = the getUserMedia error name): what happened, what to do about
+// it (from the product FAQ: allow them in the browser's settings then reload; check with local
+// IT support that the workstation allows them; plug a device; close the program holding it),
+// and that the person can still join with what works, or with nothing.
 
 import { t } from '../i18n.js';
+import { deviceErrorName } from '../devices.js';
 import { el } from './dom.js';
 import { icon } from './icons.js';
 
+/** @typedef {ReturnType<typeof deviceErrorName>} DeviceError */
+/** @typedef {'audio' | 'video' | 'both'} Missing */
+
 /**
- * A notice for `media`, or null when every device could be used.
- * @param {import('../media.js').LocalMedia} media
+ * The steps to suggest for one cause, most useful first.
+ * @param {DeviceError} error
+ * @returns {import('../i18n.js').MessageKey[]}
+ */
+function steps(error) {
+  switch (error) {
+    case 'NotAllowedError':
+      return ['media.tip.browser', 'media.tip.support'];
+    case 'NotFoundError':
+      return ['device.step.plug', 'device.step.recognised'];
+    case 'NotReadableError':
+      return ['media.tip.busy', 'device.step.replug'];
+    case 'NotSupportedError':
+      return window.isSecureContext ? ['device.step.update'] : ['media.tip.insecure'];
+    default:
+      return ['media.tip.browser', 'media.tip.busy', 'media.tip.support'];
+  }
+}
+
+/**
+ * The notice for a set of failed devices, or null when nothing failed.
+ * @param {{audio?: string | null, video?: string | null}} errors  getUserMedia error names of
+ *   the devices that could not be used (absent or null: that one works).
+ * @param {'prejoin' | 'meeting'} context  Before joining ("you can still join …") or in the
+ *   meeting ("you take part with …").
  * @returns {HTMLElement | null}
  */
-export function mediaNotice(media) {
-  if (!media.missing) return null;
-  const lead = {
-    both: t('media.error.both'),
-    video: t('media.error.video'),
-    audio: t('media.error.audio'),
-  }[media.missing];
+export function deviceErrorNotice(errors, context) {
+  const audio = errors.audio ? deviceErrorName(errors.audio) : null;
+  const video = errors.video ? deviceErrorName(errors.video) : null;
+  if (!audio && !video) return null;
+  /** @type {Missing} */
+  const missing = audio && video ? 'both' : audio ? 'audio' : 'video';
+  const main = /** @type {DeviceError} */ (video ?? audio);
 
   /** @type {string[]} */
-  const tips = [];
-  if (!window.isSecureContext) tips.push(t('media.tip.insecure'));
-  // Most likely cause first.
-  if (media.errorName === 'NotReadableError' || media.errorName === 'AbortError') {
-    tips.push(t('media.tip.busy'), t('media.tip.browser'), t('media.tip.support'));
+  const leads = [];
+  if (audio && video && audio !== video) {
+    leads.push(t(`device.error.${audio}.audio`), t(`device.error.${video}.video`));
   } else {
-    tips.push(t('media.tip.browser'), t('media.tip.support'), t('media.tip.busy'));
+    leads.push(t(`device.error.${main}.${missing}`));
   }
+  /** @type {import('../i18n.js').MessageKey[]} */
+  const tips = [];
+  for (const cause of [video, audio]) {
+    if (!cause) continue;
+    for (const key of steps(cause)) if (!tips.includes(key)) tips.push(key);
+  }
+  if (!window.isSecureContext && !tips.includes('media.tip.insecure')) tips.unshift('media.tip.insecure');
 
   const reload = el('button', {
     className: 'btn btn-secondary btn-small',
@@ -35,13 +69,36 @@ export function mediaNotice(media) {
     attrs: { type: 'button' },
     on: { click: () => location.reload() },
   });
-  return el('div', { className: 'notice notice-warning media-notice', attrs: { role: 'alert' } }, [
+  return el('div', {
+    id: 'device-error',
+    className: 'notice notice-warning media-notice',
+    attrs: { role: 'alert' },
+    data: { error: main, missing, ...(audio ? { audioError: audio } : {}), ...(video ? { videoError: video } : {}) },
+  }, [
     icon('warning', 'icon notice-icon'),
     el('div', { className: 'notice-body' }, [
-      el('p', { className: 'notice-lead', text: lead }),
+      ...leads.map((text) => el('p', { className: 'notice-lead', text })),
       el('p', { className: 'notice-subtitle', text: t('media.tips.title') }),
-      el('ul', {}, tips.map((tip) => el('li', { text: tip }))),
+      el('ul', {}, tips.map((key) => el('li', { text: t(key) }))),
+      el('p', { className: 'device-anyway', text: t(`device.${context}.${missing}`) }),
       reload,
     ]),
   ]);
+}
+
+/**
+ * The notice for what `acquireLocalMedia` could not get, or null when everything was had.
+ * @param {import('../media.js').LocalMedia} media
+ * @param {'prejoin' | 'meeting'} [context]
+ * @returns {HTMLElement | null}
+ */
+export function mediaNotice(media, context = 'meeting') {
+  if (!media.missing) return null;
+  const fallback = media.errorName ?? 'UnknownError';
+  const wantAudio = media.missing === 'audio' || media.missing === 'both';
+  const wantVideo = media.missing === 'video' || media.missing === 'both';
+  return deviceErrorNotice({
+    audio: wantAudio ? (media.errors?.audio ?? fallback) : null,
+    video: wantVideo ? (media.errors?.video ?? fallback) : null,
+  }, context);
 }

@@ -19,6 +19,11 @@ import { mediaNotice } from './medianotice.js';
 import { renderEnded, renderError, renderJoining, renderLeft, renderWaiting } from './screens.js';
 import { navigate } from '../nav.js';
 import { TileGrid } from './tiles.js';
+import { createControls } from './controls.js';
+import { renderRemoved } from './moderation.js';
+import { renderPasswordPrompt } from './password.js';
+import { attachMediaFeatures } from './mediafeatures.js';
+import { captureConstraints, loadDevicePrefs } from '../devices.js';
 
 /** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
 /** @typedef {import('../protocol.js').WelcomeMessage} WelcomeMessage */
@@ -80,6 +85,15 @@ export function startMeeting(root, opts) {
   let disposeWaiting = () => {};
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let welcomeTimer;
+  /** Chat, participants, hands, moderation… (controls.js), from `welcome` on. */
+  /** @type {import('./controls.js').Controls | null} */
+  let controls = null;
+  /** The guest's password screen, while the room asks for one. */
+  /** @type {import('./password.js').PasswordPrompt | null} */
+  let passwordPrompt = null;
+  /** Device switching, screen sharing, layout (mediafeatures.js), from `welcome` on. */
+  /** @type {import('./mediafeatures.js').MediaFeatures | null} */
+  let features = null;
 
   const sendLeave = () => {
     if (leaveSent || !sig) return;
@@ -94,6 +108,8 @@ export function startMeeting(root, opts) {
     waiting = false;
     clearTimeout(welcomeTimer);
     disposeWaiting();
+    controls?.dispose();
+    features?.dispose();
     view?.dispose();
     window.removeEventListener('pagehide', sendLeave);
     window.removeEventListener('beforeunload', sendLeave);
@@ -124,10 +140,33 @@ export function startMeeting(root, opts) {
     if (media.audioTrack) media.audioTrack.enabled = audio;
     if (media.videoTrack) media.videoTrack.enabled = video;
     me = { ...me, audio, video };
-    sig?.send({ type: 'media_state', audio, video });
+    sig?.send({ type: 'media_state', audio, video, screen: features?.sharing() ?? false });
     view.toolbar.setMic(audio, media.audioTrack !== null);
     view.toolbar.setCamera(video, media.videoTrack !== null);
     tiles.upsert(me);
+    controls?.localChanged(me);
+  };
+
+  /**
+   * A moderator turned the microphone (`audio`) or camera (`video`) off (`muted`).
+   * @param {'audio' | 'video'} kind
+   */
+  const turnOff = (kind) => {
+    if (!me) return;
+    if (kind === 'audio' && me.audio) setLocalState(false, me.video);
+    if (kind === 'video' && me.video) setLocalState(me.audio, false);
+  };
+
+  /**
+   * A moderator promoted this participant: hooks, own tile and controls follow.
+   * @param {import('../protocol.js').Role} role
+   */
+  const setRole = (role) => {
+    if (!me || me.role === role) return;
+    me = { ...me, role };
+    setParticipantId(me.id, role);
+    tiles?.upsert(me);
+    controls?.localChanged(me);
   };
 
   const toggleMic = () => {
@@ -146,9 +185,11 @@ export function startMeeting(root, opts) {
   const showParticipant = (p, arrived) => {
     if (!tiles || !view || (me && p.id === me.id)) return;
     const isNew = !others.has(p.id);
+    const previous = others.get(p.id);
     others.set(p.id, p);
     tiles.upsert(p);
     putParticipant(p);
+    features?.participantChanged(p, previous);
     view.setAlone(others.size === 0);
     if (arrived && isNew) announce(t('announce.joined', { name: p.name }));
   };
@@ -203,8 +244,13 @@ export function startMeeting(root, opts) {
     disposeWaiting();
     disposeWaiting = () => {};
     const local = media;
+    // A track the pre-join panel turned off ("join with the microphone off") starts off.
     me = {
-      id: welcome.you, name, role: welcome.role, audio: local.audioTrack !== null, video: local.videoTrack !== null,
+      id: welcome.you,
+      name,
+      role: welcome.role,
+      audio: local.audioTrack !== null && local.audioTrack.enabled,
+      video: local.videoTrack !== null && local.videoTrack.enabled,
     };
     setParticipantId(me.id, welcome.role);
 
@@ -214,6 +260,7 @@ export function startMeeting(root, opts) {
       onHangup: hangup,
       onEnableSound: () => {
         tiles?.resumePlayback();
+        features?.resumePlayback();
         view?.showSoundButton(false);
       },
     });
@@ -226,16 +273,35 @@ export function startMeeting(root, opts) {
     if (notice) view.notify(notice, 'media');
     view.setAlone(true);
     for (const p of welcome.participants) showParticipant(p, false);
+    passwordPrompt = null;
+    controls = createControls({
+      room,
+      sig,
+      view,
+      me,
+      participants: welcome.participants,
+      turnOff,
+      setRole,
+      toggleMic,
+      toggleCamera,
+      hangup,
+    });
 
     const signaling = sig;
     peer = new PeerSession(local, {
       sendOffer: (sdp) => {
         signaling.send({ type: 'offer', sdp });
-        // Tell the room at once when the microphone or camera is missing.
-        if (me) signaling.send({ type: 'media_state', audio: me.audio, video: me.video });
+        // Tell the room at once when the microphone or camera is missing (or shared screen).
+        if (me) {
+          signaling.send({
+            type: 'media_state', audio: me.audio, video: me.video, screen: features?.sharing() ?? false,
+          });
+        }
       },
       sendAnswer: (sdp) => signaling.send({ type: 'answer', sdp }),
-      onTrack: (id, track, stream) => {
+      onTrack: (id, track, stream, transceiver) => {
+        // A shared screen gets a tile of its own, never the participant's camera tile.
+        if (features?.onTrack(id, track, stream, transceiver)) return;
         if (me && id === me.id) return;
         tiles?.attachTrack(id, track, stream);
       },
@@ -249,6 +315,16 @@ export function startMeeting(root, opts) {
       },
     });
     setPeerConnection(peer.pc);
+    features = attachMediaFeatures({
+      view,
+      peer,
+      media: local,
+      me: () => me,
+      participant: (id) => others.get(id),
+      sendState: () => me && setLocalState(me.audio, me.video),
+      onDeviceAdded: (kind) => me && setLocalState(kind === 'audio' || me.audio, kind === 'video' || me.video),
+      onAutoplayBlocked: () => view?.showSoundButton(true),
+    });
     peer.publish();
 
     setState('in-room');
@@ -260,12 +336,21 @@ export function startMeeting(root, opts) {
   /** @param {import('../protocol.js').ErrorMessage} msg */
   const onServerError = (msg) => {
     console.warn(`webconf: server error ${msg.code}: ${msg.message}`);
+    // A refusal of the client's re-offer (screen share): PeerSession offers again by itself.
+    if (peer?.handleServerError(msg.code)) return;
     let text = isKnownErrorCode(msg.code)
       ? t(errorKey(msg.code))
       : t('error.code.unknown', { code: msg.code });
     // Before `welcome` or `waiting`, `rate_limited` is the limit on joins of rooms that are not
     // open (docs/protocol.md), not the per-socket message rate.
     if (msg.code === 'rate_limited' && !me && !waiting) text = t('error.joinRateLimited');
+    // A protected room: ask the guest for the password, and keep asking on the same socket.
+    const passwordCode = msg.code === 'password_required' || msg.code === 'wrong_password'
+      || (msg.code === 'rate_limited' && passwordPrompt !== null);
+    if (passwordCode && !me && !waiting && !msg.fatal) {
+      askPassword(msg.code);
+      return;
+    }
     // Before `welcome` (and outside the wait), any refusal means the join failed; afterwards
     // only fatal ones end it.
     if (msg.fatal || (!me && !waiting)) fail(text);
@@ -273,8 +358,25 @@ export function startMeeting(root, opts) {
     else console.warn('webconf: error while waiting', msg.code);
   };
 
+  /** @param {string} code  Why the server wants (another) password. */
+  const askPassword = (code) => {
+    if (ended || !sig) return;
+    clearTimeout(welcomeTimer);
+    const signaling = sig;
+    passwordPrompt ??= renderPasswordPrompt(root, {
+      room,
+      onSubmit: (password) => {
+        signaling.send({ type: 'join', version: PROTOCOL_VERSION, room, name, password });
+        clearTimeout(welcomeTimer);
+        welcomeTimer = setTimeout(() => fail(t('error.welcomeTimeout')), WELCOME_TIMEOUT_MS);
+      },
+      onLeave: leaveWaiting,
+    });
+    passwordPrompt.refused(code);
+  };
+
   const connect = async () => {
-    media ??= await acquireLocalMedia();
+    media ??= await acquireLocalMedia(captureConstraints(loadDevicePrefs()));
     if (ended) {
       stopLocalMedia(media);
       return;
@@ -285,6 +387,13 @@ export function startMeeting(root, opts) {
     signaling.on('waiting', onWaiting);
     signaling.on('room_ending', (msg) => view?.ending.show(msg.reason, msg.in_secs));
     signaling.on('room_ended', onRoomEnded);
+    signaling.on('removed', (msg) => {
+      if (ended) return;
+      // The server closes the socket itself: no `leave`.
+      leaveSent = true;
+      teardown();
+      renderRemoved(root, msg.by);
+    });
     signaling.on('error', onServerError);
     signaling.on('answer', (msg) => peer?.handleAnswer(msg.sdp));
     signaling.on('offer', (msg) => peer?.handleOffer(msg.sdp));

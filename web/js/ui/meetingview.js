@@ -18,6 +18,8 @@ import { createEndingBanner } from './roomending.js';
  * @property {(text: string | HTMLElement, key?: string) => void} notify
  *   Show a notice; a `key` keeps one notice of that kind at a time.
  * @property {import('./roomending.js').EndingBanner} ending  The "room closes soon" banner.
+ * @property {HTMLElement} barActions  The top bar's buttons (#copy-link first); others add theirs.
+ * @property {HTMLElement} side  Beside the stage: the side panels (chat, participants).
  * @property {() => void} dispose  Stop the view's timers.
  */
 
@@ -85,14 +87,16 @@ export function createMeetingView(room, actions) {
 
   const toolbar = createToolbar(actions);
   const ending = createEndingBanner();
+  const barActions = el('div', { className: 'meeting-bar-actions' }, [copy]);
+  const side = el('div', { className: 'side-panels' });
   const root = el('div', { className: 'meeting' }, [
     el('header', { className: 'meeting-bar' }, [
       el('h1', { className: 'meeting-title', text: t('meeting.heading', { room }) }),
-      copy,
+      barActions,
     ]),
     ending.slot,
     notices,
-    el('div', { className: 'stage' }, [tiles, alone, sound]),
+    el('div', { className: 'meeting-body' }, [el('div', { className: 'stage' }, [tiles, alone, sound]), side]),
     toolbar.root,
   ]);
 
@@ -104,6 +108,8 @@ export function createMeetingView(room, actions) {
     showSoundButton: (show) => { sound.hidden = !show; },
     notify,
     ending,
+    barActions,
+    side,
     dispose: () => ending.dispose(),
   };
 }

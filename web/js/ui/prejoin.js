@@ -8,6 +8,8 @@
 
 import { t } from '../i18n.js';
 import { acquireLocalMedia, stopLocalMedia } from '../media.js';
+import { captureConstraints, loadDevicePrefs } from '../devices.js';
+import { createPrejoinDevices } from './prejoindevices.js';
 import { parseDisplayName } from '../displayname.js';
 import { loadDisplayName, saveDisplayName } from '../storage.js';
 import { setState } from '../hooks.js';
@@ -41,7 +43,7 @@ export function renderPrejoin(root, room, nameParam, onJoin, options = {}) {
 
   let handedOver = false;
   let disposed = false;
-  const mediaPromise = acquireLocalMedia();
+  const mediaPromise = acquireLocalMedia(captureConstraints(loadDevicePrefs()));
 
   const video = el('video', {
     className: 'preview-video',
@@ -52,6 +54,8 @@ export function renderPrejoin(root, room, nameParam, onJoin, options = {}) {
   const previewStatus = el('p', { className: 'preview-status', text: t('prejoin.preview.loading') });
   const preview = el('div', { className: 'preview', data: { video: 'off' } }, [video, previewStatus]);
   const notices = el('div', { className: 'prejoin-notices' });
+  // Toggles, microphone level, device drop-downs (prejoindevices.js).
+  const devices = createPrejoinDevices({ mediaPromise, video, preview, previewStatus, notices });
 
   const input = el('input', {
     id: 'display-name',
@@ -172,7 +176,7 @@ export function renderPrejoin(root, room, nameParam, onJoin, options = {}) {
   root.replaceChildren(el('section', { className: 'card prejoin', attrs: { 'aria-labelledby': 'prejoin-title' } }, [
     el('h1', { id: 'prejoin-title', text: t('prejoin.title', { room }) }),
     sessionSlot,
-    el('div', { className: 'prejoin-grid' }, [preview, el('div', { className: 'prejoin-side' }, [form, agentSlot, choices])]),
+    el('div', { className: 'prejoin-grid' }, [el('div', { className: 'prejoin-media' }, [preview, devices.toggles, devices.root]), el('div', { className: 'prejoin-side' }, [form, agentSlot, choices])]),
     notices,
     el('p', { className: 'prejoin-home' }, [homeLink('link')]),
   ]));
@@ -198,12 +202,14 @@ export function renderPrejoin(root, room, nameParam, onJoin, options = {}) {
     } else {
       previewStatus.textContent = t('prejoin.preview.none');
     }
-    const notice = mediaNotice(media);
+    devices.showPreview();
+    const notice = mediaNotice(media, 'prejoin');
     if (notice) notices.replaceChildren(notice);
   });
 
   return () => {
     disposed = true;
+    devices.dispose();
     video.srcObject = null;
     if (!handedOver) mediaPromise.then(stopLocalMedia);
   };

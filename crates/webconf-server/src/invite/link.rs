@@ -108,11 +108,13 @@ mod tests {
         config.validate().unwrap();
         let auth = Arc::new(AuthState::new(&config).unwrap());
         let (commands, _) = mpsc::channel(1);
+        let pages = Arc::new(crate::pages::Pages::load(&config).unwrap());
         AppState {
             config: Arc::new(config),
             tls,
             commands,
             auth,
+            pages,
         }
     }
 

@@ -195,11 +195,13 @@ impl TestServer {
         config.validate().expect("valid test config");
         let auth = Arc::new(AuthState::new(&config).expect("auth state"));
         let (commands, rx) = mpsc::channel(16);
+        let pages = Arc::new(webconf_server::pages::Pages::load(&config).expect("pages"));
         let state = AppState {
             config: Arc::new(config),
             tls: false,
             commands,
             auth,
+            pages,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

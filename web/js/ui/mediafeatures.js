@@ -1,0 +1,192 @@
+// The meeting's media features, wired onto the meeting view by meeting.js with a handful of
+// calls: device switching (devicemenu.js), screen sharing both ways (screenshare.js), layout,
+// pinning and the active speaker (layout.js, speaker.js).
+//
+// meeting.js keeps the signaling and the participant list; it asks `onTrack` first whether a
+// remote track is a shared screen (those never go to the participant's own tile), and includes
+// `sharing()` in every `media_state`.
+
+import { t } from '../i18n.js';
+import { setScreens } from '../hooks.js';
+import { msidForMid, trackLabel } from '../sdp.js';
+import { watchSpeakers } from '../speaker.js';
+import { DeviceControl, applySpeaker } from '../devicecontrol.js';
+import { announce } from './announcer.js';
+import { el } from './dom.js';
+import { createDeviceMenu } from './devicemenu.js';
+import { createLayout } from './layout.js';
+import { ScreenTiles, createScreenShare } from './screenshare.js';
+
+/** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
+
+/**
+ * @typedef {object} MediaFeaturesOptions
+ * @property {import('./meetingview.js').MeetingView} view
+ * @property {import('../media.js').PeerSession} peer
+ * @property {import('../media.js').LocalMedia} media
+ * @property {() => ParticipantInfo | null} me
+ * @property {(id: string) => ParticipantInfo | undefined} participant  Another participant.
+ * @property {() => void} sendState  Send `media_state` now (it reads `sharing()`).
+ * @property {(kind: 'audio' | 'video') => void} onDeviceAdded  A microphone or camera that
+ *   was missing is now there (chosen in the menu): turn it on, enable its toolbar button.
+ * @property {() => void} onAutoplayBlocked
+ */
+
+/**
+ * @typedef {object} MediaFeatures
+ * @property {(participantId: string, track: MediaStreamTrack, stream: MediaStream,
+ *   transceiver: RTCRtpTransceiver | undefined) => boolean} onTrack
+ *   A remote track arrived: true when it was a shared screen (handled here).
+ * @property {(p: ParticipantInfo, previous: ParticipantInfo | undefined) => void} participantChanged
+ * @property {(id: string) => void} participantLeft
+ * @property {() => boolean} sharing  Whether this participant shares its screen.
+ * @property {() => void} resumePlayback
+ * @property {() => void} dispose
+ */
+
+/**
+ * @param {MediaFeaturesOptions} opts
+ * @returns {MediaFeatures}
+ */
+export function attachMediaFeatures(opts) {
+  const { view, peer, media } = opts;
+  const stage = view.tiles.parentElement ?? view.root;
+  const screensEl = el('div', {
+    id: 'screens',
+    className: 'screens',
+    attrs: { role: 'region', 'aria-label': t('screen.region') },
+  });
+  view.tiles.before(screensEl);
+
+  /** @param {string} id */
+  const nameOf = (id) => {
+    const me = opts.me();
+    if (me && me.id === id) return me.name;
+    return opts.participant(id)?.name ?? '';
+  };
+
+  // --- Devices
+  /** @param {MediaStreamTrack} track */
+  const showOwnVideo = (track) => {
+    const video = view.tiles.querySelector('.tile[data-local="true"] video');
+    if (!(video instanceof HTMLVideoElement)) return;
+    const stream = video.srcObject instanceof MediaStream ? video.srcObject : new MediaStream();
+    for (const old of stream.getVideoTracks()) if (old !== track) stream.removeTrack(old);
+    if (!stream.getTracks().includes(track)) stream.addTrack(track);
+    video.srcObject = stream;
+    video.play().catch(() => {});
+  };
+  /** Which devices were missing at the start: choosing one in the menu turns it on. */
+  const wasMissing = { audio: !media.audioTrack, video: !media.videoTrack };
+  const control = new DeviceControl(media, {
+    replaceSenderTrack: (kind, track) => peer.replaceTrack(kind, track),
+    onTrackChanged: (kind, track) => {
+      if (kind === 'video') showOwnVideo(track);
+      const me = opts.me();
+      // A device chosen while none was there: the meeting turns it on.
+      if (me && ((kind === 'audio' && !me.audio && wasMissing.audio) || (kind === 'video' && !me.video && wasMissing.video))) {
+        opts.onDeviceAdded(kind);
+      }
+      wasMissing[kind] = false;
+    },
+    onSpeakerChanged: (sinkId) => applySpeaker(stage, sinkId),
+  });
+  const menu = createDeviceMenu({
+    control,
+    showError: (notice) => {
+      view.root.querySelector('#device-error')?.closest('[data-key="device-error"]')?.remove();
+      if (notice) view.notify(notice, 'device-error');
+    },
+  });
+
+  // --- Screens
+  const screenTiles = new ScreenTiles(screensEl, {
+    nameOf,
+    onChange: (ids) => {
+      setScreens(ids);
+      screensEl.dataset.count = String(ids.length);
+      layout.update();
+      applySpeaker(stage, control.speaker);
+    },
+    onAutoplayBlocked: opts.onAutoplayBlocked,
+  });
+  const share = createScreenShare({
+    peer,
+    onChange: (sharing) => {
+      opts.sendState();
+      announce(t(sharing ? 'screen.started' : 'screen.stopped'));
+    },
+    onError: (text) => view.notify(text, 'screen-error'),
+  });
+
+  // --- Layout and active speaker
+  const layout = createLayout({
+    stage,
+    tiles: view.tiles,
+    screens: screensEl,
+    fullscreenTarget: view.root,
+    selfId: () => opts.me()?.id ?? null,
+    screenIds: () => screenTiles.ids(),
+    nameOf,
+  });
+  const stopSpeakers = watchSpeakers(peer.pc, {
+    self: () => {
+      const me = opts.me();
+      return me ? { id: me.id, audio: me.audio } : null;
+    },
+    audible: (id) => opts.participant(id)?.audio ?? false,
+    onUpdate: (state) => layout.setSpeakers(state.speaking, state.dominant),
+  });
+
+  // --- Place the controls: screen share and settings before "hang up", layout in the top bar.
+  const hangup = view.toolbar.root.querySelector('#hangup');
+  for (const button of [share.button, menu.button]) {
+    if (hangup) hangup.before(button);
+    else view.toolbar.root.append(button);
+  }
+  view.toolbar.root.after(menu.panel);
+  const bar = view.barActions ?? view.root.querySelector('.meeting-bar');
+  bar?.prepend(...layout.buttons);
+
+  // Remote sound goes to the chosen speakers, for tiles that come later too.
+  const sinkObserver = new MutationObserver(() => applySpeaker(stage, control.speaker));
+  if (control.speaker) applySpeaker(stage, control.speaker);
+  sinkObserver.observe(view.tiles, { childList: true });
+  sinkObserver.observe(screensEl, { childList: true });
+
+  return {
+    onTrack: (participantId, track, stream, transceiver) => {
+      const sdp = peer.pc.remoteDescription?.sdp ?? '';
+      const label = trackLabel(msidForMid(sdp, transceiver?.mid)?.track);
+      if (label !== 'screen' && label !== 'screen-audio') return false;
+      if (opts.me()?.id === participantId) return true;
+      screenTiles.attach(participantId, track, stream);
+      return true;
+    },
+    participantChanged: (p, previous) => {
+      // They stopped sharing: their screen goes even if the server's offer stopping the track
+      // is still on its way.
+      if (previous?.screen && p.screen === false) screenTiles.remove(p.id);
+      if (previous && previous.name !== p.name) screenTiles.rename(p.id);
+      if (previous && previous.screen !== p.screen && p.screen !== undefined) {
+        announce(t(p.screen ? 'screen.startedBy' : 'screen.stoppedBy', { name: p.name }));
+      }
+      layout.update();
+    },
+    participantLeft: (id) => {
+      screenTiles.remove(id);
+      layout.update();
+    },
+    sharing: () => share.sharing(),
+    resumePlayback: () => screenTiles.resumePlayback(),
+    dispose: () => {
+      stopSpeakers();
+      sinkObserver.disconnect();
+      layout.dispose();
+      menu.dispose();
+      share.dispose();
+      screenTiles.dispose();
+      setScreens([]);
+    },
+  };
+}
