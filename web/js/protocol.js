@@ -221,6 +221,19 @@ export const PASSWORD_MAX_CHARS = 128;
  */
 
 /**
+ * The server's own measurement of this participant's media, every 2 s once connected.
+ * @typedef {object} StatsMessage
+ * @property {'stats'} type
+ * @property {number} bitrate_in   Bits per second received by the server from us.
+ * @property {number} bitrate_out  Bits per second sent by the server to us.
+ * @property {number | null} loss_in
+ * @property {number | null} loss_out
+ * @property {number | null} rtt_ms
+ * @property {string | null} transport  `udp` or `tcp`.
+ * @property {number | null} server_port
+ */
+
+/**
  * @typedef {object} PongMessage
  * @property {'pong'} type
  */
@@ -297,7 +310,7 @@ export const PASSWORD_MAX_CHARS = 128;
  *   | ServerAnswerMessage | ServerOfferMessage | ParticipantJoinedMessage
  *   | ParticipantUpdatedMessage | ParticipantLeftMessage | PongMessage | ErrorMessage
  *   | ChatMessage | HandsMessage | ReactionMessage | MutedMessage | RemovedMessage
- *   | RoomStateMessage} ServerMessage
+ *   | RoomStateMessage | StatsMessage} ServerMessage
  */
 
 /** @type {readonly ErrorCode[]} */
@@ -411,6 +424,23 @@ export function parseServerMessage(text) {
       return { type: 'participant_left', id: raw.id };
     case 'pong':
       return { type: 'pong' };
+    case 'stats': {
+      /** @param {unknown} v */
+      const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+      const bitrateIn = num(raw.bitrate_in);
+      const bitrateOut = num(raw.bitrate_out);
+      if (bitrateIn === null || bitrateOut === null) return null;
+      return {
+        type: 'stats',
+        bitrate_in: bitrateIn,
+        bitrate_out: bitrateOut,
+        loss_in: num(raw.loss_in),
+        loss_out: num(raw.loss_out),
+        rtt_ms: num(raw.rtt_ms),
+        transport: typeof raw.transport === 'string' ? raw.transport : null,
+        server_port: num(raw.server_port),
+      };
+    }
     case 'chat': {
       const { from, name, text, to } = raw;
       if (typeof from !== 'string' || typeof name !== 'string' || typeof text !== 'string') return null;

@@ -10,7 +10,7 @@ import { t } from '../i18n.js';
 import { el } from './dom.js';
 import { icon } from './icons.js';
 import { createDeviceSelects } from './deviceselect.js';
-import { deviceErrorNotice } from './medianotice.js';
+import { switchNotice } from './medianotice.js';
 
 /**
  * @typedef {object} DeviceMenu
@@ -22,8 +22,8 @@ import { deviceErrorNotice } from './medianotice.js';
 /**
  * @param {object} opts
  * @param {import('../devicecontrol.js').DeviceControl} opts.control
- * @param {(notice: HTMLElement | null) => void} opts.showError  A device could not be opened
- *   (null: clear the previous message).
+ * @param {(notice: HTMLElement | null) => void} opts.showError  What the device notice says
+ *   after a switch (null: nothing is wrong any more).
  * @returns {DeviceMenu}
  */
 export function createDeviceMenu({ control, showError }) {
@@ -45,7 +45,7 @@ export function createDeviceMenu({ control, showError }) {
     selects.setBusy(slot, true);
     control.switchTo(kind, deviceId).then((error) => {
       selects.setBusy(slot, false);
-      showError(error ? deviceErrorNotice(kind === 'audio' ? { audio: error } : { video: error }, 'meeting') : null);
+      showError(switchNotice(control.media, kind, error, 'meeting'));
       selects.refresh(control.selected());
     });
   });

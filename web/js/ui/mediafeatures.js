@@ -94,7 +94,8 @@ export function attachMediaFeatures(opts) {
   const menu = createDeviceMenu({
     control,
     showError: (notice) => {
-      view.root.querySelector('#device-error')?.closest('[data-key="device-error"]')?.remove();
+      // One device notice at a time (the one shown on entering, or after an earlier switch).
+      view.root.querySelector('#device-error')?.remove();
       if (notice) view.notify(notice, 'device-error');
     },
   });

@@ -36,8 +36,9 @@ function steps(error) {
  * The notice for a set of failed devices, or null when nothing failed.
  * @param {{audio?: string | null, video?: string | null}} errors  getUserMedia error names of
  *   the devices that could not be used (absent or null: that one works).
- * @param {'prejoin' | 'meeting'} context  Before joining ("you can still join …") or in the
- *   meeting ("you take part with …").
+ * @param {'prejoin' | 'meeting' | 'kept'} context  Before joining ("you can still join …"), in
+ *   the meeting ("you take part with …"), or another device was chosen and could not be opened
+ *   ("the previous one is still used").
  * @returns {HTMLElement | null}
  */
 export function deviceErrorNotice(errors, context) {
@@ -84,6 +85,26 @@ export function deviceErrorNotice(errors, context) {
       reload,
     ]),
   ]);
+}
+
+/**
+ * The notice after trying another microphone (`audio`) or camera (`video`): the chosen one
+ * failed while the previous one still works, or what is still missing, or nothing.
+ * @param {import('../media.js').LocalMedia} media  As it is after the attempt.
+ * @param {'audio' | 'video'} kind
+ * @param {string | null} error  The attempt's getUserMedia error name, null when it worked.
+ * @param {'prejoin' | 'meeting'} context
+ * @returns {HTMLElement | null}
+ */
+export function switchNotice(media, kind, error, context) {
+  const current = kind === 'audio' ? media.audioTrack : media.videoTrack;
+  if (error && current) return deviceErrorNotice({ [kind]: error }, 'kept');
+  const errors = {
+    audio: media.audioTrack ? null : (media.errors?.audio ?? 'UnknownError'),
+    video: media.videoTrack ? null : (media.errors?.video ?? 'UnknownError'),
+  };
+  if (error) errors[kind] = error;
+  return deviceErrorNotice(errors, context);
 }
 
 /**

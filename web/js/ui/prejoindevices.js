@@ -12,7 +12,7 @@ import { DeviceControl } from '../devicecontrol.js';
 import { el } from './dom.js';
 import { icon } from './icons.js';
 import { createDeviceSelects } from './deviceselect.js';
-import { deviceErrorNotice } from './medianotice.js';
+import { switchNotice } from './medianotice.js';
 
 /** @typedef {import('../media.js').LocalMedia} LocalMedia */
 
@@ -69,10 +69,8 @@ export function createPrejoinDevices(opts) {
     control.switchTo(kind, deviceId).then((error) => {
       selects.setBusy(slot, false);
       notices.querySelector('#device-error')?.remove();
-      if (error) {
-        const notice = deviceErrorNotice(kind === 'audio' ? { audio: error } : { video: error }, 'prejoin');
-        if (notice) notices.prepend(notice);
-      }
+      const notice = media ? switchNotice(media, kind, error, 'prejoin') : null;
+      if (notice) notices.prepend(notice);
       if (control) selects.refresh(control.selected());
     });
   });
