@@ -3,7 +3,6 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import {
   Diagnostics,
   expectMediaFlowing,
@@ -17,6 +16,7 @@ import {
   startServer,
   stepper,
   waitFor,
+  connectSignaling,
 } from './harness.mjs';
 
 const diagnostics = new Diagnostics();
@@ -37,79 +37,14 @@ after(async () => {
 });
 
 /**
- * Opens a signaling socket. `origin: null` sends no Origin header. Resolves with a small
- * client whose `next()` returns the next JSON message, or rejects with `{status}` when the
- * upgrade is refused.
+ * Opens a signaling socket (the harness's raw client, see `connectSignaling`), remembered so
+ * that `after()` closes it. `origin: null` sends no Origin header; rejects with `{status}` when
+ * the upgrade is refused.
  */
-function connect({ origin = server.origin, label = 'raw socket' } = {}) {
-  return new Promise((resolve, reject) => {
-    const headers = origin === null ? {} : { Origin: origin };
-    const ws = new WebSocket(server.wsUrl, { rejectUnauthorized: false, headers, maxPayload: 1 << 20 });
-    const client = {
-      ws,
-      label,
-      /** @type {any[]} */
-      inbox: [],
-      /** every message received, for failure messages */
-      seen: [],
-      waiters: [],
-      close: null,
-      closed: new Promise((r) => ws.once('close', (code, reason) => r({ code, reason: String(reason) }))),
-      send(data, opts) {
-        ws.send(data, opts);
-      },
-      sendJson(obj) {
-        ws.send(JSON.stringify(obj));
-      },
-      /** The next message (parsed JSON), or a rejection after `timeoutMs`. */
-      next(timeoutMs = 3000) {
-        if (client.inbox.length) return Promise.resolve(client.inbox.shift());
-        return new Promise((res, rej) => {
-          const timer = setTimeout(() => {
-            client.waiters = client.waiters.filter((w) => w !== waiter);
-            rej(new Error(`${label}: no message within ${timeoutMs} ms (seen so far: ${safeJson(client.seen)}, close: ${safeJson(client.close)})`));
-          }, timeoutMs);
-          const waiter = (m) => {
-            clearTimeout(timer);
-            res(m);
-          };
-          client.waiters.push(waiter);
-        });
-      },
-      /** The next message of `type`, skipping others (e.g. participant events). */
-      async nextOfType(type, timeoutMs = 3000) {
-        const deadline = Date.now() + timeoutMs;
-        for (;;) {
-          const m = await client.next(Math.max(1, deadline - Date.now()));
-          if (m && m.type === type) return m;
-        }
-      },
-    };
-    ws.on('message', (data, isBinary) => {
-      let m;
-      try {
-        m = isBinary ? { binaryFrame: data.length } : JSON.parse(String(data));
-      } catch {
-        m = { unparsable: String(data).slice(0, 200) };
-      }
-      client.seen.push(m);
-      const w = client.waiters.shift();
-      if (w) w(m);
-      else client.inbox.push(m);
-    });
-    ws.once('close', (code, reason) => {
-      client.close = { code, reason: String(reason) };
-    });
-    ws.once('open', () => {
-      sockets.add(client);
-      resolve(client);
-    });
-    ws.once('unexpected-response', (req, res) => {
-      reject(Object.assign(new Error(`upgrade refused with HTTP ${res.statusCode}`), { status: res.statusCode }));
-      req.destroy();
-    });
-    ws.once('error', (e) => reject(e));
-  });
+async function connect({ origin = server.origin, label = 'raw socket' } = {}) {
+  const client = await connectSignaling(server.wsUrl, { origin, label });
+  sockets.add(client);
+  return client;
 }
 
 /** Messages a joined socket may get at any time; `expectError` passes over them. */

@@ -25,6 +25,10 @@ export async function connectSignaling(url, { origin, label = 'raw socket' } = {
       waiters: [],
       close: null,
       closed: new Promise((r) => ws.once('close', (code, reason) => r({ code, reason: String(reason) }))),
+      /** Sends raw data (text or, with `{binary: true}`, a binary frame). */
+      send(data, opts) {
+        ws.send(data, opts);
+      },
       sendJson(obj) {
         ws.send(JSON.stringify(obj));
       },
