@@ -675,19 +675,35 @@ async function withBrowserCleanup(browser, dir, label) {
 }
 
 /**
+ * How `launchChromium(label, { blockUdp: true })` keeps WebRTC off UDP, as a firewall that drops
+ * the media ports would: the browser's WebRTC IP handling policy `disable_non_proxied_udp`
+ * (the switch behind the enterprise policy WebRtcIPHandling). Chromium then gathers no UDP
+ * candidate at all, only TCP ones, so against our UDP-only ICE-lite server ICE never connects;
+ * no root, no firewall rule, and the page's code is the production one. Checked with Chromium
+ * 156: `--force-webrtc-ip-handling-policy=…` is ignored (UDP still connects), this one works.
+ * A TCP fallback will change what "blocked" must mean: change it here, for every test.
+ */
+export const BLOCK_UDP_ARGS = ['--webrtc-ip-handling-policy=disable_non_proxied_udp'];
+
+/**
  * Headless Debian Chromium with fake camera and microphone and a fresh profile. `extraArgs` are
  * added after `CHROMIUM_ARGS` (a switch given twice takes its last value, e.g.
  * `--use-fake-device-for-media-stream=device-count=2`); `withoutArgs` removes some of them
- * (e.g. `--use-fake-ui-for-media-stream`, so that permissions are really checked).
+ * (e.g. `--use-fake-ui-for-media-stream`, so that permissions are really checked); `blockUdp`
+ * makes the media path blocked (`BLOCK_UDP_ARGS`).
  */
-export async function launchChromium(label = 'chromium', { extraArgs = [], withoutArgs = [] } = {}) {
+export async function launchChromium(label = 'chromium', { extraArgs = [], withoutArgs = [], blockUdp = false } = {}) {
   const dir = makeTempDir('webconf-e2e-chromium-');
   const browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
     headless: true,
     userDataDir: dir,
     acceptInsecureCerts: true,
-    args: [...CHROMIUM_ARGS.filter((a) => !withoutArgs.includes(a)), ...extraArgs],
+    args: [
+      ...CHROMIUM_ARGS.filter((a) => !withoutArgs.includes(a)),
+      ...(blockUdp ? BLOCK_UDP_ARGS : []),
+      ...extraArgs,
+    ],
     protocolTimeout: 60000,
   });
   return withBrowserCleanup(browser, dir, label);

@@ -18,6 +18,19 @@
  * @property {string[]} screens   Participants whose shared screen is shown, in the order shown.
  * @property {SelectedDevices} devices  The microphone, camera and speakers in use (deviceIds;
  *   null: none, or the browser's default speakers).
+ * @property {BoardEntry[]} board  The whiteboard's and screen annotations' objects as last known
+ *   from the server, in drawing order.
+ */
+
+/**
+ * One whiteboard object, as the server relayed it.
+ * @typedef {object} BoardEntry
+ * @property {string} id
+ * @property {string} author
+ * @property {import('./protocol.js').BoardLayer} layer
+ * @property {string} color
+ * @property {number} width
+ * @property {import('./protocol.js').BoardShape} shape
  */
 
 /**
@@ -42,13 +55,13 @@
  * room's password; `ended`: the server closed the room, or a moderator removed this participant
  * (`body[data-end-reason]` says why: a `room_ended` reason, or `removed`).
  * @typedef {'home' | 'prejoin' | 'joining' | 'waiting' | 'password' | 'in-room' | 'left' | 'ended'
- *   | 'error'} AppState
+ *   | 'error' | 'test'} AppState
  */
 
 /** @type {WebconfHooks} */
 const hooks = {
   pc: null, participantId: null, role: null, participants: {}, chat: [], hands: [], locked: false,
-  screens: [], devices: { mic: null, camera: null, speaker: null },
+  screens: [], devices: { mic: null, camera: null, speaker: null }, board: [],
 };
 /** @type {Window & { webconf?: WebconfHooks }} */ (window).webconf = hooks;
 
@@ -119,6 +132,11 @@ export function setDevices(devices) {
   hooks.devices = { ...devices };
 }
 
+/** @param {BoardEntry[]} objects  Fresh copies (whiteboard.js `hookView`). */
+export function setBoard(objects) {
+  hooks.board = objects;
+}
+
 /** Forget the whole session (after hang-up or an error). */
 export function resetHooks() {
   hooks.pc = null;
@@ -129,4 +147,5 @@ export function resetHooks() {
   hooks.hands = [];
   hooks.locked = false;
   hooks.screens = [];
+  hooks.board = [];
 }

@@ -1,12 +1,14 @@
 // Entry point: pick the language, fill the page chrome, route on location.pathname.
 //   /        → home page
 //   /<room>  → room page (pre-join panel, then the meeting)
+//   /test    → connection test page
 
 import { pickLanguage, setLanguage, getLanguage, t } from './i18n.js';
 import { setRouter, onLinkClick } from './nav.js';
 import { appRoot, focusHeading } from './ui/dom.js';
 import { renderHome } from './ui/home.js';
 import { renderRoom } from './ui/room.js';
+import { renderTestPage } from './ui/testpage.js';
 import { showBrowserNotice } from './ui/browsernotice.js';
 import { renderFooter } from './ui/footer.js';
 
@@ -27,7 +29,9 @@ function route() {
   } catch {
     // Malformed escape: keep it as typed; it will be refused as a room name.
   }
-  disposeView = segment === '' ? renderHome(root) : renderRoom(root, segment);
+  // `test` can never be a room: room names have at least 10 characters and 3 digits.
+  if (segment === 'test') disposeView = renderTestPage(root);
+  else disposeView = segment === '' ? renderHome(root) : renderRoom(root, segment);
   renderChrome();
   if (!firstRender) focusHeading(root);
   firstRender = false;

@@ -125,7 +125,8 @@ export const PROTOCOL_VERSION = 1;
  * Every message the client may send.
  * @typedef {JoinMessage | ClientOfferMessage | ClientAnswerMessage | MediaStateMessage
  *   | LeaveMessage | PingMessage | ClientChatMessage | RaiseHandMessage | ClientReactionMessage
- *   | TargetedModeratorMessage | RoomModeratorMessage | SetPasswordMessage} ClientMessage
+ *   | TargetedModeratorMessage | RoomModeratorMessage | SetPasswordMessage
+ *   | BoardAddMessage | BoardUpdateMessage | BoardRemoveMessage | BoardClearMessage} ClientMessage
  */
 
 /** The emoji reactions the server accepts, in the order they are offered. */
@@ -290,7 +291,7 @@ export const PASSWORD_MAX_CHARS = 128;
  * @typedef {'bad_message' | 'too_large' | 'rate_limited' | 'unsupported_version'
  *   | 'bad_room_name' | 'bad_name' | 'not_joined' | 'already_joined' | 'bad_sdp'
  *   | 'unexpected_answer' | 'server_busy' | 'password_required' | 'wrong_password' | 'forbidden'
- *   | 'not_found' | 'renegotiation_in_progress'} ErrorCode
+ *   | 'not_found' | 'renegotiation_in_progress' | 'bad_drawing' | 'board_full'} ErrorCode
  */
 
 /**
@@ -310,7 +311,8 @@ export const PASSWORD_MAX_CHARS = 128;
  *   | ServerAnswerMessage | ServerOfferMessage | ParticipantJoinedMessage
  *   | ParticipantUpdatedMessage | ParticipantLeftMessage | PongMessage | ErrorMessage
  *   | ChatMessage | HandsMessage | ReactionMessage | MutedMessage | RemovedMessage
- *   | RoomStateMessage | StatsMessage} ServerMessage
+ *   | RoomStateMessage | StatsMessage | BoardStateMessage | ServerBoardAddMessage
+ *   | ServerBoardUpdateMessage | ServerBoardRemoveMessage | ServerBoardClearMessage} ServerMessage
  */
 
 /** @type {readonly ErrorCode[]} */
@@ -318,7 +320,7 @@ export const ERROR_CODES = Object.freeze([
   'bad_message', 'too_large', 'rate_limited', 'unsupported_version', 'bad_room_name', 'bad_name',
   'not_joined', 'already_joined', 'bad_sdp', 'unexpected_answer', 'server_busy',
   'password_required', 'wrong_password', 'forbidden', 'not_found',
-  'renegotiation_in_progress',
+  'renegotiation_in_progress', 'bad_drawing', 'board_full',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -468,6 +470,12 @@ export function parseServerMessage(text) {
     case 'room_state':
       if (typeof raw.locked !== 'boolean') return null;
       return { type: 'room_state', locked: raw.locked };
+    case 'board_state':
+    case 'board_add':
+    case 'board_update':
+    case 'board_remove':
+    case 'board_clear':
+      return parseBoardMessage(raw);
     case 'error': {
       const { code, message, fatal } = raw;
       if (typeof code !== 'string' || typeof message !== 'string' || typeof fatal !== 'boolean') {
@@ -511,4 +519,267 @@ export function isKnownEndReason(reason) {
  */
 export function isKnownEndingReason(reason) {
   return /** @type {readonly string[]} */ (ENDING_REASONS).includes(reason);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whiteboard and screen annotations (docs/protocol.md, "Whiteboard";
+// `webconf_room::whiteboard`). The server checks every bound; the client parses what it relays
+// with the same bounds, so that the rest of the client only sees well-formed objects.
+
+/** The virtual square every object lives in: 0..BOARD_SIZE on both axes. */
+export const BOARD_SIZE = 10_000;
+/** Most points in one free-hand stroke. */
+export const BOARD_MAX_POINTS = 2_000;
+/** Most objects on one board (all layers together). */
+export const BOARD_MAX_OBJECTS = 5_000;
+/** Most points on one board (all strokes together). */
+export const BOARD_MAX_BOARD_POINTS = 200_000;
+/** Longest text object, in characters (Unicode scalar values). */
+export const BOARD_MAX_TEXT_CHARS = 500;
+/** Stroke width (or text size) limits, in units. */
+export const BOARD_MIN_WIDTH = 1;
+export const BOARD_MAX_WIDTH = 100;
+
+/**
+ * Where an object is drawn: the whiteboard, or over the screen `owner` shares.
+ * @typedef {{on: 'board'} | {on: 'screen', owner: string}} BoardLayer
+ */
+
+/** @typedef {[number, number]} BoardPoint  Integer coordinates, 0..BOARD_SIZE. */
+
+/**
+ * What an object is.
+ * @typedef {{kind: 'path', points: BoardPoint[]}
+ *   | {kind: 'line', from: BoardPoint, to: BoardPoint, arrow: boolean}
+ *   | {kind: 'rect', at: BoardPoint, size: BoardPoint}
+ *   | {kind: 'ellipse', at: BoardPoint, size: BoardPoint}
+ *   | {kind: 'text', at: BoardPoint, text: string}} BoardShape
+ */
+
+/**
+ * An object as a browser sends it.
+ * @typedef {object} DrawObject
+ * @property {string} id        1 to 32 of `[A-Za-z0-9_-]`, chosen by the drawing browser.
+ * @property {BoardLayer} layer
+ * @property {string} color     `#rrggbb`.
+ * @property {number} width     Stroke width (or text size), 1 to 100.
+ * @property {BoardShape} shape
+ */
+
+/**
+ * An object as the server relays it: with who drew (or last moved) it.
+ * @typedef {DrawObject & {author: string}} BoardObject
+ */
+
+/**
+ * @typedef {object} BoardAddMessage
+ * @property {'board_add'} type
+ * @property {DrawObject} object
+ */
+
+/**
+ * Move or edit an object (same id).
+ * @typedef {object} BoardUpdateMessage
+ * @property {'board_update'} type
+ * @property {DrawObject} object
+ */
+
+/**
+ * @typedef {object} BoardRemoveMessage
+ * @property {'board_remove'} type
+ * @property {string} id
+ */
+
+/**
+ * Clear a layer: all of it (moderators only, else `forbidden`), or only one's own (`mine`).
+ * @typedef {object} BoardClearMessage
+ * @property {'board_clear'} type
+ * @property {BoardLayer} layer
+ * @property {boolean} mine
+ */
+
+/**
+ * The whole board, for a newcomer, after `welcome` (only when not empty).
+ * @typedef {object} BoardStateMessage
+ * @property {'board_state'} type
+ * @property {BoardObject[]} objects   In drawing order.
+ */
+
+/**
+ * @typedef {object} ServerBoardAddMessage
+ * @property {'board_add'} type
+ * @property {BoardObject} object
+ */
+
+/**
+ * @typedef {object} ServerBoardUpdateMessage
+ * @property {'board_update'} type
+ * @property {BoardObject} object
+ */
+
+/**
+ * @typedef {object} ServerBoardRemoveMessage
+ * @property {'board_remove'} type
+ * @property {string} id
+ */
+
+/**
+ * A layer was cleared; only `author`'s drawings when set.
+ * @typedef {object} ServerBoardClearMessage
+ * @property {'board_clear'} type
+ * @property {BoardLayer} layer
+ * @property {string} [author]
+ */
+
+/** @param {DrawObject} object @returns {BoardAddMessage} */
+export function boardAdd(object) {
+  return { type: 'board_add', object };
+}
+
+/** @param {DrawObject} object @returns {BoardUpdateMessage} */
+export function boardUpdate(object) {
+  return { type: 'board_update', object };
+}
+
+/** @param {string} id @returns {BoardRemoveMessage} */
+export function boardRemove(id) {
+  return { type: 'board_remove', id };
+}
+
+/** @param {BoardLayer} layer @param {boolean} [mine] @returns {BoardClearMessage} */
+export function boardClear(layer, mine = false) {
+  return { type: 'board_clear', layer, mine };
+}
+
+/** Ids of objects: what the server accepts. */
+export const BOARD_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/;
+
+/**
+ * @param {unknown} v
+ * @returns {BoardPoint | null}
+ */
+function parsePoint(v) {
+  if (!Array.isArray(v) || v.length !== 2) return null;
+  const [x, y] = v;
+  const ok = (/** @type {unknown} */ n) => Number.isInteger(n) && /** @type {number} */ (n) >= 0
+    && /** @type {number} */ (n) <= BOARD_SIZE;
+  return ok(x) && ok(y) ? [x, y] : null;
+}
+
+/**
+ * @param {unknown} v
+ * @returns {BoardLayer | null}
+ */
+export function parseBoardLayer(v) {
+  if (!isObject(v)) return null;
+  if (v.on === 'board') return { on: 'board' };
+  if (v.on === 'screen' && typeof v.owner === 'string' && v.owner !== '') return { on: 'screen', owner: v.owner };
+  return null;
+}
+
+/**
+ * @param {unknown} v
+ * @returns {BoardShape | null}
+ */
+function parseShape(v) {
+  if (!isObject(v)) return null;
+  switch (v.kind) {
+    case 'path': {
+      if (!Array.isArray(v.points) || v.points.length === 0 || v.points.length > BOARD_MAX_POINTS) return null;
+      /** @type {BoardPoint[]} */
+      const points = [];
+      for (const p of v.points) {
+        const point = parsePoint(p);
+        if (!point) return null;
+        points.push(point);
+      }
+      return { kind: 'path', points };
+    }
+    case 'line': {
+      const from = parsePoint(v.from);
+      const to = parsePoint(v.to);
+      if (!from || !to || (v.arrow !== undefined && typeof v.arrow !== 'boolean')) return null;
+      return { kind: 'line', from, to, arrow: v.arrow === true };
+    }
+    case 'rect':
+    case 'ellipse': {
+      const at = parsePoint(v.at);
+      const size = parsePoint(v.size);
+      if (!at || !size || at[0] + size[0] > BOARD_SIZE || at[1] + size[1] > BOARD_SIZE) return null;
+      return { kind: v.kind, at, size };
+    }
+    case 'text': {
+      const at = parsePoint(v.at);
+      const { text } = v;
+      if (!at || typeof text !== 'string') return null;
+      const chars = [...text];
+      // Control characters other than a line feed are refused (as the server does).
+      // eslint-disable-next-line no-control-regex
+      if (chars.length === 0 || chars.length > BOARD_MAX_TEXT_CHARS || /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(text)) return null;
+      return { kind: 'text', at, text };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * One board object as the server relays it (with `author`), or null when malformed or out of
+ * the protocol's bounds.
+ * @param {unknown} v
+ * @returns {BoardObject | null}
+ */
+export function parseBoardObject(v) {
+  if (!isObject(v)) return null;
+  const { id, author, color, width } = v;
+  if (typeof id !== 'string' || !BOARD_ID_PATTERN.test(id) || typeof author !== 'string') return null;
+  if (typeof color !== 'string' || !COLOR_PATTERN.test(color)) return null;
+  if (!Number.isInteger(width) || /** @type {number} */ (width) < BOARD_MIN_WIDTH
+    || /** @type {number} */ (width) > BOARD_MAX_WIDTH) return null;
+  const layer = parseBoardLayer(v.layer);
+  const shape = parseShape(v.shape);
+  if (!layer || !shape) return null;
+  return { id, author, layer, color, width: /** @type {number} */ (width), shape };
+}
+
+/**
+ * The `board_*` messages from the server (called by `parseServerMessage`).
+ * @param {Record<string, unknown>} raw
+ * @returns {ServerMessage | null}
+ */
+function parseBoardMessage(raw) {
+  switch (raw.type) {
+    case 'board_state': {
+      if (!Array.isArray(raw.objects)) return null;
+      /** @type {BoardObject[]} */
+      const objects = [];
+      for (const o of raw.objects) {
+        const parsed = parseBoardObject(o);
+        if (!parsed) return null;
+        objects.push(parsed);
+      }
+      return { type: 'board_state', objects };
+    }
+    case 'board_add':
+    case 'board_update': {
+      const object = parseBoardObject(raw.object);
+      if (!object) return null;
+      return { type: raw.type, object };
+    }
+    case 'board_remove':
+      if (typeof raw.id !== 'string') return null;
+      return { type: 'board_remove', id: raw.id };
+    case 'board_clear': {
+      const layer = parseBoardLayer(raw.layer);
+      if (!layer) return null;
+      if (raw.author !== undefined && raw.author !== null && typeof raw.author !== 'string') return null;
+      /** @type {ServerBoardClearMessage} */
+      const msg = { type: 'board_clear', layer };
+      if (typeof raw.author === 'string') msg.author = raw.author;
+      return msg;
+    }
+    default:
+      return null;
+  }
 }

@@ -80,9 +80,12 @@ pub enum Command {
         /// The Argon2id hash.
         hash: String,
     },
+    /// A connection-test probe is opened or closed (`/api/probe`, [`probe`]).
+    Probe(probe::ProbeCommand),
 }
 
 mod actions;
+pub mod probe;
 
 /// A UDP datagram for the engine, from a socket reader task.
 #[derive(Debug)]
@@ -112,11 +115,18 @@ pub struct EngineConfig {
     pub rooms: RoomPolicy,
     /// Joins of rooms that are not open, per client address and minute (against guessing).
     pub unknown_room_joins_per_minute: u32,
+    /// Limits of connection-test probes.
+    pub probes: probe::ProbeLimits,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { max_participants: 2000, rooms: RoomPolicy::default(), unknown_room_joins_per_minute: 30 }
+        EngineConfig {
+            max_participants: 2000,
+            rooms: RoomPolicy::default(),
+            unknown_room_joins_per_minute: 30,
+            probes: probe::ProbeLimits::default(),
+        }
     }
 }
 
@@ -133,6 +143,8 @@ pub struct Engine {
     /// The engine's own command queue, for results of work done off the loop.
     loopback: mpsc::Sender<Command>,
     dropped_datagrams: u64,
+    /// Connection-test probes: media sessions outside every room.
+    probes: probe::Probes,
 }
 
 impl Engine {
@@ -158,6 +170,7 @@ impl Engine {
             password_tries: RateLimiter::new(5, Duration::from_secs(60), 100_000),
             loopback,
             dropped_datagrams: 0,
+            probes: probe::Probes::new(config.probes),
         }
     }
 
@@ -210,6 +223,7 @@ impl Engine {
         self.apply(now, fx);
         self.unknown_room_joins.purge(now);
         self.password_tries.purge(now);
+        self.expire_probes(now);
     }
 
     /// Applies one signaling command.
@@ -225,6 +239,7 @@ impl Engine {
             Command::Message { conn, msg } => self.handle_message(now, conn, msg),
             Command::PasswordChecked { conn, room, name, ok } => self.handle_password_checked(now, conn, room, name, ok),
             Command::PasswordHashed { conn, hash } => self.handle_password_hashed(now, conn, hash),
+            Command::Probe(cmd) => self.handle_probe(now, cmd),
         }
     }
 
@@ -381,6 +396,7 @@ impl Engine {
     /// Drains the core: datagrams to the sockets, offers to the browsers, dead peers out.
     pub fn flush(&mut self, now: Instant) {
         while let Some(out) = self.sfu.poll_output() {
+            let Some(out) = self.probe_output(now, out) else { continue };
             match out {
                 SfuOutput::Transmit { source, destination, contents } => {
                     if let Some(sock) = self.sockets.get(&source) {

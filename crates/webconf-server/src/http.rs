@@ -35,8 +35,10 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/ws", get(ws::handler))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/api/network", get(crate::netinfo::handler))
         .merge(crate::auth::routes())
         .merge(crate::invite::routes())
+        .merge(crate::probe::routes())
         // Before the fallback, which would serve index.html for these single-segment paths.
         .merge(crate::pages::routes())
         .fallback(assets::serve)

@@ -6,6 +6,8 @@
 //!   browser client; [`ws`] is the signaling WebSocket; [`pages`] renders the FAQ, contact and
 //!   legal notice pages.
 //! - [`engine`]: the one task that owns the rooms and the media core.
+//! - [`probe`]: `POST /api/probe`, the connection test page's media probe (a session in the
+//!   media core outside every room, [`engine::probe`]).
 //! - [`media_io`]: the UDP sockets.
 //!
 //! [`run`] wires them together; `main.rs` only parses the command line.
@@ -20,7 +22,9 @@ pub mod invite;
 pub mod mail;
 pub mod pages;
 pub mod password;
+pub mod probe;
 pub mod media_io;
+pub mod netinfo;
 pub mod tls;
 pub mod ws;
 
@@ -45,9 +49,19 @@ const COMMAND_QUEUE: usize = 4096;
 const DATAGRAM_QUEUE: usize = 16384;
 
 /// Binds everything, then serves until `shutdown` completes.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    // The TCP listener first: with `http.listen` on port 0 the real port is known only once
+    // bound, and the FAQ and `GET /api/network` must name it. The configuration in force then
+    // records what is really used: that address, and the resolved media addresses (read from
+    // the interfaces once, here).
+    let listener = std::net::TcpListener::bind(config.http.listen)
+        .with_context(|| format!("cannot listen on {} (http.listen)", config.http.listen))?;
+    listener.set_nonblocking(true)?;
+    let local = listener.local_addr()?;
+    config.http.listen = local;
+    config.media.addresses = config.media.resolved_addresses();
     let config = Arc::new(config);
-    // First, so that an unreadable page file stops the server before anything is bound.
+    // Before the media sockets, so that an unreadable page file stops the server before they are bound.
     let pages = Arc::new(pages::Pages::load(&config)?);
     let addresses = config.media.resolved_addresses();
     let sockets = media_io::bind(&addresses, config.media.ports()).await?;
@@ -75,6 +89,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
             warning: Duration::from_secs(r.warning_secs),
         },
         unknown_room_joins_per_minute: r.unknown_room_joins_per_ip_per_minute,
+        probes: engine::probe::ProbeLimits::default(),
     };
     let engine = Engine::new(sfu, sockets, engine_config, cmd_tx.clone());
     tokio::spawn(engine.run(cmd_rx, dg_rx));
@@ -84,10 +99,6 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     let state = AppState { config: config.clone(), tls: tls.is_some(), commands: cmd_tx, auth, pages };
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
 
-    let listener = std::net::TcpListener::bind(config.http.listen)
-        .with_context(|| format!("cannot listen on {} (http.listen)", config.http.listen))?;
-    listener.set_nonblocking(true)?;
-    let local = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     info!("listening on {scheme}://{local}");
     if local.ip().is_unspecified() {

@@ -208,8 +208,9 @@ impl Pages {
 }
 
 /// The TCP port browsers use for the service: the port of `mail.public_url` when it is set;
-/// 443 behind a reverse proxy (`http.tls = "off"`); the listening port otherwise.
-fn https_port(config: &Config) -> u16 {
+/// 443 behind a reverse proxy (`http.tls = "off"`); the listening port otherwise, which
+/// [`crate::run`] sets to the port actually bound (never 0). Also `GET /api/network`'s.
+pub(crate) fn https_port(config: &Config) -> u16 {
     let url = config.mail.public_url.as_str();
     if let Some(authority) = url.strip_prefix("https://") {
         let port = authority

@@ -37,7 +37,6 @@ export function createChat(panels, state, sig) {
   const list = el('ol', {
     id: 'chat-messages',
     className: 'chat-messages',
-    attrs: { role: 'log', 'aria-label': t('chat.messages'), tabindex: '0' },
   });
   const empty = el('p', { className: 'chat-empty hint', text: t('chat.empty') });
 
@@ -88,7 +87,12 @@ export function createChat(panels, state, sig) {
     },
   });
   panel.badge.id = 'chat-unread';
-  panel.body.append(el('div', { className: 'chat-scroll' }, [empty, list]), form);
+  // The scrolling box is the log (a polite live region, focusable to scroll with the keyboard);
+  // the messages inside stay a list (role="log" on the <ol> itself would hide the list).
+  panel.body.append(el('div', {
+    className: 'chat-scroll',
+    attrs: { role: 'log', 'aria-label': t('chat.messages'), tabindex: '0' },
+  }, [empty, list]), form);
 
   /** @param {number} n */
   const setUnread = (n) => {

@@ -6,7 +6,7 @@
 
 import { t, tn, formatList } from '../i18n.js';
 import { checkRoomName, generateRoomName, MIN_DIGITS, MIN_LENGTH } from '../roomname.js';
-import { navigate } from '../nav.js';
+import { navigate, langQuery, onLinkClick } from '../nav.js';
 import { setState } from '../hooks.js';
 import { fetchSession } from '../api.js';
 import { el } from './dom.js';
@@ -130,6 +130,11 @@ export function renderHome(root) {
     el('p', { className: 'intro', text: t('home.intro') }),
     sessionSlot,
     form,
+    // Connection test (js/ui/testpage.js): a stable target, `/test`.
+    el('p', { className: 'hint home-test' }, [
+      el('a', { id: 'home-test-link', text: t('home.testLink'), attrs: { href: `/test${langQuery()}` }, on: { click: onLinkClick } }),
+      ` ${t('home.testLink.hint')}`,
+    ]),
   ]));
 
   return () => {

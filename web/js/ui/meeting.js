@@ -23,6 +23,10 @@ import { createControls } from './controls.js';
 import { renderRemoved } from './moderation.js';
 import { renderPasswordPrompt } from './password.js';
 import { attachMediaFeatures } from './mediafeatures.js';
+import { createWhiteboard } from './whiteboard.js';
+import { createAnnotations } from './annotation.js';
+import { attachConnectionIndicators } from './connindicator.js';
+import { watchMediaBlocked } from './nomedia.js';
 import { captureConstraints, loadDevicePrefs } from '../devices.js';
 
 /** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
@@ -94,6 +98,16 @@ export function startMeeting(root, opts) {
   /** Device switching, screen sharing, layout (mediafeatures.js), from `welcome` on. */
   /** @type {import('./mediafeatures.js').MediaFeatures | null} */
   let features = null;
+  /** The whiteboard and the annotations over shared screens, from `welcome` on. */
+  /** @type {import('./whiteboard.js').Whiteboard | null} */
+  let board = null;
+  /** @type {ReturnType<typeof createAnnotations> | null} */
+  let annotations = null;
+  /** Connection indicators on the tiles and the "media blocked" banner, from `welcome` on. */
+  /** @type {import('./connindicator.js').ConnectionIndicators | null} */
+  let connection = null;
+  /** @type {import('./nomedia.js').MediaBlockedWatch | null} */
+  let mediaBlocked = null;
 
   const sendLeave = () => {
     if (leaveSent || !sig) return;
@@ -109,7 +123,11 @@ export function startMeeting(root, opts) {
     clearTimeout(welcomeTimer);
     disposeWaiting();
     controls?.dispose();
+    annotations?.dispose();
+    board?.dispose();
     features?.dispose();
+    connection?.dispose();
+    mediaBlocked?.dispose();
     view?.dispose();
     window.removeEventListener('pagehide', sendLeave);
     window.removeEventListener('beforeunload', sendLeave);
@@ -167,6 +185,8 @@ export function startMeeting(root, opts) {
     setParticipantId(me.id, role);
     tiles?.upsert(me);
     controls?.localChanged(me);
+    board?.setRole(role);
+    annotations?.setRole(role);
   };
 
   const toggleMic = () => {
@@ -325,6 +345,18 @@ export function startMeeting(root, opts) {
       onDeviceAdded: (kind) => me && setLocalState(kind === 'audio' || me.audio, kind === 'video' || me.video),
       onAutoplayBlocked: () => view?.showSoundButton(true),
     });
+    connection = attachConnectionIndicators({ tiles: view.tiles, pc: peer.pc });
+    mediaBlocked = watchMediaBlocked({ pc: peer.pc, notices: (node) => view?.notify(node, 'media-blocked') });
+    board = createWhiteboard({ sig: signaling, view, room, myId: me.id, role: me.role });
+    const screensEl = view.root.querySelector('#screens');
+    if (screensEl instanceof HTMLElement) {
+      annotations = createAnnotations({
+        client: board.client,
+        screens: screensEl,
+        role: () => me?.role ?? 'guest',
+        nameOf: (id) => others.get(id)?.name ?? '',
+      });
+    }
     peer.publish();
 
     setState('in-room');
@@ -338,6 +370,8 @@ export function startMeeting(root, opts) {
     console.warn(`webconf: server error ${msg.code}: ${msg.message}`);
     // A refusal of the client's re-offer (screen share): PeerSession offers again by itself.
     if (peer?.handleServerError(msg.code)) return;
+    // A refused whiteboard message: the whiteboard says why and goes back to the server's board.
+    if (board?.handleServerError(msg.code)) return;
     let text = isKnownErrorCode(msg.code)
       ? t(errorKey(msg.code))
       : t('error.code.unknown', { code: msg.code });
@@ -395,6 +429,10 @@ export function startMeeting(root, opts) {
       renderRemoved(root, msg.by);
     });
     signaling.on('error', onServerError);
+    signaling.on('stats', (msg) => {
+      connection?.serverStats(msg);
+      mediaBlocked?.serverStats(msg);
+    });
     signaling.on('answer', (msg) => peer?.handleAnswer(msg.sdp));
     signaling.on('offer', (msg) => peer?.handleOffer(msg.sdp));
     signaling.on('participant_joined', (msg) => {

@@ -6,5 +6,7 @@
 
 mod auth_api;
 mod invite;
+mod network;
+mod probe;
 mod smtp;
 mod support;

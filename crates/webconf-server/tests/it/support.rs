@@ -270,6 +270,14 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A browser with no cookies on the server at `addr` (a server not built by [`TestServer`]).
+    pub fn new(addr: SocketAddr) -> Browser {
+        Browser {
+            addr,
+            cookies: BTreeMap::new(),
+        }
+    }
+
     pub fn origin(&self) -> String {
         format!("http://{}", self.addr)
     }

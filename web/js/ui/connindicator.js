@@ -1,0 +1,200 @@
+// The connection indicator of every tile (one's own included): a small button
+// `.conn-indicator[data-quality]` (good / fair / poor / lost) whose hover or keyboard focus shows
+// `.conn-details`, the figures of connstats.js ("N/A" where no media flows). Refreshed every 2 s
+// from the connection's statistics and the server's `stats` messages, until the meeting ends.
+
+import { getLanguage, t } from '../i18n.js';
+import { computeFigures, figureNames, formatFigure, NO_FIGURES } from '../connstats.js';
+import { msidForMid, trackLabel } from '../sdp.js';
+import { el } from './dom.js';
+
+/** @typedef {import('../connstats.js').Figures} Figures */
+/** @typedef {import('../connstats.js').FigureName} FigureName */
+
+const REFRESH_MS = 2000;
+
+/** @type {Record<FigureName, import('../i18n.js').MessageKey>} */
+const LABELS = {
+  bitrateUp: 'conn.bitrateUp',
+  bitrateDown: 'conn.bitrateDown',
+  lossUp: 'conn.lossUp',
+  lossDown: 'conn.lossDown',
+  rtt: 'conn.rtt',
+  resolution: 'conn.resolution',
+  frameRate: 'conn.frameRate',
+  codecs: 'conn.codecs',
+  transport: 'conn.transport',
+  serverPort: 'conn.serverPort',
+};
+
+/** @type {Record<import('../connstats.js').Quality, import('../i18n.js').MessageKey>} */
+const QUALITY = {
+  good: 'conn.quality.good',
+  fair: 'conn.quality.fair',
+  poor: 'conn.quality.poor',
+  lost: 'conn.quality.lost',
+};
+
+/**
+ * @typedef {object} ConnectionIndicators
+ * @property {(msg: import('../protocol.js').StatsMessage) => void} serverStats
+ * @property {() => void} dispose
+ */
+
+/**
+ * Who each RTP stream belongs to, from the transceivers and the descriptions' `a=msid`.
+ * @param {RTCPeerConnection} pc
+ * @returns {import('../connstats.js').Owners}
+ */
+function ownersOf(pc) {
+  const remoteSdp = pc.remoteDescription?.sdp ?? '';
+  const localSdp = pc.localDescription?.sdp ?? '';
+  /** @type {Map<string, string>} */ const byMid = new Map();
+  /** @type {Map<string, string>} */ const byTrack = new Map();
+  /** @type {Set<string>} */ const ownMids = new Set();
+  /** @type {Set<string>} */ const ownTracks = new Set();
+  for (const tr of pc.getTransceivers()) {
+    if (!tr.mid || tr.currentDirection === 'stopped') continue;
+    const dir = tr.currentDirection ?? tr.direction;
+    if (dir === 'sendonly' || dir === 'sendrecv') {
+      // Our camera and microphone; a shared screen has the stream id `screen`.
+      if (msidForMid(localSdp, tr.mid)?.stream === 'screen') continue;
+      ownMids.add(tr.mid);
+      if (tr.sender.track) ownTracks.add(tr.sender.track.id);
+    } else {
+      const msid = msidForMid(remoteSdp, tr.mid);
+      const label = trackLabel(msid?.track);
+      if (!msid || (label !== 'audio' && label !== 'video')) continue;
+      byMid.set(tr.mid, msid.stream);
+      if (tr.receiver.track) byTrack.set(tr.receiver.track.id, msid.stream);
+    }
+  }
+  return { byMid, byTrack, ownMids, ownTracks };
+}
+
+/**
+ * Give every tile of `tiles` an indicator and keep them up to date.
+ * @param {{tiles: HTMLElement, pc: RTCPeerConnection}} opts
+ * @returns {ConnectionIndicators}
+ */
+export function attachConnectionIndicators({ tiles, pc }) {
+  /** @type {import('../protocol.js').StatsMessage | null} */
+  let server = null;
+  /** @type {import('../connstats.js').StatsSample | null} */
+  let previous = null;
+  /** @type {{self: Figures, remote: Map<string, Figures>}} */
+  let latest = { self: { ...NO_FIGURES }, remote: new Map() };
+  let stopped = false;
+  let busy = false;
+  let serial = 0;
+
+  /** @param {HTMLElement} tile */
+  const figuresOf = (tile) => (tile.dataset.local === 'true'
+    ? latest.self
+    : latest.remote.get(tile.dataset.participantId ?? '') ?? NO_FIGURES);
+
+  /**
+   * Create the indicator of a tile if it has none, then show its figures.
+   * @param {HTMLElement} tile
+   */
+  const render = (tile) => {
+    let box = tile.querySelector(':scope > .conn');
+    if (!(box instanceof HTMLElement)) {
+      serial += 1;
+      const detailsId = `conn-details-${serial}`;
+      const details = el('div', { id: detailsId, className: 'conn-details', attrs: { role: 'group' } });
+      details.hidden = true;
+      const button = el('button', {
+        className: 'conn-indicator',
+        attrs: { type: 'button', 'aria-expanded': 'false', 'aria-controls': detailsId },
+      }, [el('span', { className: 'conn-bars', attrs: { 'aria-hidden': 'true' } }, [
+        el('span'), el('span'), el('span'),
+      ])]);
+      const show = (/** @type {boolean} */ on) => {
+        details.hidden = !on;
+        button.setAttribute('aria-expanded', String(on));
+      };
+      // Hover or keyboard focus shows the figures; Escape hides them (WCAG 1.4.13).
+      const boxEl = el('div', { className: 'conn' }, [button, details]);
+      boxEl.addEventListener('mouseenter', () => show(true));
+      boxEl.addEventListener('mouseleave', () => show(boxEl.contains(document.activeElement)));
+      button.addEventListener('focus', () => show(true));
+      button.addEventListener('blur', () => show(false));
+      button.addEventListener('click', () => show(details.hidden));
+      boxEl.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Escape' && !details.hidden) {
+          ev.stopPropagation();
+          show(false);
+        }
+      });
+      tile.append(boxEl);
+      box = boxEl;
+    }
+    const button = box.querySelector('.conn-indicator');
+    const details = box.querySelector('.conn-details');
+    if (!(button instanceof HTMLElement) || !(details instanceof HTMLElement)) return;
+    const f = figuresOf(tile);
+    const label = t('conn.label', { quality: t(QUALITY[f.quality]) });
+    if (button.dataset.quality !== f.quality) button.dataset.quality = f.quality;
+    if (button.getAttribute('aria-label') !== label) button.setAttribute('aria-label', label);
+    const opts = { locale: getLanguage(), na: t('conn.na'), relay: t('conn.relay') };
+    const rows = figureNames(tile.dataset.local === 'true').map((name) =>
+      el('div', { className: 'conn-row', data: { figure: name } }, [
+        el('dt', { text: t(LABELS[name]) }),
+        el('dd', { text: formatFigure(f, name, opts) }),
+      ]));
+    details.replaceChildren(
+      el('p', { className: 'conn-title', text: t('conn.title', { quality: t(QUALITY[f.quality]) }) }),
+      el('dl', {}, rows),
+    );
+    details.dataset.quality = f.quality;
+  };
+
+  const renderAll = () => {
+    for (const tile of tiles.querySelectorAll(':scope > .tile[data-participant-id]')) {
+      if (tile instanceof HTMLElement) render(tile);
+    }
+  };
+
+  const refresh = async () => {
+    if (stopped || busy || pc.connectionState === 'closed') return;
+    busy = true;
+    try {
+      const report = await pc.getStats();
+      if (stopped) return;
+      /** @type {import('../connstats.js').StatLike[]} */
+      const stats = [];
+      report.forEach((s) => stats.push(s));
+      const current = { at: performance.now(), stats };
+      latest = computeFigures(previous, current, ownersOf(pc), server);
+      previous = current;
+      renderAll();
+    } catch (err) {
+      console.debug('webconf: connection statistics unavailable', err);
+    } finally {
+      busy = false;
+    }
+  };
+
+  // New tiles get their indicator at once (figures from the last refresh).
+  const observer = new MutationObserver((records) => {
+    if (records.some((r) => [...r.addedNodes].some((n) => n instanceof HTMLElement && n.matches('.tile')))) {
+      renderAll();
+    }
+  });
+  observer.observe(tiles, { childList: true });
+  renderAll();
+  const timer = setInterval(refresh, REFRESH_MS);
+  void refresh();
+
+  return {
+    serverStats: (msg) => {
+      server = msg;
+    },
+    dispose: () => {
+      stopped = true;
+      clearInterval(timer);
+      observer.disconnect();
+    },
+  };
+}

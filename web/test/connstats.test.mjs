@@ -1,0 +1,159 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { computeFigures, figureNames, formatFigure, qualityOf, NO_FIGURES } from '../js/connstats.js';
+
+const owners = {
+  byMid: new Map([['2', 'bob'], ['3', 'bob'], ['4', 'carol']]),
+  byTrack: new Map([['track-carol-video', 'carol']]),
+  ownMids: new Set(['0', '1']),
+};
+
+/** Chromium-like stats: a UDP pair to server port 10004, our two senders, Bob's two streams. */
+function report({ bytes = 0, lost = 0, rtt = 0.023, connected = true, protocol = 'udp', type = 'host' } = {}) {
+  return [
+    { type: 'transport', id: 'T', selectedCandidatePairId: connected ? 'CP' : undefined },
+    {
+      type: 'candidate-pair', id: 'CP', state: connected ? 'succeeded' : 'in-progress', nominated: connected,
+      localCandidateId: 'L', remoteCandidateId: 'R', currentRoundTripTime: rtt,
+      bytesReceived: bytes * 3, bytesSent: bytes * 2,
+    },
+    { type: 'local-candidate', id: 'L', protocol, candidateType: type, port: 50000 },
+    { type: 'remote-candidate', id: 'R', protocol: 'udp', address: '127.0.0.1', port: 10004 },
+    { type: 'codec', id: 'C-opus', mimeType: 'audio/opus' },
+    { type: 'codec', id: 'C-vp8', mimeType: 'video/VP8' },
+    { type: 'outbound-rtp', id: 'O-a', kind: 'audio', mid: '0', bytesSent: bytes / 4, codecId: 'C-opus' },
+    {
+      type: 'outbound-rtp', id: 'O-v', kind: 'video', mid: '1', bytesSent: bytes, codecId: 'C-vp8',
+      frameWidth: 640, frameHeight: 480, framesPerSecond: 30,
+    },
+    { type: 'remote-inbound-rtp', id: 'RI-v', localId: 'O-v', fractionLost: 0.01, roundTripTime: 0.02 },
+    {
+      type: 'inbound-rtp', id: 'I-bob-a', kind: 'audio', mid: '2', bytesReceived: bytes / 4,
+      packetsReceived: bytes / 100, packetsLost: lost, codecId: 'C-opus',
+    },
+    {
+      type: 'inbound-rtp', id: 'I-bob-v', kind: 'video', mid: '3', bytesReceived: bytes,
+      packetsReceived: bytes / 100, packetsLost: 0, codecId: 'C-vp8',
+      frameWidth: 320, frameHeight: 240, framesPerSecond: 15,
+    },
+  ];
+}
+
+test('two samples of a flowing call give every figure, per tile', () => {
+  const a = { at: 1000, stats: report({ bytes: 100_000 }) };
+  const b = { at: 3000, stats: report({ bytes: 350_000 }) };
+  const server = {
+    type: /** @type {'stats'} */ ('stats'), bitrate_in: 1_000_000, bitrate_out: 2_000_000,
+    loss_in: 0.005, loss_out: 0.01, rtt_ms: 40, transport: 'udp', server_port: 10004,
+  };
+  const { self, remote } = computeFigures(a, b, owners, server);
+  // 250 000 video bytes + 62 500 audio bytes in 2 s.
+  assert.equal(self.bitrateUp, 1_250_000);
+  assert.equal(self.bitrateDown, ((350_000 - 100_000) * 3 * 8) / 2);
+  assert.equal(self.lossUp, 0.005, 'the server measures what it receives from us');
+  assert.equal(self.lossDown, 0);
+  assert.equal(self.rttMs, 23);
+  assert.deepEqual(self.resolution, { width: 640, height: 480 });
+  assert.equal(self.frameRate, 30);
+  assert.deepEqual(self.codecs, { audio: 'opus', video: 'VP8' });
+  assert.equal(self.transport, 'UDP');
+  assert.equal(self.serverPort, 10004);
+  assert.equal(self.quality, 'good');
+
+  const bob = remote.get('bob');
+  assert.ok(bob);
+  assert.equal(bob.bitrateDown, 1_250_000);
+  assert.equal(bob.bitrateUp, null);
+  assert.deepEqual(bob.resolution, { width: 320, height: 240 });
+  assert.equal(bob.frameRate, 15);
+  assert.equal(bob.transport, 'UDP');
+  assert.equal(bob.serverPort, 10004);
+  assert.equal(bob.quality, 'good');
+  assert.equal(remote.get('carol'), undefined, 'nothing received from Carol: no figures');
+});
+
+test('no bytes between samples, or no connected pair: lost, every figure null', () => {
+  const still = computeFigures({ at: 0, stats: report({ bytes: 5000 }) }, { at: 2000, stats: report({ bytes: 5000 }) }, owners, null);
+  assert.deepEqual(still.self, { ...NO_FIGURES });
+  assert.deepEqual(still.remote.get('bob'), { ...NO_FIGURES });
+
+  const blocked = computeFigures(
+    { at: 0, stats: report({ connected: false }) },
+    { at: 2000, stats: report({ connected: false }) },
+    owners,
+    null,
+  );
+  assert.equal(blocked.self.quality, 'lost');
+  assert.equal(blocked.self.transport, null);
+  assert.equal(blocked.self.serverPort, null);
+
+  const first = computeFigures(null, { at: 0, stats: report({ bytes: 5000 }) }, owners, null);
+  assert.equal(first.self.quality, 'lost', 'one sample says nothing about flow');
+});
+
+test('loss and round-trip time lower the quality', () => {
+  const lossy = computeFigures(
+    { at: 0, stats: report({ bytes: 100_000, lost: 0 }) },
+    // Bob's audio: 1000 more packets received, 100 more lost (9 %).
+    { at: 2000, stats: report({ bytes: 200_000, lost: 100 }) },
+    owners,
+    null,
+  );
+  const bob = lossy.remote.get('bob');
+  assert.ok(bob && bob.lossDown !== null);
+  assert.ok(Math.abs(bob.lossDown - 100 / 2100) < 1e-9);
+  assert.equal(bob.quality, 'fair');
+  assert.equal(qualityOf({ flowing: true, loss: 0.02, rttMs: 50 }), 'good');
+  assert.equal(qualityOf({ flowing: true, loss: 0.05, rttMs: 50 }), 'fair');
+  assert.equal(qualityOf({ flowing: true, loss: 0.10, rttMs: 50 }), 'poor');
+  assert.equal(qualityOf({ flowing: true, loss: 0, rttMs: 400 }), 'fair');
+  assert.equal(qualityOf({ flowing: true, loss: 0, rttMs: 900 }), 'poor');
+  assert.equal(qualityOf({ flowing: false, loss: 0, rttMs: 10 }), 'lost');
+});
+
+test('transport: TCP and relayed candidates; inbound found by track id without mid', () => {
+  const tcp = computeFigures(
+    { at: 0, stats: report({ bytes: 1000, protocol: 'tcp' }) },
+    { at: 1000, stats: report({ bytes: 2000, protocol: 'tcp' }) },
+    owners,
+    null,
+  );
+  assert.equal(tcp.self.transport, 'TCP');
+  const relay = computeFigures(
+    { at: 0, stats: report({ bytes: 1000, type: 'relay' }) },
+    { at: 1000, stats: report({ bytes: 2000, type: 'relay' }) },
+    owners,
+    null,
+  );
+  assert.equal(relay.self.transport, 'relay');
+  const carol = (n) => ({ type: 'inbound-rtp', id: 'I-c', kind: 'video', trackIdentifier: 'track-carol-video', bytesReceived: n });
+  const r = computeFigures(
+    { at: 0, stats: [...report({ bytes: 1000 }), carol(10)] },
+    { at: 1000, stats: [...report({ bytes: 2000 }), carol(1010)] },
+    owners,
+    null,
+  );
+  assert.equal(r.remote.get('carol')?.bitrateDown, 8000);
+});
+
+test('formatting: N/A for missing figures, units, French decimals', () => {
+  const opts = { locale: 'en', na: 'N/A', relay: 'relay (TURN)' };
+  for (const name of figureNames(true)) assert.equal(formatFigure(NO_FIGURES, name, opts), 'N/A', name);
+  const f = {
+    ...NO_FIGURES, bitrateUp: 1_640_000, bitrateDown: 812_400, lossUp: 0.0123, lossDown: 0, rttMs: 23.4,
+    resolution: { width: 640, height: 480 }, frameRate: 29.97, codecs: { audio: 'opus', video: 'VP8' },
+    transport: /** @type {'UDP'} */ ('UDP'), serverPort: 10004, quality: /** @type {'good'} */ ('good'),
+  };
+  assert.equal(formatFigure(f, 'bitrateUp', opts), '1.6\u00a0Mbit/s');
+  assert.equal(formatFigure(f, 'bitrateDown', opts), '812\u00a0kbit/s');
+  assert.equal(formatFigure(f, 'lossUp', opts), '1.2%');
+  assert.equal(formatFigure(f, 'rtt', opts), '23\u00a0ms');
+  assert.equal(formatFigure(f, 'resolution', opts), '640×480');
+  assert.equal(formatFigure(f, 'frameRate', opts), '30');
+  assert.equal(formatFigure(f, 'codecs', opts), 'VP8, opus');
+  assert.equal(formatFigure(f, 'transport', opts), 'UDP');
+  assert.equal(formatFigure({ ...f, transport: 'relay' }, 'transport', opts), 'relay (TURN)');
+  assert.equal(formatFigure(f, 'serverPort', opts), '10004');
+  assert.equal(formatFigure(f, 'bitrateUp', { ...opts, locale: 'fr' }), '1,6\u00a0Mbit/s');
+  assert.deepEqual(figureNames(false).includes('bitrateUp'), false, 'a remote tile shows what we receive');
+});
