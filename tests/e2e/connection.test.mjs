@@ -1,7 +1,8 @@
 // The connection indicator on every tile and the "media blocked" banner, through the real
 // binary and headless Chromium: (a) a working call shows `good` and real figures on every
-// tile; (b) a participant whose browser may not use UDP (the media ports are blocked) shows
-// `lost`, "N/A" and the banner with the server's real ports, and so does the other side.
+// tile; (b) a participant whose browser may not use UDP (the media ports are blocked), on a
+// server without the ICE-TCP fallback, shows `lost`, "N/A" and the banner with the server's real
+// ports, and so does the other side.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +23,10 @@ let browser;
 let blockedBrowser;
 
 before(async () => {
-  server = await startServer();
+  // Without the ICE-TCP fallback (`media.tcp = false`, appended to the [media] table): a browser
+  // that may not use UDP then has no media path at all, which case (b) needs. The fallback
+  // itself is tests/e2e/tcp-fallback.test.mjs.
+  server = await startServer({ extraToml: 'tcp = false' });
   diagnostics.addServer(server);
   browser = await launchChromium('chromium');
   blockedBrowser = await launchChromium('chromium-blocked', { blockUdp: true });

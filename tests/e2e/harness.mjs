@@ -180,7 +180,8 @@ const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
  * `listening on` line. `tls` is "self-signed" or "off"; `listen` is `http.listen` (port 0:
  * the port is read from the log line, which says `[::]` for a dual-stack listener);
  * `mediaAddresses` is `media.addresses`; `extraToml` is appended to the config (its tables
- * must not repeat `[http]` or `[media]`).
+ * must not repeat `[http]` or `[media]`); `mediaPorts` ({min, max}) reuses a range (a restart on
+ * the same ports), otherwise a free one is found.
  *
  * The returned `url`/`origin` is https://127.0.0.1:PORT; `urlFor('[::1]')` gives the same
  * server reached over IPv6 loopback (only when `listen` is dual-stack or IPv6).
@@ -190,6 +191,7 @@ export async function startServer({
   listen = '127.0.0.1:0',
   mediaAddresses = ['127.0.0.1'],
   extraToml = '',
+  mediaPorts = null,
   timeoutMs = 30000,
 } = {}) {
   const bin = webconfBin();
@@ -199,7 +201,7 @@ export async function startServer({
     );
   }
   const dir = makeTempDir('webconf-e2e-');
-  const ports = await allocateMediaPorts(11);
+  const ports = mediaPorts ?? (await allocateMediaPorts(11));
   const configPath = path.join(dir, 'webconf.toml');
   const config = [
     `data_dir = ${JSON.stringify(path.join(dir, 'data'))}`,
@@ -690,12 +692,18 @@ export const BLOCK_UDP_ARGS = ['--webrtc-ip-handling-policy=disable_non_proxied_
  * added after `CHROMIUM_ARGS` (a switch given twice takes its last value, e.g.
  * `--use-fake-device-for-media-stream=device-count=2`); `withoutArgs` removes some of them
  * (e.g. `--use-fake-ui-for-media-stream`, so that permissions are really checked); `blockUdp`
- * makes the media path blocked (`BLOCK_UDP_ARGS`).
+ * makes the media path blocked (`BLOCK_UDP_ARGS`). `executablePath` replaces the browser (e.g. a
+ * wrapper starting it in a network namespace, tests/e2e/lib/netns.mjs) and `pipe` talks to it
+ * over a pipe instead of its DevTools WebSocket (which a namespace's browser cannot offer).
  */
-export async function launchChromium(label = 'chromium', { extraArgs = [], withoutArgs = [], blockUdp = false } = {}) {
+export async function launchChromium(
+  label = 'chromium',
+  { extraArgs = [], withoutArgs = [], blockUdp = false, executablePath = null, pipe = false } = {},
+) {
   const dir = makeTempDir('webconf-e2e-chromium-');
   const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+    executablePath: executablePath || process.env.CHROMIUM_BIN || '/usr/bin/chromium',
+    pipe,
     headless: true,
     userDataDir: dir,
     acceptInsecureCerts: true,

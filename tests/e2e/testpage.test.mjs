@@ -1,7 +1,9 @@
 // The connection test page (/test) in real headless Chromium (fake camera and microphone) against
 // the real binary: on a working setup every check passes, the verdict is `ok` and the downloaded
-// report holds the figures; with UDP blocked in the browser the media check fails and the verdict
-// names the server's UDP ports. The probe session is gone from the server afterwards.
+// report holds the figures; with UDP blocked in the browser the media check passes over TCP on the
+// HTTPS port (ICE-TCP) with a warning that names the server's UDP ports, and on a server without
+// that fallback (`media.tcp = false`) it fails and the verdict names them. The probe session is
+// gone from the server afterwards.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,14 +22,20 @@ import {
 
 const diagnostics = new Diagnostics();
 let server;
+/** A server without the ICE-TCP fallback. */
+let udpOnlyServer;
 
 before(async () => {
   server = await startServer();
   diagnostics.addServer(server);
+  // `tcp = false` is appended to the [media] table.
+  udpOnlyServer = await startServer({ extraToml: 'tcp = false' });
+  diagnostics.addServer(udpOnlyServer);
 });
 
 after(async () => {
   await server?.stop();
+  await udpOnlyServer?.stop();
 });
 
 /** The status, code and line of every check, and the verdict, in one round trip. */
@@ -54,7 +62,7 @@ function pageChecks(page) {
  * Opens /test in a fresh page, starts the test and records the page's probe requests
  * (`POST /api/probe` answers and `DELETE /api/probe/<id>` statuses).
  */
-async function startTest(browser, label) {
+async function startTest(browser, label, srv = server) {
   const page = await newPage(browser, label);
   diagnostics.addPage(label, page);
   const probes = { opened: [], deleted: [] };
@@ -68,13 +76,13 @@ async function startTest(browser, label) {
     }
   });
   // Reached from the home page's link (in-app navigation to the stable address /test).
-  await page.goto(`${server.url}/`);
+  await page.goto(`${srv.url}/`);
   await page.waitForSelector('#home-test-link');
   await page.click('#home-test-link');
   await waitFor(() => page.evaluate(() => document.body.dataset.state === 'test'), 10000, { message: 'the test page' });
   assert.equal(new URL(page.url()).pathname, '/test');
   // /test itself serves the client (a page load, as from a bookmark or the help texts).
-  const direct = await httpRequest(server, 'GET', '/test');
+  const direct = await httpRequest(srv, 'GET', '/test');
   assert.equal(direct.status, 200);
   assert.match(direct.body, /<main id="app"/);
   await page.click('#test-start');
@@ -82,14 +90,14 @@ async function startTest(browser, label) {
 }
 
 /** The probe the page opened is gone server-side: deleting it again finds nothing. */
-async function expectProbeGone(probes) {
+async function expectProbeGone(probes, srv = server) {
   assert.equal(probes.opened.length, 1, 'one probe opened');
   assert.equal(probes.opened[0].status, 200);
   const id = probes.opened[0].json.id;
   assert.match(id, /^[0-9a-f]{32}$/);
   await waitFor(() => probes.deleted.length > 0, 5000, { message: 'the page deletes its probe' });
   assert.deepEqual(probes.deleted, [{ id, status: 204 }]);
-  const again = await httpRequest(server, 'DELETE', `/api/probe/${id}`, { headers: { Origin: server.origin } });
+  const again = await httpRequest(srv, 'DELETE', `/api/probe/${id}`, { headers: { Origin: srv.origin } });
   assert.equal(again.status, 404);
   assert.equal(again.json.error, 'not_found');
 }
@@ -162,7 +170,7 @@ test('a working setup passes every check, and the report downloads with the figu
   }
 });
 
-test('with UDP blocked the media check fails and the verdict names the ports', async (t) => {
+test('with UDP blocked and no TCP fallback the media check fails and the verdict names the ports', async (t) => {
   // Chromium then sends WebRTC only over UDP through a proxy, and there is none: no UDP at all,
   // as behind a firewall that lets HTTPS through and drops UDP. (Checked with Chromium 156: this
   // switch leaves no candidate at all; `--force-webrtc-ip-handling-policy` changes nothing.)
@@ -171,7 +179,7 @@ test('with UDP blocked the media check fails and the verdict names the ports', a
   });
   t.after(() => browser.close());
   try {
-    const { page, probes } = await startTest(browser, 'blocked');
+    const { page, probes } = await startTest(browser, 'blocked', udpOnlyServer);
     await page.click('#speakers-yes');
     const done = await waitFor(async () => {
       const s = await pageChecks(page);
@@ -181,10 +189,41 @@ test('with UDP blocked the media check fails and the verdict names the ports', a
     assert.equal(done.checks.media.status, 'fail', JSON.stringify(done.checks.media));
     assert.equal(done.checks.media.code, 'no_connection');
     assert.equal(done.verdict, 'fail');
-    const net = await httpRequest(server, 'GET', '/api/network');
-    const { min, max } = server.mediaPorts;
+    const net = await httpRequest(udpOnlyServer, 'GET', '/api/network');
+    const { min, max } = udpOnlyServer.mediaPorts;
     const ports = net.status === 200 ? `${min}-${max}` : '10000-10010';
     assert.ok(done.advice.some((a) => a.includes(ports) && a.includes('UDP')), `advice names UDP ${ports}: ${done.advice}`);
+    await expectProbeGone(probes, udpOnlyServer);
+  } catch (e) {
+    appendContext(e, await diagnostics.render());
+    throw e;
+  }
+});
+
+test('with UDP blocked but TCP to the HTTPS port open the media check warns: TCP only', async (t) => {
+  // The same browser flag, against a server with the ICE-TCP fallback (the default): media
+  // reaches it over TCP on its HTTPS port, which works but may stutter.
+  const browser = await launchChromium('chromium-tcp-only', { blockUdp: true });
+  t.after(() => browser.close());
+  try {
+    const { page, probes } = await startTest(browser, 'tcp-only');
+    await page.click('#speakers-yes');
+    const done = await waitFor(async () => {
+      const s = await pageChecks(page);
+      return s.verdict ? s : null;
+    }, 60000, { message: 'the verdict' });
+    assert.equal(done.checks.websocket.status, 'ok');
+    assert.equal(done.checks.media.status, 'warning', JSON.stringify(done.checks.media));
+    assert.equal(done.checks.media.code, 'tcp');
+    assert.ok(done.checks.media.line.includes('TCP'), done.checks.media.line);
+    assert.ok(done.checks.media.line.includes(String(server.port)), `names the HTTPS port: ${done.checks.media.line}`);
+    assert.equal(done.verdict, 'warning');
+    const { min, max } = server.mediaPorts;
+    assert.ok(done.advice.some((a) => a.includes('TCP')), `advice says it works over TCP only: ${done.advice}`);
+    assert.ok(
+      done.advice.some((a) => a.includes(`${min}-${max}`) && a.includes('UDP')),
+      `advice asks to open UDP ${min}-${max}: ${done.advice}`,
+    );
     await expectProbeGone(probes);
   } catch (e) {
     appendContext(e, await diagnostics.render());

@@ -242,7 +242,10 @@ export function verdict(results, net, browser = { status: 'ok' }) {
     }
   } else if (media && media.status === 'warning') {
     raise(1);
-    advice.push(media.code === 'tcp' ? udpAdvice(net) : { key: 'conntest.advice.quality' });
+    // Over TCP (ICE-TCP on the HTTPS port, the fallback when UDP is blocked) calls work, with
+    // less quality: say so, then what to open for UDP.
+    if (media.code === 'tcp') advice.push({ key: 'conntest.advice.tcpOnly' }, udpAdvice(net));
+    else advice.push({ key: 'conntest.advice.quality' });
   }
   for (const kind of /** @type {const} */ (['camera', 'microphone'])) {
     const r = results[kind];

@@ -4,6 +4,8 @@
 // The pure parts (parsing the remembered choices, grouping devices, naming errors, measuring a
 // level) are exported for the unit tests in web/test/devices.test.mjs.
 
+import { CAMERA_SIZE } from './media.js';
+
 const PREFS_KEY = 'webconf.devices';
 
 /**
@@ -181,7 +183,8 @@ export function trackDeviceId(track) {
  */
 export async function openDevice(kind, deviceId) {
   const constraints = { deviceId: { exact: deviceId } };
-  const stream = await navigator.mediaDevices.getUserMedia(kind === 'audio' ? { audio: constraints } : { video: constraints });
+  // A camera at the size that gives three simulcast layers (media.js).
+  const stream = await navigator.mediaDevices.getUserMedia(kind === 'audio' ? { audio: constraints } : { video: { ...CAMERA_SIZE, ...constraints } });
   const track = stream.getTracks()[0];
   if (!track) throw new DOMException('no track', 'NotFoundError');
   return track;

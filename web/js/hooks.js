@@ -16,6 +16,8 @@
  * @property {string[]} hands     The raised hands (participant ids), in the server's order.
  * @property {boolean} locked     The room is protected by a password (`room_state`).
  * @property {string[]} screens   Participants whose shared screen is shown, in the order shown.
+ * @property {SpeakerHook} speaker  The active speaker the speaker view follows (server or local).
+ * @property {import('./protocol.js').ViewMessage | null} view  The last `view` sent, or null.
  * @property {SelectedDevices} devices  The microphone, camera and speakers in use (deviceIds;
  *   null: none, or the browser's default speakers).
  * @property {BoardEntry[]} board  The whiteboard's and screen annotations' objects as last known
@@ -58,10 +60,20 @@
  *   | 'error' | 'test'} AppState
  */
 
+/**
+ * `source` is `server` once a `speakers` message came, `local` while the audio levels of the
+ * browser's statistics decide, `none` before anyone spoke.
+ * @typedef {object} SpeakerHook
+ * @property {string | null} active
+ * @property {string[]} recent
+ * @property {'server' | 'local' | 'none'} source
+ */
+
 /** @type {WebconfHooks} */
 const hooks = {
   pc: null, participantId: null, role: null, participants: {}, chat: [], hands: [], locked: false,
   screens: [], devices: { mic: null, camera: null, speaker: null }, board: [],
+  speaker: { active: null, recent: [], source: 'none' }, view: null,
 };
 /** @type {Window & { webconf?: WebconfHooks }} */ (window).webconf = hooks;
 
@@ -137,6 +149,16 @@ export function setBoard(objects) {
   hooks.board = objects;
 }
 
+/** @param {SpeakerHook} speaker */
+export function setSpeakerHook(speaker) {
+  hooks.speaker = { active: speaker.active, recent: [...speaker.recent], source: speaker.source };
+}
+
+/** @param {import('./protocol.js').ViewMessage | null} view */
+export function setViewHook(view) {
+  hooks.view = view;
+}
+
 /** Forget the whole session (after hang-up or an error). */
 export function resetHooks() {
   hooks.pc = null;
@@ -148,4 +170,6 @@ export function resetHooks() {
   hooks.locked = false;
   hooks.screens = [];
   hooks.board = [];
+  hooks.speaker = { active: null, recent: [], source: 'none' };
+  hooks.view = null;
 }

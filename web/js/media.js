@@ -10,6 +10,37 @@
 import { relabelStream } from './sdp.js';
 
 /**
+ * The camera's capture size: 1280×720 when the camera can (an `ideal`, never a failure), so
+ * that the browser has room for three simulcast layers (Chromium makes fewer from smaller
+ * captures).
+ */
+export const CAMERA_SIZE = Object.freeze({ width: { ideal: 1280 }, height: { ideal: 720 } });
+
+/**
+ * The camera's simulcast layers, lowest first (docs/protocol.md, `offer`): the server reads
+ * their order from `a=simulcast` and sends each subscriber the layer its tile needs. Screen
+ * shares are sent in one layer.
+ * @returns {RTCRtpEncodingParameters[]}
+ */
+export function cameraEncodings() {
+  return [
+    { rid: 'l', scaleResolutionDownBy: 4 },
+    { rid: 'm', scaleResolutionDownBy: 2 },
+    { rid: 'h' },
+  ];
+}
+
+/**
+ * `video` constraints with the camera size added (a chosen device kept).
+ * @param {MediaTrackConstraints | true | undefined} video
+ * @returns {MediaTrackConstraints | undefined}
+ */
+function sized(video) {
+  if (video === undefined) return undefined;
+  return { ...CAMERA_SIZE, ...(video === true ? {} : video) };
+}
+
+/**
  * What `acquireLocalMedia` got. `stream` always exists (possibly without tracks).
  * `missing` says what could not be had: null when everything was, otherwise which devices are
  * missing, and `errorName` the DOMException name of the first failure (e.g. NotAllowedError).
@@ -41,14 +72,16 @@ export async function acquireLocalMedia(wanted = { audio: true, video: true }) {
     return describe(new MediaStream(), { audio: 'NotSupportedError', video: 'NotSupportedError' });
   }
   try {
-    return describe(await capture(wanted, { audio: true, video: true }), errors);
+    return describe(await capture({ audio: wanted.audio, video: sized(wanted.video) }, { audio: true, video: sized(true) }), errors);
   } catch (err) {
     console.warn('webconf: getUserMedia (microphone and camera) failed', err);
   }
   const stream = new MediaStream();
   for (const kind of /** @type {const} */ (['audio', 'video'])) {
     try {
-      const got = await capture({ [kind]: wanted[kind] }, { [kind]: true });
+      const got = kind === 'video'
+        ? await capture({ video: sized(wanted.video) }, { video: sized(true) })
+        : await capture({ audio: wanted.audio }, { audio: true });
       for (const track of got.getTracks()) stream.addTrack(track);
     } catch (err) {
       errors[kind] = nameOf(err);
@@ -70,7 +103,7 @@ async function capture(constraints, plain) {
     return await navigator.mediaDevices.getUserMedia(constraints);
   } catch (err) {
     const gone = err instanceof Error && (err.name === 'OverconstrainedError' || err.name === 'NotFoundError');
-    const chosen = Object.values(constraints).some((c) => typeof c === 'object');
+    const chosen = Object.values(constraints).some((c) => typeof c === 'object' && c !== null && 'deviceId' in c);
     if (!gone || !chosen) throw err;
     console.info('webconf: a remembered device is gone, taking the default one', err);
     return navigator.mediaDevices.getUserMedia(plain);
@@ -156,6 +189,10 @@ export class PeerSession {
     /** The stream the screen transceivers are associated with. Its id is random; every offer
      * relabels it `screen` (docs/protocol.md) before `setLocalDescription`. */
     this.screenStream = new MediaStream();
+    /** The next client offer restarts ICE (`restartIce`); cleared once answered.
+     * @private */
+    this.iceRestartWanted = false;
+    /** @private @type {Promise<void> | null} */ this.iceRestartQueued = null;
 
     this.pc.addEventListener('track', (ev) => {
       const stream = ev.streams[0];
@@ -178,7 +215,10 @@ export class PeerSession {
     this.enqueue(async () => {
       const { stream, audioTrack, videoTrack } = this.local;
       this.senders.audio = this.pc.addTransceiver(audioTrack ?? 'audio', { direction: 'sendonly', streams: [stream] }).sender;
-      this.senders.video = this.pc.addTransceiver(videoTrack ?? 'video', { direction: 'sendonly', streams: [stream] }).sender;
+      // Simulcast (three layers, lowest first); `replaceTrack` keeps the encodings.
+      this.senders.video = this.pc.addTransceiver(videoTrack ?? 'video', {
+        direction: 'sendonly', streams: [stream], sendEncodings: cameraEncodings(),
+      }).sender;
       const offer = await this.pc.createOffer();
       await this.pc.setLocalDescription(offer);
       // No trickle and no waiting for gathering: the server is ICE-lite.
@@ -279,6 +319,23 @@ export class PeerSession {
   }
 
   /**
+   * Restart ICE (a network change, or a connection that did not recover on its own): a client
+   * offer with new ICE credentials through the negotiation chain; the server answers with its
+   * own new ones. Resolves once the server answered. Several calls while one is queued make
+   * one restart.
+   * @returns {Promise<void>}
+   */
+  restartIce() {
+    if (this.iceRestartQueued) return this.iceRestartQueued;
+    this.iceRestartWanted = true;
+    const done = this.renegotiate(async () => {}).finally(() => {
+      this.iceRestartQueued = null;
+    });
+    this.iceRestartQueued = done;
+    return done;
+  }
+
+  /**
    * The server refused something: when it is the client's pending re-offer
    * (`renegotiation_in_progress`: a server offer crossed it; `bad_sdp`), the offer is withdrawn;
    * after `renegotiation_in_progress` it is made again once the server's offer is answered.
@@ -324,7 +381,8 @@ export class PeerSession {
    * @param {number} attempt
    */
   async offerAgain(resolve, reject, attempt) {
-    const offer = await this.pc.createOffer();
+    const restarting = this.iceRestartWanted;
+    const offer = await this.pc.createOffer(restarting ? { iceRestart: true } : undefined);
     const sdp = relabelStream(offer.sdp ?? '', this.screenStream.id, 'screen');
     try {
       await this.pc.setLocalDescription({ type: 'offer', sdp });
@@ -353,6 +411,7 @@ export class PeerSession {
       throw err;
     }
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    if (restarting) this.iceRestartWanted = false;
     resolve();
   }
 

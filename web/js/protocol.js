@@ -122,12 +122,52 @@ export const PROTOCOL_VERSION = 1;
  */
 
 /**
+ * One tile of a `view`: whose camera (or `screen`), its height in device pixels (0 = hidden:
+ * no video is sent), and whether the user pinned it (it keeps its video whatever last-N says).
+ * @typedef {object} ViewTile
+ * @property {string} participant
+ * @property {boolean} screen
+ * @property {number} height   Integer, 0 to `MAX_VIEW_HEIGHT`.
+ * @property {boolean} pinned
+ */
+
+/**
+ * What this browser shows of the others and how big (simulcast layers, last-N); replaces the
+ * previous view. Built by `viewMessage` (viewreport.js decides when).
+ * @typedef {object} ViewMessage
+ * @property {'view'} type
+ * @property {ViewTile[]} tiles   At most `MAX_VIEW_TILES`.
+ */
+
+/**
  * Every message the client may send.
  * @typedef {JoinMessage | ClientOfferMessage | ClientAnswerMessage | MediaStateMessage
  *   | LeaveMessage | PingMessage | ClientChatMessage | RaiseHandMessage | ClientReactionMessage
  *   | TargetedModeratorMessage | RoomModeratorMessage | SetPasswordMessage
- *   | BoardAddMessage | BoardUpdateMessage | BoardRemoveMessage | BoardClearMessage} ClientMessage
+ *   | BoardAddMessage | BoardUpdateMessage | BoardRemoveMessage | BoardClearMessage
+ *   | ViewMessage} ClientMessage
  */
+
+/** Most tiles in one `view`, and the largest height (the server refuses more: `bad_view`). */
+export const MAX_VIEW_TILES = 200;
+export const MAX_VIEW_HEIGHT = 4320;
+
+/**
+ * A `view` message, within the server's bounds: heights rounded and clamped to
+ * 0..MAX_VIEW_HEIGHT, at most MAX_VIEW_TILES tiles (pinned ones first, then in order).
+ * @param {readonly ViewTile[]} tiles
+ * @returns {ViewMessage}
+ */
+export function viewMessage(tiles) {
+  const clamp = (/** @type {number} */ h) => (Number.isFinite(h) ? Math.min(MAX_VIEW_HEIGHT, Math.max(0, Math.round(h))) : 0);
+  const ordered = [...tiles.filter((x) => x.pinned), ...tiles.filter((x) => !x.pinned)];
+  return {
+    type: 'view',
+    tiles: ordered.slice(0, MAX_VIEW_TILES).map((x) => ({
+      participant: x.participant, screen: x.screen, height: clamp(x.height), pinned: x.pinned,
+    })),
+  };
+}
 
 /** The emoji reactions the server accepts, in the order they are offered. */
 export const REACTIONS = Object.freeze(['👍', '👏', '😂', '😮', '❤️', '🎉']);
@@ -280,6 +320,15 @@ export const PASSWORD_MAX_CHARS = 128;
  */
 
 /**
+ * The room's speakers, from the server's audio levels: sent to the room when the active speaker
+ * changes (and to a newcomer after `welcome`). `recent` is most recent first.
+ * @typedef {object} SpeakersMessage
+ * @property {'speakers'} type
+ * @property {string} active
+ * @property {string[]} recent
+ */
+
+/**
  * Whether the room is protected by a password.
  * @typedef {object} RoomStateMessage
  * @property {'room_state'} type
@@ -291,7 +340,7 @@ export const PASSWORD_MAX_CHARS = 128;
  * @typedef {'bad_message' | 'too_large' | 'rate_limited' | 'unsupported_version'
  *   | 'bad_room_name' | 'bad_name' | 'not_joined' | 'already_joined' | 'bad_sdp'
  *   | 'unexpected_answer' | 'server_busy' | 'password_required' | 'wrong_password' | 'forbidden'
- *   | 'not_found' | 'renegotiation_in_progress' | 'bad_drawing' | 'board_full'} ErrorCode
+ *   | 'not_found' | 'renegotiation_in_progress' | 'bad_drawing' | 'board_full' | 'bad_view'} ErrorCode
  */
 
 /**
@@ -312,7 +361,8 @@ export const PASSWORD_MAX_CHARS = 128;
  *   | ParticipantUpdatedMessage | ParticipantLeftMessage | PongMessage | ErrorMessage
  *   | ChatMessage | HandsMessage | ReactionMessage | MutedMessage | RemovedMessage
  *   | RoomStateMessage | StatsMessage | BoardStateMessage | ServerBoardAddMessage
- *   | ServerBoardUpdateMessage | ServerBoardRemoveMessage | ServerBoardClearMessage} ServerMessage
+ *   | ServerBoardUpdateMessage | ServerBoardRemoveMessage | ServerBoardClearMessage
+ *   | SpeakersMessage} ServerMessage
  */
 
 /** @type {readonly ErrorCode[]} */
@@ -320,7 +370,7 @@ export const ERROR_CODES = Object.freeze([
   'bad_message', 'too_large', 'rate_limited', 'unsupported_version', 'bad_room_name', 'bad_name',
   'not_joined', 'already_joined', 'bad_sdp', 'unexpected_answer', 'server_busy',
   'password_required', 'wrong_password', 'forbidden', 'not_found',
-  'renegotiation_in_progress', 'bad_drawing', 'board_full',
+  'renegotiation_in_progress', 'bad_drawing', 'board_full', 'bad_view',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -467,6 +517,12 @@ export function parseServerMessage(text) {
     case 'removed':
       if (typeof raw.by !== 'string') return null;
       return { type: 'removed', by: raw.by };
+    case 'speakers': {
+      const { active, recent } = raw;
+      if (typeof active !== 'string' || !Array.isArray(recent)) return null;
+      if (!recent.every((id) => typeof id === 'string')) return null;
+      return { type: 'speakers', active, recent: [...recent] };
+    }
     case 'room_state':
       if (typeof raw.locked !== 'boolean') return null;
       return { type: 'room_state', locked: raw.locked };

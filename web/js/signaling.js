@@ -123,6 +123,15 @@ export class Signaling {
     this.finish({ expected: true, code: 1000, reason: '' });
   }
 
+  /** Give up a socket known to be dead (the network under it changed): close handlers see
+   * `expected: false`. */
+  drop() {
+    if (this.closed) return;
+    console.warn('webconf: the network changed under the socket, closing it');
+    this.ws?.close(4000, 'dead link');
+    this.finish({ expected: false, code: 4000, reason: 'dead link' });
+  }
+
   /** @private */
   tick() {
     const now = Date.now();

@@ -157,3 +157,39 @@ export function watchSpeakers(pc, { self, audible, onUpdate }) {
     clearInterval(timer);
   };
 }
+
+/**
+ * The active speaker the speaker view follows: the server's (`speakers`, from the audio levels
+ * of every microphone it forwards, docs/protocol.md) once it sent one, else the local estimate
+ * from this browser's statistics (a server that predates `speakers`). Pure.
+ */
+export class ActiveSpeaker {
+  constructor() {
+    /** @private @type {{active: string, recent: string[]} | null} */ this.server = null;
+  }
+
+  /**
+   * The server's `speakers` message.
+   * @param {{active: string, recent: string[]}} msg
+   */
+  fromServer(msg) {
+    this.server = { active: msg.active, recent: [...msg.recent] };
+  }
+
+  /** A participant left: the server sends a new `speakers` when needed, until then drop them.
+   * @param {string} id */
+  forget(id) {
+    if (!this.server) return;
+    this.server.recent = this.server.recent.filter((x) => x !== id);
+  }
+
+  /**
+   * @param {string | null} localDominant  The local estimate (`SpeakerTracker`).
+   * @returns {{active: string | null, recent: string[], source: 'server' | 'local' | 'none'}}
+   */
+  choose(localDominant) {
+    if (this.server) return { active: this.server.active, recent: [...this.server.recent], source: 'server' };
+    if (localDominant) return { active: localDominant, recent: [localDominant], source: 'local' };
+    return { active: null, recent: [], source: 'none' };
+  }
+}

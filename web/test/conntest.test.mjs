@@ -86,6 +86,16 @@ test('blocked UDP fails and names the ports and the address', () => {
   assert.deepEqual(unknown.advice[0], { key: 'conntest.advice.udpUnknown', params: { ports: '10000-10010' } });
 });
 
+test('media over TCP only (UDP blocked, ICE-TCP works) warns: works, but open UDP', () => {
+  const v = verdict({ ...allOk(), media: result('warning', 'tcp') }, API);
+  assert.equal(v.verdict, 'warning');
+  assert.deepEqual(v.advice.slice(0, 2), [
+    { key: 'conntest.advice.tcpOnly' },
+    { key: 'conntest.advice.udp', params: { ports: '10000-10010', address: '192.0.2.10' } },
+  ]);
+  assert.ok(!v.advice.some((a) => a.key === 'conntest.advice.quality'), 'not a slow-network advice');
+});
+
 test('a busy server asks to retry rather than to open ports', () => {
   const v = verdict({ ...allOk(), media: result('fail', 'busy') }, API);
   assert.equal(v.verdict, 'fail');

@@ -15,21 +15,38 @@
 //! - A datagram reaches its peer through an index (ICE username fragment, then the
 //!   `(local, remote)` address pair), never by asking every peer.
 //! - Media is only forwarded between peers of the same [`RoomId`].
+//! - A peer given its network zone's addresses ([`Sfu::add_peer_with_addresses`]) is offered
+//!   candidates only on those, and its packets that reach any other local address are dropped
+//!   and counted ([`Sfu::foreign_zone_drops`]).
 //! - At most one server offer is outstanding per peer; the client's first offer is answered
 //!   before any server offer is made.
 //! - Nothing that arrives from the network can panic the core: malformed datagrams and SDP are
 //!   reported as [`SfuError`]s or dropped.
 
+mod alloc;
+mod api;
+mod bwe;
 mod error;
+mod forward;
+mod lastn;
 mod peer;
 mod routing;
 mod sfu;
+mod simulcast;
+mod speaker;
 
+pub use api::{PeerMediaStats, Protocol, SfuConfig, SfuOutput, ViewRequest};
 pub use error::SfuError;
 pub use peer::TrackLabel;
-pub use sfu::{PeerMediaStats, Sfu, SfuConfig, SfuOutput};
+pub use sfu::Sfu;
 
 use std::fmt;
+
+/// Internals exposed for the benchmarks in `benches/`; not a stable API.
+#[doc(hidden)]
+pub mod bench_support {
+    pub use crate::forward::{Decision, Forwarding};
+}
 
 /// Identifies one participant's media session inside the core. Chosen by the caller, unique
 /// for the lifetime of the [`Sfu`].

@@ -1,13 +1,19 @@
 //! One participant's media session: its [`Rtc`], the tracks it publishes and the tracks it
 //! receives from the others, and the state of the server-side SDP negotiation.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use str0m::change::SdpPendingOffer;
-use str0m::media::{MediaKind, Mid};
+use str0m::media::{MediaKind, Mid, Rid};
 use str0m::Rtc;
 
-use crate::{PeerId, RoomId};
+use crate::forward::Forwarding;
+use crate::simulcast::{nominal_bitrate, nominal_height, RateMeter, LAYER_TIMEOUT};
+use crate::{PeerId, RoomId, ViewRequest};
+
+/// At most this many layers are tracked per published track (browsers send three).
+const MAX_LAYERS: usize = 4;
 
 /// What a published track carries, from its kind and the browser's `a=msid` stream id
 /// (`screen` for a screen share).
@@ -53,8 +59,85 @@ pub(crate) struct TrackIn {
     pub kind: MediaKind,
     /// Microphone, camera or screen.
     pub label: TrackLabel,
-    /// When we last asked the browser for a keyframe on this track (throttling).
+    /// Its simulcast layers, lowest first; a single layer (rid `None`) without simulcast.
+    pub layers: Vec<LayerIn>,
+}
+
+/// One simulcast layer of a published track (or the only one).
+#[derive(Debug)]
+pub(crate) struct LayerIn {
+    /// Its rid, `None` without simulcast.
+    pub rid: Option<Rid>,
+    /// Its height, read from a keyframe.
+    pub height: Option<u32>,
+    /// Its measured bitrate.
+    pub meter: RateMeter,
+    /// When its last frame arrived.
+    pub last_frame: Option<Instant>,
+    /// When we last asked the browser for a keyframe of it (throttling).
     pub last_keyframe_request: Option<Instant>,
+}
+
+impl LayerIn {
+    fn new(rid: Option<Rid>) -> LayerIn {
+        LayerIn { rid, height: None, meter: RateMeter::new(), last_frame: None, last_keyframe_request: None }
+    }
+}
+
+impl TrackIn {
+    /// A new published track; its layers are the rids the offer declares, in that order.
+    pub(crate) fn new(mid: Mid, kind: MediaKind, label: TrackLabel, rids: &[Rid]) -> TrackIn {
+        let layers = if rids.is_empty() {
+            vec![LayerIn::new(None)]
+        } else {
+            rids.iter().take(MAX_LAYERS).map(|r| LayerIn::new(Some(*r))).collect()
+        };
+        TrackIn { mid, kind, label, layers }
+    }
+
+    /// The index of the layer of `rid`; a rid not declared is added on top (bounded).
+    pub(crate) fn layer_index(&mut self, rid: Option<Rid>) -> usize {
+        if let Some(i) = self.layers.iter().position(|l| l.rid == rid) {
+            return i;
+        }
+        if rid.is_some() && self.layers.len() == 1 && self.layers[0].rid.is_none() && self.layers[0].last_frame.is_none() {
+            self.layers[0].rid = rid;
+            return 0;
+        }
+        if self.layers.len() >= MAX_LAYERS {
+            return self.layers.len() - 1;
+        }
+        self.layers.push(LayerIn::new(rid));
+        self.layers.len() - 1
+    }
+
+    /// The height of each layer, known or nominal.
+    pub(crate) fn heights(&self) -> Vec<u32> {
+        let n = self.layers.len();
+        self.layers.iter().enumerate().map(|(i, l)| l.height.unwrap_or_else(|| nominal_height(i, n))).collect()
+    }
+
+    /// The bitrate of each layer, measured or nominal; `u64::MAX` for a layer not flowing.
+    pub(crate) fn bitrates(&self, now: Instant) -> Vec<u64> {
+        let n = self.layers.len();
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| match l.last_frame {
+                Some(t) if now.saturating_duration_since(t) < LAYER_TIMEOUT => {
+                    l.meter.rate().unwrap_or_else(|| nominal_bitrate(i, n)).max(1)
+                }
+                _ => u64::MAX,
+            })
+            .collect()
+    }
+
+    /// Whether any layer flows.
+    pub(crate) fn flowing(&self, now: Instant) -> bool {
+        self.layers
+            .iter()
+            .any(|l| l.last_frame.is_some_and(|t| now.saturating_duration_since(t) < LAYER_TIMEOUT))
+    }
 }
 
 /// Where a forwarded track stands in the negotiation with the receiving browser.
@@ -87,6 +170,22 @@ pub(crate) struct TrackOut {
     pub label: TrackLabel,
     /// Negotiation state with this peer's browser.
     pub state: TrackOutState,
+    /// Which layer is sent, timestamp rewriting, audio on or off.
+    pub fwd: Forwarding,
+}
+
+impl TrackOut {
+    pub(crate) fn new(source: PeerId, source_mid: Mid, source_stream: String, kind: MediaKind, label: TrackLabel) -> TrackOut {
+        TrackOut {
+            source,
+            source_mid,
+            source_stream,
+            kind,
+            label,
+            state: TrackOutState::ToOpen,
+            fwd: Forwarding::new(),
+        }
+    }
 }
 
 /// One participant's media session.
@@ -117,6 +216,24 @@ pub(crate) struct Peer {
     pub allow_video: bool,
     /// The previous stats report: when, media bytes received and sent (for bitrates).
     pub last_stats: Option<(Instant, u64, u64)>,
+    /// What the browser shows of the others, once it said so ([`crate::Sfu::set_view`]).
+    pub view: Option<Vec<ViewRequest>>,
+    /// The latest bandwidth estimate toward this peer (bit/s), from TWCC feedback.
+    pub estimate: Option<u64>,
+    /// When the allocation last stepped a video down for lack of bandwidth.
+    pub last_step_down: Option<Instant>,
+    /// Media bytes written toward this peer.
+    pub sent: RateMeter,
+    /// The estimate was injected ([`crate::Sfu::inject_estimate`]): TWCC does not replace it.
+    pub estimate_pinned: bool,
+    /// When the allocation last stepped a video up.
+    pub last_step_up: Option<Instant>,
+    /// The desired bitrate last given to str0m's estimator (to probe up to it).
+    pub desired: u64,
+    /// NACKs received from this peer so far, per forwarded track.
+    pub nacks: Vec<(Mid, u64)>,
+    /// The local addresses of its network zone: packets arriving on another are dropped.
+    pub local_addresses: Vec<IpAddr>,
 }
 
 impl Peer {
@@ -128,16 +245,6 @@ impl Peer {
             Some(TrackLabel::Screen | TrackLabel::ScreenAudio) => true,
             None => false,
         }
-    }
-
-    /// The forwarded track carrying `source`'s `source_mid`, if negotiated.
-    pub(crate) fn open_mid_for(&self, source: PeerId, source_mid: Mid) -> Option<Mid> {
-        self.tracks_out.iter().find_map(|t| match t.state {
-            TrackOutState::Open(mid) if t.source == source && t.source_mid == source_mid => {
-                Some(mid)
-            }
-            _ => None,
-        })
     }
 
     /// The source of the forwarded track on our `mid`, whatever its state.

@@ -39,6 +39,16 @@ impl Router {
         }
     }
 
+    /// The peer's server-side ufrag changed (an ICE restart offered by the browser: str0m
+    /// answers with new credentials). Its known address pairs stay; STUN with the new ufrag
+    /// binds the new ones (a network change).
+    pub(crate) fn rekey(&mut self, peer: PeerId, old_ufrag: &str, new_ufrag: String) {
+        if self.by_ufrag.get(old_ufrag) == Some(&peer) {
+            self.by_ufrag.remove(old_ufrag);
+        }
+        self.by_ufrag.insert(new_ufrag, peer);
+    }
+
     /// Finds the peer of a datagram received on `local` from `remote`.
     pub(crate) fn route(
         &mut self,
@@ -142,6 +152,32 @@ mod tests {
         assert_eq!(r.route(local, remote, &[22, 254, 253]), Some(PeerId(2)));
         // Same remote on another local socket is another pair.
         assert_eq!(r.route(addr("127.0.0.1:10001"), remote, &[22]), None);
+    }
+
+    #[test]
+    fn a_rekeyed_peer_is_found_by_its_new_ufrag_only() {
+        let mut r = Router::default();
+        r.add_peer(PeerId(1), "aaaa".into());
+        let local = addr("127.0.0.1:10000");
+        let remote = addr("127.0.0.1:5555");
+        assert_eq!(
+            r.route(local, remote, &binding_request("aaaa:c")),
+            Some(PeerId(1))
+        );
+        r.rekey(PeerId(1), "aaaa", "cccc".into());
+        let moved = addr("127.0.0.1:5556");
+        assert_eq!(r.route(local, moved, &binding_request("aaaa:c2")), None);
+        assert_eq!(
+            r.route(local, moved, &binding_request("cccc:c2")),
+            Some(PeerId(1))
+        );
+        // The old pair still routes until the peer leaves; leaving forgets the new ufrag.
+        assert_eq!(r.route(local, remote, &[22]), Some(PeerId(1)));
+        r.remove_peer(PeerId(1), "cccc");
+        assert_eq!(
+            r.route(local, addr("127.0.0.1:5557"), &binding_request("cccc:c3")),
+            None
+        );
     }
 
     #[test]

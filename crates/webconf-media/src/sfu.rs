@@ -3,101 +3,23 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::crypto::CryptoProvider;
-use str0m::media::{Direction, KeyframeRequest, KeyframeRequestKind, MediaData, MediaKind, Mid};
-use str0m::net::{Protocol, Receive};
+use str0m::media::{Direction, KeyframeRequest, MediaData, MediaKind, Mid, Rid, Rids};
+use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Event, IceCreds, Input, Output, Rtc};
 use tracing::{debug, warn};
 
 use crate::peer::{Peer, TrackIn, TrackLabel, TrackOut, TrackOutState};
 use crate::routing::Router;
-use crate::{PeerId, RoomId, SfuError};
+use crate::speaker::SpeakerDetector;
+use crate::{PeerId, PeerMediaStats, RoomId, SfuConfig, SfuError, SfuOutput, ViewRequest};
 
-/// What the core needs to know about its surroundings.
-#[derive(Debug, Clone)]
-pub struct SfuConfig {
-    /// The IP addresses of the media sockets, advertised as ICE host candidates.
-    pub addresses: Vec<IpAddr>,
-    /// The UDP ports of the media sockets; each peer is given one, round-robin, and gets a
-    /// candidate for every address on that port.
-    pub ports: Vec<u16>,
-    /// Minimum time between two keyframe requests sent to one publisher's track.
-    pub keyframe_request_interval: Duration,
-    /// How often each peer's transport figures are measured and reported
-    /// ([`SfuOutput::Stats`]); `None` turns reports off.
-    pub stats_interval: Option<Duration>,
-}
-
-impl Default for SfuConfig {
-    fn default() -> Self {
-        SfuConfig {
-            addresses: vec![IpAddr::from([127, 0, 0, 1])],
-            ports: (10000..=10010).collect(),
-            keyframe_request_interval: Duration::from_millis(300),
-            stats_interval: Some(Duration::from_secs(2)),
-        }
-    }
-}
-
-/// What the core asks its driver to do.
-#[derive(Debug)]
-pub enum SfuOutput {
-    /// Send `contents` from the local socket bound to `source` to `destination`.
-    Transmit {
-        /// Local socket address (one of the configured address × port pairs).
-        source: SocketAddr,
-        /// Remote address.
-        destination: SocketAddr,
-        /// The datagram.
-        contents: Vec<u8>,
-    },
-    /// Relay this SDP offer to the peer's browser; its answer goes to [`Sfu::handle_answer`].
-    Offer {
-        /// Whose browser.
-        peer: PeerId,
-        /// The offer, as SDP text.
-        sdp: String,
-    },
-    /// ICE and DTLS completed for this peer: media can flow.
-    Connected {
-        /// Which peer.
-        peer: PeerId,
-    },
-    /// The peer's session failed for good (DTLS closed, fatal error). Remove it.
-    Dead {
-        /// Which peer.
-        peer: PeerId,
-    },
-    /// The server's own measurement of a peer's transport, every `stats_interval`.
-    Stats {
-        /// Which peer.
-        peer: PeerId,
-        /// The figures.
-        stats: PeerMediaStats,
-    },
-}
-
-/// What the server measures of one participant's media, for its connection indicator.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PeerMediaStats {
-    /// Media received from the participant, in bits per second, over the last interval.
-    pub bitrate_in: u64,
-    /// Media sent to the participant, in bits per second.
-    pub bitrate_out: u64,
-    /// Fraction of the participant's packets lost on the way to us (0..1), from RTCP.
-    pub loss_in: Option<f32>,
-    /// Fraction of our packets lost on the way to the participant, from its reports.
-    pub loss_out: Option<f32>,
-    /// Round-trip time, from RTCP or ICE.
-    pub rtt_ms: Option<u64>,
-    /// `udp` or `tcp`, once a candidate pair is selected.
-    pub transport: Option<&'static str>,
-    /// The server port in use.
-    pub server_port: Option<u16>,
-}
+/// The most entries a view may hold (a browser shows far fewer tiles); more are ignored.
+const MAX_VIEW: usize = 256;
 
 /// Work found while draining one peer that touches other peers.
 // `Media` is large, but boxing it would cost an allocation per forwarded frame; the queue is
@@ -108,21 +30,29 @@ enum Work {
     TrackRemoved(PeerId, Mid),
     Media(PeerId, MediaData),
     KeyframeRequest(PeerId, KeyframeRequest),
+    Reallocate(PeerId),
 }
 
 /// The selective forwarding unit. See the crate documentation.
 pub struct Sfu {
-    config: SfuConfig,
+    pub(crate) config: SfuConfig,
     crypto: Arc<CryptoProvider>,
-    peers: HashMap<PeerId, Peer>,
-    rooms: HashMap<RoomId, Vec<PeerId>>,
+    pub(crate) peers: HashMap<PeerId, Peer>,
+    /// Each room's members, in join order.
+    pub(crate) rooms: HashMap<RoomId, Vec<PeerId>>,
     router: Router,
     timers: BTreeSet<(Instant, PeerId)>,
-    outputs: VecDeque<SfuOutput>,
+    pub(crate) outputs: VecDeque<SfuOutput>,
     work: VecDeque<Work>,
     next_port: usize,
     /// When media last flowed in each room, since the last [`Sfu::take_media_activity`].
-    activity: HashMap<RoomId, Instant>,
+    pub(crate) activity: HashMap<RoomId, Instant>,
+    /// Each room's active speaker detector.
+    pub(crate) speakers: HashMap<RoomId, SpeakerDetector<PeerId>>,
+    /// When the layers, last-N and speakers are next re-evaluated.
+    pub(crate) next_allocation: Option<Instant>,
+    /// Packets of a peer that arrived on a local address outside its zone, dropped.
+    foreign_zone_drops: u64,
 }
 
 impl Sfu {
@@ -139,7 +69,16 @@ impl Sfu {
             work: VecDeque::new(),
             next_port: 0,
             activity: HashMap::new(),
+            speakers: HashMap::new(),
+            next_allocation: None,
+            foreign_zone_drops: 0,
         }
+    }
+
+    /// Packets dropped so far because they reached a local address that is not one of their
+    /// peer's ([`Sfu::add_peer_with_addresses`]).
+    pub fn foreign_zone_drops(&self) -> u64 {
+        self.foreign_zone_drops
     }
 
     /// Number of peers currently held.
@@ -161,10 +100,26 @@ impl Sfu {
         room: RoomId,
         stream_id: String,
     ) -> Result<(), SfuError> {
+        let addresses = self.config.addresses.clone();
+        self.add_peer_with_addresses(now, peer, room, stream_id, &addresses)
+    }
+
+    /// [`Sfu::add_peer`] for a participant of a network zone with its own media addresses:
+    /// it is offered candidates (UDP, and TCP when configured) only on `addresses` (each
+    /// should be one of [`SfuConfig::addresses`]), and its packets that arrive on any other
+    /// local address are dropped and counted ([`Sfu::foreign_zone_drops`]).
+    pub fn add_peer_with_addresses(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        room: RoomId,
+        stream_id: String,
+        addresses: &[IpAddr],
+    ) -> Result<(), SfuError> {
         if self.peers.contains_key(&peer) {
             return Err(SfuError::DuplicatePeer(peer));
         }
-        if self.config.addresses.is_empty() || self.config.ports.is_empty() {
+        if addresses.is_empty() || self.config.ports.is_empty() {
             return Err(SfuError::NoLocalAddress);
         }
         let port = self.config.ports[self.next_port % self.config.ports.len()];
@@ -172,6 +127,8 @@ impl Sfu {
 
         let creds = IceCreds::new();
         let ufrag = creds.ufrag.clone();
+        // VP8 and H.264 come with an RTX payload type: NACKed packets are resent from the
+        // send buffer (str0m keeps the last 1000 video packets per stream).
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
             .set_local_ice_credentials(creds)
@@ -181,13 +138,25 @@ impl Sfu {
             .enable_vp8(true)
             .enable_h264(true)
             .set_stats_interval(self.config.stats_interval)
+            .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
             .build(now);
-        for ip in &self.config.addresses {
+        for ip in addresses {
             match Candidate::host(SocketAddr::new(*ip, port), "udp") {
                 Ok(c) => {
                     rtc.add_local_candidate(c);
                 }
                 Err(e) => warn!("cannot use {ip}:{port} as a candidate: {e}"),
+            }
+            // ICE-TCP: passive (the browser connects), lower priority than UDP by RFC 6544's
+            // type preferences, so it is chosen only when UDP does not get through.
+            if let Some(tcp) = self.config.tcp_port {
+                let c = Candidate::builder().tcp().host(SocketAddr::new(*ip, tcp)).tcptype(TcpType::Passive).build();
+                match c {
+                    Ok(c) => {
+                        rtc.add_local_candidate(c);
+                    }
+                    Err(e) => warn!("cannot use TCP {ip}:{tcp} as a candidate: {e}"),
+                }
             }
         }
         self.router.add_peer(peer, ufrag.clone());
@@ -208,6 +177,15 @@ impl Sfu {
                 allow_audio: true,
                 allow_video: true,
                 last_stats: None,
+                view: None,
+                estimate: None,
+                last_step_down: None,
+                last_step_up: None,
+                sent: crate::simulcast::RateMeter::new(),
+                estimate_pinned: false,
+                desired: 0,
+                nacks: Vec::new(),
+                local_addresses: addresses.to_vec(),
             },
         );
         self.drain(peer);
@@ -231,6 +209,9 @@ impl Sfu {
         };
         if others.is_empty() {
             self.rooms.remove(&removed.room);
+            self.speakers.remove(&removed.room);
+        } else if let Some(d) = self.speakers.get_mut(&removed.room) {
+            d.remove(peer);
         }
         for other in others {
             if let Some(p) = self.peers.get_mut(&other) {
@@ -255,6 +236,19 @@ impl Sfu {
         Ok(())
     }
 
+    /// Says what the peer's browser shows of the others and how big: the core sends each video
+    /// in the simulcast layer that fits `max_height`, nothing for a source listed with 0, and
+    /// puts `pinned` sources first for last-N. Sources not listed (a tile the browser has not
+    /// reported yet) are sent at full size, within last-N. Replaces the previous view; until the first call every camera is
+    /// wanted at full size. Takes effect at once.
+    pub fn set_view(&mut self, now: Instant, peer: PeerId, view: &[ViewRequest]) -> Result<(), SfuError> {
+        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        p.view = Some(view.iter().take(MAX_VIEW).copied().collect());
+        self.reallocate(now, peer);
+        self.run_work(now);
+        Ok(())
+    }
+
     /// Accepts the browser's offer (publishing its microphone and camera) and returns the
     /// answer to relay back. Server offers for the others' tracks follow in
     /// [`Sfu::poll_output`]; the answer must reach the browser before them.
@@ -272,6 +266,13 @@ impl Sfu {
                 .map_err(|e| SfuError::Negotiation(e.to_string()))?;
             let first = !p.offered;
             p.offered = true;
+            // An ICE restart (new browser ufrag) gives this session new server credentials:
+            // STUN is routed by our ufrag, so the router follows.
+            let ufrag = p.rtc.direct_api().local_ice_credentials().ufrag;
+            if ufrag != p.ufrag {
+                self.router.rekey(peer, &p.ufrag, ufrag.clone());
+                p.ufrag = ufrag;
+            }
             (first, answer.to_sdp_string())
         };
         let (first, answer) = first;
@@ -294,13 +295,9 @@ impl Sfu {
         let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let pending = p.pending.take().ok_or(SfuError::UnexpectedAnswer(peer))?;
         let result = p.rtc.sdp_api().accept_answer(pending, answer);
-        let mut opened = Vec::new();
         for t in p.tracks_out.iter_mut() {
             t.state = match (t.state, &result) {
-                (TrackOutState::Negotiating(m), Ok(())) => {
-                    opened.push((t.source, t.source_mid, t.kind));
-                    TrackOutState::Open(m)
-                }
+                (TrackOutState::Negotiating(m), Ok(())) => TrackOutState::Open(m),
                 (TrackOutState::Negotiating(_), Err(_)) => TrackOutState::ToOpen,
                 (TrackOutState::NegotiatingStop(m), Err(_)) => TrackOutState::ToStop(m),
                 (s, _) => s,
@@ -310,22 +307,33 @@ impl Sfu {
             p.tracks_out
                 .retain(|t| !matches!(t.state, TrackOutState::NegotiatingStop(_)));
         }
-        // A newcomer needs a keyframe of every video it now receives.
-        for (source, mid, kind) in opened {
-            if kind == MediaKind::Video {
-                self.request_keyframe(now, source, mid, KeyframeRequestKind::Pli);
-            }
-        }
+        // Decide the layers of the new tracks now; the first frame of each waits for a keyframe,
+        // which is requested as soon as one of its layer arrives.
+        self.reallocate(now, peer);
         self.drain(peer);
         self.negotiate(peer);
         self.run_work(now);
         result.map_err(|e| SfuError::Negotiation(e.to_string()))
     }
 
-    /// Feeds one datagram received on the local socket `destination` from `source`.
+    /// Feeds one UDP datagram received on the local socket `destination` from `source`.
     pub fn handle_datagram(
         &mut self,
         now: Instant,
+        source: SocketAddr,
+        destination: SocketAddr,
+        contents: &[u8],
+    ) -> Result<(), SfuError> {
+        self.handle_packet(now, Protocol::Udp, source, destination, contents)
+    }
+
+    /// Feeds one packet received over `proto`: a UDP datagram on the local socket
+    /// `destination`, or one RFC 4571 frame (already de-framed) of the ICE-TCP connection from
+    /// `source` to `destination` (the address of the `tcp_port` candidate it reached).
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        proto: Protocol,
         source: SocketAddr,
         destination: SocketAddr,
         contents: &[u8],
@@ -336,13 +344,19 @@ impl Sfu {
             .ok_or(SfuError::Unroutable(source))?;
         let datagram = contents.try_into().map_err(|_| SfuError::BadDatagram)?;
         let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        if !p.local_addresses.contains(&destination.ip()) {
+            // Another zone's address: the zones' flows are kept apart.
+            self.foreign_zone_drops += 1;
+            debug!("{peer}: packet on a local address outside its zone dropped");
+            return Ok(());
+        }
         if !p.rtc.is_alive() {
             return Ok(());
         }
         let input = Input::Receive(
             now,
             Receive {
-                proto: Protocol::Udp,
+                proto,
                 source,
                 destination,
                 contents: datagram,
@@ -358,11 +372,16 @@ impl Sfu {
 
     /// Advances time: every peer whose timeout is due runs its timers.
     pub fn handle_timeout(&mut self, now: Instant) {
+        // Each due peer runs once per call, even if it asks again for `now` at once.
+        let mut due = Vec::new();
         while let Some(&(t, peer)) = self.timers.first() {
             if t > now {
                 break;
             }
             self.timers.pop_first();
+            due.push(peer);
+        }
+        for peer in due {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.timeout = None;
                 if p.rtc.is_alive() {
@@ -373,12 +392,20 @@ impl Sfu {
             }
             self.drain(peer);
         }
+        if !self.peers.is_empty() {
+            self.maybe_reallocate(now);
+        }
         self.run_work(now);
     }
 
     /// When [`Sfu::handle_timeout`] should next be called, if anything is scheduled.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|(t, _)| *t)
+        let timer = self.timers.first().map(|(t, _)| *t);
+        let allocation = self.next_allocation.filter(|_| !self.peers.is_empty());
+        match (timer, allocation) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// The rooms where media flowed since the last call, with the last time it did. Lets the
@@ -405,14 +432,7 @@ impl Sfu {
             }
             if let Some(o) = self.peers.get(other) {
                 for t in &o.tracks_in {
-                    wanted.push(TrackOut {
-                        source: *other,
-                        source_mid: t.mid,
-                        source_stream: o.stream_id.clone(),
-                        kind: t.kind,
-                        label: t.label,
-                        state: TrackOutState::ToOpen,
-                    });
+                    wanted.push(TrackOut::new(*other, t.mid, o.stream_id.clone(), t.kind, t.label));
                 }
             }
         }
@@ -463,7 +483,7 @@ impl Sfu {
     }
 
     /// Polls one peer's `Rtc` until it returns a timeout, queueing transmits and work.
-    fn drain(&mut self, peer: PeerId) {
+    pub(crate) fn drain(&mut self, peer: PeerId) {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
@@ -497,6 +517,7 @@ impl Sfu {
                     return;
                 }
                 Output::Transmit(t) => self.outputs.push_back(SfuOutput::Transmit {
+                    proto: t.proto,
                     source: t.source,
                     destination: t.destination,
                     contents: t.contents.into(),
@@ -507,14 +528,9 @@ impl Sfu {
                         if matches!(m.direction, Direction::RecvOnly | Direction::SendRecv)
                             && !p.tracks_in.iter().any(|t| t.mid == m.mid)
                         => {
-                            let stream = p.rtc.media(m.mid).map(|x| x.stream_id().to_owned()).unwrap_or_default();
+                            let (stream, rids) = p.rtc.media(m.mid).map(|x| (x.stream_id().to_owned(), rids_of(x.rids_rx()))).unwrap_or_default();
                             let label = TrackLabel::new(m.kind, &stream);
-                            p.tracks_in.push(TrackIn {
-                                mid: m.mid,
-                                kind: m.kind,
-                                label,
-                                last_keyframe_request: None,
-                            });
+                            p.tracks_in.push(TrackIn::new(m.mid, m.kind, label, &rids));
                             self.work.push_back(Work::TrackAdded(peer, m.mid, m.kind, label));
                         }
                     Event::MediaChanged(m) => {
@@ -525,13 +541,13 @@ impl Sfu {
                             p.tracks_in.retain(|t| t.mid != m.mid);
                             self.work.push_back(Work::TrackRemoved(peer, m.mid));
                         } else if receiving && !known {
-                            let (kind, stream) = p
+                            let (kind, stream, rids) = p
                                 .rtc
                                 .media(m.mid)
-                                .map(|x| (x.kind(), x.stream_id().to_owned()))
-                                .unwrap_or((MediaKind::Video, String::new()));
+                                .map(|x| (x.kind(), x.stream_id().to_owned(), rids_of(x.rids_rx())))
+                                .unwrap_or((MediaKind::Video, String::new(), Vec::new()));
                             let label = TrackLabel::new(kind, &stream);
-                            p.tracks_in.push(TrackIn { mid: m.mid, kind, label, last_keyframe_request: None });
+                            p.tracks_in.push(TrackIn::new(m.mid, kind, label, &rids));
                             self.work.push_back(Work::TrackAdded(peer, m.mid, kind, label));
                         }
                     }
@@ -539,6 +555,14 @@ impl Sfu {
                     Event::KeyframeRequest(req) => {
                         self.work.push_back(Work::KeyframeRequest(peer, req))
                     }
+                    Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) if !p.estimate_pinned => {
+                        p.estimate = Some(estimate.as_u64());
+                        self.work.push_back(Work::Reallocate(peer));
+                    }
+                    Event::MediaEgressStats(st) => match p.nacks.iter_mut().find(|(m, _)| *m == st.mid) {
+                        Some(entry) => entry.1 = entry.1.max(st.nacks),
+                        None => p.nacks.push((st.mid, st.nacks)),
+                    },
                     // Only sessions that carry media report: a signaling-only client sees none.
                     Event::PeerStats(st) if p.rtc.is_connected() => {
                         let prev = p.last_stats.replace((st.timestamp, st.bytes_rx, st.bytes_tx));
@@ -567,6 +591,14 @@ impl Sfu {
                                 _ => "tcp",
                             }),
                             server_port: pair.map(|c| c.local.addr.port()),
+                            estimate_out: p.estimate,
+                            nacks_in: p.nacks.iter().map(|(_, n)| n).sum(),
+                            videos_out: p.tracks_out.iter().filter(|t| t.kind == MediaKind::Video && t.fwd.target.is_some()).count() as u32,
+                            videos_paused: p
+                                .tracks_out
+                                .iter()
+                                .filter(|t| t.kind == MediaKind::Video && matches!(t.state, TrackOutState::Open(_)) && t.fwd.target.is_none())
+                                .count() as u32,
                         };
                         self.outputs.push_back(SfuOutput::Stats { peer, stats });
                     }
@@ -584,14 +616,17 @@ impl Sfu {
                 Work::TrackRemoved(source, mid) => self.on_track_removed(source, mid),
                 Work::Media(source, data) => self.forward(now, source, data),
                 Work::KeyframeRequest(subscriber, req) => {
-                    let origin = self
-                        .peers
-                        .get(&subscriber)
-                        .and_then(|p| p.source_of(req.mid));
-                    if let Some((source, source_mid)) = origin {
-                        self.request_keyframe(now, source, source_mid, req.kind);
+                    // Sent to the layer this subscriber receives; merged with the others'.
+                    let origin = self.peers.get(&subscriber).and_then(|p| {
+                        let (source, source_mid) = p.source_of(req.mid)?;
+                        let layer = p.tracks_out.iter().find(|t| t.source == source && t.source_mid == source_mid)?.fwd.current?;
+                        Some((source, source_mid, layer))
+                    });
+                    if let Some((source, source_mid, layer)) = origin {
+                        self.request_keyframe(now, source, source_mid, layer, req.kind);
                     }
                 }
+                Work::Reallocate(peer) => self.reallocate(now, peer),
             }
         }
     }
@@ -631,82 +666,16 @@ impl Sfu {
             if !o.offered {
                 continue;
             }
-            o.tracks_out.push(TrackOut {
-                source,
-                source_mid: mid,
-                source_stream: stream.clone(),
-                kind,
-                label,
-                state: TrackOutState::ToOpen,
-            });
+            o.tracks_out.push(TrackOut::new(source, mid, stream.clone(), kind, label));
             self.negotiate(other);
         }
     }
+}
 
-    /// Writes one publisher's media frame to every other peer of its room that receives it.
-    fn forward(&mut self, now: Instant, source: PeerId, data: MediaData) {
-        let Some((room, allowed)) = self.peers.get(&source).map(|p| (p.room, p.may_forward(data.mid))) else {
-            return;
-        };
-        self.activity.insert(room, now);
-        if !allowed {
-            return;
-        }
-        if !data.contiguous {
-            // Loss upstream: the decoders downstream need a fresh keyframe.
-            self.request_keyframe(now, source, data.mid, KeyframeRequestKind::Fir);
-        }
-        // Hot path: no allocation per frame. Membership cannot change while we forward.
-        let count = self.rooms.get(&room).map_or(0, Vec::len);
-        for i in 0..count {
-            let Some(other) = self.rooms.get(&room).and_then(|m| m.get(i)).copied() else {
-                break;
-            };
-            if other == source {
-                continue;
-            }
-            let Some(o) = self.peers.get_mut(&other) else {
-                continue;
-            };
-            let Some(mid) = o.open_mid_for(source, data.mid) else {
-                continue;
-            };
-            let Some(writer) = o.rtc.writer(mid) else {
-                continue;
-            };
-            let Some(pt) = writer.match_params(data.params) else {
-                continue;
-            };
-            if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
-                debug!("{other}: cannot forward media: {e}");
-            }
-            self.drain(other);
-        }
-    }
-
-    /// Asks a publisher for a keyframe on one of its tracks, at most once per interval.
-    fn request_keyframe(&mut self, now: Instant, source: PeerId, mid: Mid, kind: KeyframeRequestKind) {
-        let interval = self.config.keyframe_request_interval;
-        let Some(p) = self.peers.get_mut(&source) else {
-            return;
-        };
-        let Some(track) = p.tracks_in.iter_mut().find(|t| t.mid == mid) else {
-            return;
-        };
-        if track.kind != MediaKind::Video {
-            return;
-        }
-        if let Some(last) = track.last_keyframe_request {
-            if now.saturating_duration_since(last) < interval {
-                return;
-            }
-        }
-        track.last_keyframe_request = Some(now);
-        if let Some(mut writer) = p.rtc.writer(mid) {
-            if let Err(e) = writer.request_keyframe(None, kind) {
-                debug!("{source}: keyframe request refused: {e}");
-            }
-        }
-        self.drain(source);
+/// The simulcast rids a media declares, in its order (empty without simulcast).
+fn rids_of(rids: &Rids) -> Vec<Rid> {
+    match rids {
+        Rids::Specific(v) => v.clone(),
+        _ => Vec::new(),
     }
 }

@@ -117,10 +117,49 @@ pub enum ClientMessage {
         /// The new password (4 to 128 characters), or `None`.
         password: Option<String>,
     },
+    /// What the browser shows of the others and how big, for simulcast and last-N; replaces
+    /// the previous view. Checked with [`check_view`].
+    View {
+        /// The tiles shown (at most [`MAX_VIEW_TILES`]).
+        tiles: Vec<ViewTile>,
+    },
     /// Hang up.
     Leave {},
     /// Keep-alive; answered by [`ServerMessage::Pong`].
     Ping {},
+}
+
+/// One tile of a [`ClientMessage::View`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewTile {
+    /// Whose video. An id that is not in the sender's room is ignored.
+    pub participant: ParticipantId,
+    /// The participant's shared screen rather than its camera.
+    #[serde(default)]
+    pub screen: bool,
+    /// The tile's height in device pixels (0 to [`MAX_VIEW_HEIGHT`]); 0 means hidden: no video.
+    pub height: u32,
+    /// Pinned by the user: keeps its video whatever last-N says.
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+/// Most tiles in one `view`.
+pub const MAX_VIEW_TILES: usize = 200;
+
+/// Largest tile height in a `view` (8K).
+pub const MAX_VIEW_HEIGHT: u32 = 4320;
+
+/// Checks a `view`'s bounds; the error says which (for the `bad_view` reply).
+pub fn check_view(tiles: &[ViewTile]) -> Result<(), String> {
+    if tiles.len() > MAX_VIEW_TILES {
+        return Err(format!("a view has at most {MAX_VIEW_TILES} tiles, not {}", tiles.len()));
+    }
+    if let Some((i, tile)) = tiles.iter().enumerate().find(|(_, t)| t.height > MAX_VIEW_HEIGHT) {
+        return Err(format!("tile {i}: height {} is above {MAX_VIEW_HEIGHT}", tile.height));
+    }
+    Ok(())
 }
 
 /// The emoji reactions a participant may send.
@@ -345,6 +384,14 @@ pub enum ServerMessage {
         /// The server's media port in use.
         server_port: Option<u16>,
     },
+    /// The room's speakers, from the server's audio levels: sent to the room when the active
+    /// speaker changes, and to a newcomer after `welcome` when known.
+    Speakers {
+        /// The active speaker.
+        active: ParticipantId,
+        /// The latest speakers, most recent first (`active` included).
+        recent: Vec<ParticipantId>,
+    },
     /// The room's protection.
     RoomState {
         /// Protected by a password.
@@ -403,6 +450,8 @@ pub enum ErrorCode {
     BadDrawing,
     /// The whiteboard reached its size cap.
     BoardFull,
+    /// A `view` with too many tiles or a height out of bounds.
+    BadView,
 }
 
 impl ServerMessage {
@@ -491,5 +540,53 @@ mod tests {
         assert_eq!(ServerMessage::Pong.to_json(), r#"{"type":"pong"}"#);
         let left = ServerMessage::ParticipantLeft { id: ParticipantId::random() };
         assert!(left.to_json().starts_with(r#"{"type":"participant_left","id":"p"#));
+    }
+
+    #[test]
+    fn parses_and_checks_views() {
+        let msg = ClientMessage::parse(
+            r#"{"type":"view","tiles":[{"participant":"p0c1d2e3f40516273","screen":false,"height":360,"pinned":true},{"participant":"p7f3a09c2d18e4b65","height":0}]}"#,
+        )
+        .expect("view");
+        let ClientMessage::View { tiles } = msg else { panic!("not a view: {msg:?}") };
+        assert_eq!(tiles.len(), 2);
+        assert_eq!(tiles[0].participant.as_str(), "p0c1d2e3f40516273");
+        assert_eq!((tiles[0].screen, tiles[0].height, tiles[0].pinned), (false, 360, true));
+        assert_eq!((tiles[1].screen, tiles[1].height, tiles[1].pinned), (false, 0, false));
+        assert_eq!(check_view(&tiles), Ok(()));
+        assert_eq!(ClientMessage::parse(r#"{"type":"view","tiles":[]}"#), Ok(ClientMessage::View { tiles: vec![] }));
+
+        for bad in [
+            r#"{"type":"view"}"#,
+            r#"{"type":"view","tiles":{}}"#,
+            r#"{"type":"view","tiles":[{"participant":"p1"}]}"#,
+            r#"{"type":"view","tiles":[{"participant":"p1","height":-1}]}"#,
+            r#"{"type":"view","tiles":[{"participant":"p1","height":"big"}]}"#,
+            r#"{"type":"view","tiles":[{"participant":"p1","height":10,"volume":3}]}"#,
+            r#"{"type":"view","tiles":[{"height":10}]}"#,
+        ] {
+            assert!(ClientMessage::parse(bad).is_err(), "{bad}");
+        }
+
+        let tile = |height| ViewTile { participant: ParticipantId::random(), screen: false, height, pinned: false };
+        assert_eq!(check_view(&[tile(MAX_VIEW_HEIGHT), tile(0)]), Ok(()));
+        let err = check_view(&[tile(10), tile(MAX_VIEW_HEIGHT + 1)]).expect_err("too high");
+        assert!(err.contains("tile 1") && err.contains("4321"), "{err}");
+        let many: Vec<ViewTile> = (0..=MAX_VIEW_TILES).map(|_| tile(180)).collect();
+        assert!(check_view(&many).expect_err("too many").contains("at most 200"));
+        assert_eq!(check_view(&many[..MAX_VIEW_TILES]), Ok(()));
+    }
+
+    #[test]
+    fn speakers_serialise_as_documented() {
+        let a = ParticipantId::random();
+        let b = ParticipantId::random();
+        let msg = ServerMessage::Speakers { active: a.clone(), recent: vec![a.clone(), b.clone()] };
+        assert_eq!(
+            msg.to_json(),
+            format!(r#"{{"type":"speakers","active":"{a}","recent":["{a}","{b}"]}}"#)
+        );
+        let err = ServerMessage::error(ErrorCode::BadView, "x", false).to_json();
+        assert!(err.contains(r#""code":"bad_view""#), "{err}");
     }
 }

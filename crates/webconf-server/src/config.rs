@@ -146,6 +146,16 @@ pub struct MediaConfig {
     /// Participants allowed in the whole server; one more is refused with `server_busy`,
     /// so an overloaded server degrades by refusing rather than by breaking every call.
     pub max_participants: u32,
+    /// ICE-TCP: also accept media over TCP on the HTTPS port (the fallback of browsers whose
+    /// UDP is blocked). The listener tells TLS from ICE-TCP by the first bytes.
+    pub tcp: bool,
+    /// The TCP port given to browsers in the ICE-TCP candidates; 0 (the default) means the
+    /// port of `http.listen`. Set it when a NAT or load balancer maps another port (443) to
+    /// `http.listen`.
+    pub tcp_port: u16,
+    /// Last-N: the most cameras one participant receives at once (pinned, then the latest
+    /// speakers); the others show their avatar. Screen shares do not count. 1 to 100.
+    pub last_n: u32,
 }
 
 /// `[signaling]`: the WebSocket.
@@ -194,6 +204,9 @@ impl Default for MediaConfig {
             port_max: 10010,
             addresses: Vec::new(),
             max_participants: 2000,
+            tcp: true,
+            tcp_port: 0,
+            last_n: 9,
         }
     }
 }
@@ -372,6 +385,12 @@ impl Config {
             "media.max_participants",
             "must be at least 1"
         );
+        ensure!(
+            (1..=100).contains(&media.last_n),
+            "media.last_n",
+            "({}) must be between 1 and 100",
+            media.last_n
+        );
         let bytes = sig.max_message_bytes;
         ensure!(
             (1024..=1_048_576).contains(&bytes),
@@ -464,6 +483,12 @@ impl MediaConfig {
     /// The UDP media ports, inclusive. Only meaningful on a validated config.
     pub fn ports(&self) -> RangeInclusive<u16> {
         self.port_min..=self.port_max
+    }
+
+    /// The port advertised in ICE-TCP candidates, given the bound HTTPS address; `None` when
+    /// `tcp` is off.
+    pub fn ice_tcp_port(&self, http: SocketAddr) -> Option<u16> {
+        self.tcp.then_some(if self.tcp_port == 0 { http.port() } else { self.tcp_port })
     }
 
     /// The addresses to bind the media sockets on and to advertise in ICE candidates.
@@ -584,6 +609,8 @@ mod tests {
             ),
             ("[media]\naddresses = [\"nope\"]", "addresses"),
             ("[media]\nmax_participants = 0", "media.max_participants"),
+            ("[media]\nlast_n = 0", "media.last_n (0) must be between 1 and 100"),
+            ("[media]\nlast_n = 101", "media.last_n"),
             ("[http]\ntls = \"maybe\"", "tls"),
             ("[http]\ntls = \"files\"", "http.cert_file is required"),
             (

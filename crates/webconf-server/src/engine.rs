@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
-use webconf_media::{PeerId, RoomId, Sfu, SfuError, SfuOutput};
+use webconf_media::{PeerId, Protocol, RoomId, Sfu, SfuError, SfuOutput};
 use webconf_access::ratelimit::{ip_key, RateLimiter};
 use webconf_room::protocol::PROTOCOL_VERSION;
 use webconf_room::{
@@ -85,19 +85,23 @@ pub enum Command {
 }
 
 mod actions;
+mod media_policy;
 pub mod probe;
 
-/// A UDP datagram for the engine, from a socket reader task.
+/// A media packet for the engine: a UDP datagram from a socket reader task, or one frame of
+/// an ICE-TCP connection ([`crate::tcp_media`]).
 #[derive(Debug)]
 pub struct Datagram {
     /// When it was read.
     pub at: Instant,
-    /// The local socket address it arrived on.
+    /// The local socket address it arrived on (for TCP: the ICE-TCP candidate's address).
     pub local: SocketAddr,
     /// The sender.
     pub remote: SocketAddr,
     /// The bytes.
     pub data: Vec<u8>,
+    /// UDP, or TCP for a frame of an ICE-TCP connection.
+    pub transport: Protocol,
 }
 
 struct Conn {
@@ -137,6 +141,8 @@ pub struct Engine {
     conns: HashMap<ConnId, Conn>,
     by_participant: HashMap<ParticipantId, ConnId>,
     sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
+    /// The outgoing queues of the ICE-TCP connections, by remote address.
+    tcp: crate::tcp_media::TcpConns,
     max_participants: usize,
     unknown_room_joins: RateLimiter<IpAddr>,
     password_tries: RateLimiter<IpAddr>,
@@ -145,6 +151,8 @@ pub struct Engine {
     dropped_datagrams: u64,
     /// Connection-test probes: media sessions outside every room.
     probes: probe::Probes,
+    /// Each network zone's media addresses; `None`: everyone gets every address.
+    zone_media: Option<Arc<crate::zones_media::ZoneMedia>>,
 }
 
 impl Engine {
@@ -161,6 +169,7 @@ impl Engine {
             conns: HashMap::new(),
             by_participant: HashMap::new(),
             sockets,
+            tcp: crate::tcp_media::TcpConns::default(),
             max_participants: config.max_participants,
             unknown_room_joins: RateLimiter::new(
                 config.unknown_room_joins_per_minute,
@@ -171,7 +180,28 @@ impl Engine {
             loopback,
             dropped_datagrams: 0,
             probes: probe::Probes::new(config.probes),
+            zone_media: None,
         }
+    }
+
+    /// Offers each participant (and probe) only the media addresses of its network zone.
+    pub fn with_zone_media(mut self, zone_media: Arc<crate::zones_media::ZoneMedia>) -> Engine {
+        self.zone_media = Some(zone_media);
+        self
+    }
+
+    /// Creates a media session offered the addresses of the zone of the client address `ip`.
+    fn add_media_peer(&mut self, now: Instant, peer: PeerId, room: RoomId, stream_id: String, ip: IpAddr) -> Result<(), SfuError> {
+        match &self.zone_media {
+            Some(zm) => self.sfu.add_peer_with_addresses(now, peer, room, stream_id, zm.for_client(ip)),
+            None => self.sfu.add_peer(now, peer, room, stream_id),
+        }
+    }
+
+    /// Sends media packets the core addresses over TCP to these ICE-TCP connections.
+    pub fn with_tcp(mut self, tcp: crate::tcp_media::TcpConns) -> Engine {
+        self.tcp = tcp;
+        self
     }
 
     /// Runs until both input channels are closed.
@@ -201,9 +231,14 @@ impl Engine {
     }
 
     fn handle_datagram(&mut self, dg: Datagram) {
-        match self.sfu.handle_datagram(dg.at, dg.remote, dg.local, &dg.data) {
+        match self.sfu.handle_packet(dg.at, dg.transport, dg.remote, dg.local, &dg.data) {
             Ok(()) => {}
             Err(SfuError::Unroutable(_)) | Err(SfuError::BadDatagram) => {
+                // An ICE-TCP connection that belongs to no session (its STUN request names no
+                // ufrag we gave, or its session ended) is closed.
+                if dg.transport == Protocol::Tcp {
+                    self.tcp.close(dg.remote);
+                }
                 self.dropped_datagrams += 1;
                 if self.dropped_datagrams.is_power_of_two() {
                     debug!(count = self.dropped_datagrams, "dropped datagrams that belong to no participant");
@@ -281,6 +316,7 @@ impl Engine {
                 let fx = self.rooms.set_media_state(&pid, audio, video, screen);
                 self.apply(now, fx);
             }
+            (ClientMessage::View { tiles }, Some(pid)) => self.handle_view(now, conn, &pid, &tiles),
             (ClientMessage::Leave {}, Some(_)) => {}
             (msg, Some(pid)) => self.handle_room_action(now, conn, pid, msg),
         }
@@ -353,11 +389,16 @@ impl Engine {
             let Some(conn) = self.by_participant.get(&adm.id).copied() else {
                 continue;
             };
-            if let Err(e) = self.sfu.add_peer(now, PeerId(conn), RoomId(adm.media_key), adm.id.to_string()) {
+            let Some(ip) = self.conns.get(&conn).map(|c| c.peer.ip) else {
+                continue;
+            };
+            if let Err(e) = self.add_media_peer(now, PeerId(conn), RoomId(adm.media_key), adm.id.to_string(), ip) {
                 warn!("cannot create a media session: {e}");
                 self.send_error(conn, ErrorCode::ServerBusy, "the media server cannot take you now", true);
                 self.remove_participant(now, conn);
                 self.close(conn, 1011, "media unavailable");
+            } else {
+                self.send_known_speakers(conn, RoomId(adm.media_key));
             }
         }
         for mc in fx.media_control {
@@ -398,7 +439,11 @@ impl Engine {
         while let Some(out) = self.sfu.poll_output() {
             let Some(out) = self.probe_output(now, out) else { continue };
             match out {
-                SfuOutput::Transmit { source, destination, contents } => {
+                SfuOutput::Transmit { proto: Protocol::Tcp, destination, contents, .. } => {
+                    // A full queue drops the packet, like a full UDP send buffer.
+                    self.tcp.send(destination, contents);
+                }
+                SfuOutput::Transmit { source, destination, contents, .. } => {
                     if let Some(sock) = self.sockets.get(&source) {
                         // A full send buffer drops the datagram: one slow path must not stall
                         // the loop that serves every other participant.
@@ -421,6 +466,7 @@ impl Engine {
                         server_port: stats.server_port,
                     },
                 ),
+                SfuOutput::ActiveSpeaker { room, peer } => self.relay_active_speaker(room, peer),
                 SfuOutput::Dead { peer } => {
                     info!("{peer}: media session ended; removing the participant");
                     self.remove_participant(now, peer.0);

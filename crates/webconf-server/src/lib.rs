@@ -8,25 +8,32 @@
 //! - [`engine`]: the one task that owns the rooms and the media core.
 //! - [`probe`]: `POST /api/probe`, the connection test page's media probe (a session in the
 //!   media core outside every room, [`engine::probe`]).
-//! - [`media_io`]: the UDP sockets.
+//! - [`media_io`]: the UDP sockets; [`zones_media`]: which of their addresses each network
+//!   zone's participants are given.
+//! - [`listener`]: the one TCP port, shared by HTTPS and ICE-TCP media ([`demux`] tells them
+//!   apart by the first byte; [`tcp_media`] runs the ICE-TCP connections).
 //!
 //! [`run`] wires them together; `main.rs` only parses the command line.
 
 pub mod assets;
 pub mod auth;
 pub mod config;
+pub mod demux;
 pub mod engine;
 pub mod http;
 pub mod identity;
 pub mod invite;
+pub mod listener;
 pub mod mail;
 pub mod pages;
 pub mod password;
 pub mod probe;
 pub mod media_io;
 pub mod netinfo;
+pub mod tcp_media;
 pub mod tls;
 pub mod ws;
+pub mod zones_media;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -34,7 +41,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::mpsc;
+use axum::serve::ListenerExt;
+use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 use webconf_media::{Sfu, SfuConfig};
 use webconf_room::RoomPolicy;
@@ -63,7 +71,10 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
     let config = Arc::new(config);
     // Before the media sockets, so that an unreadable page file stops the server before they are bound.
     let pages = Arc::new(pages::Pages::load(&config)?);
-    let addresses = config.media.resolved_addresses();
+    // `media.addresses` (the internet zone's) plus the zones' own `media_addresses`: each
+    // distinct address gets its own sockets, so zones never share one.
+    let zone_media = Arc::new(zones_media::ZoneMedia::new(&config.access, config.media.resolved_addresses()));
+    let addresses = zone_media.all();
     let sockets = media_io::bind(&addresses, config.media.ports()).await?;
     info!(
         addresses = ?addresses,
@@ -71,14 +82,33 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
         "media sockets bound"
     );
 
+    // ICE-TCP on the HTTPS port: the fallback of browsers whose UDP is blocked.
+    let ice_tcp_port = config.media.ice_tcp_port(local);
     let sfu = Sfu::new(SfuConfig {
+        tcp_port: ice_tcp_port,
         addresses: addresses.clone(),
         ports: config.media.ports().collect(),
+        last_n: config.media.last_n as usize,
+        // Bandwidth-driven layer allocation stays off until its step-down path is proven with
+        // real browsers: on a loaded test machine its delay-based estimate paused screen shares
+        // (tests/e2e/media.test.mjs). Layers still follow each subscriber's tile sizes.
+        initial_estimate: None,
         ..SfuConfig::default()
     });
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (dg_tx, dg_rx) = mpsc::channel(DATAGRAM_QUEUE);
-    media_io::spawn_readers(&sockets, dg_tx);
+    media_io::spawn_readers(&sockets, dg_tx.clone());
+    let tcp_conns = tcp_media::TcpConns::default();
+    let tcp_media = ice_tcp_port.map(|port| {
+        info!(port, "ICE-TCP media accepted on the HTTPS port");
+        let limits = tcp_media::TcpLimits {
+            // Browsers open one connection per local interface that can reach us.
+            max_connections: (config.media.max_participants as usize).saturating_mul(2).max(64),
+            ..tcp_media::TcpLimits::default()
+        };
+        Arc::new(tcp_media::TcpMedia::new(tcp_conns.clone(), port, limits, dg_tx.clone()))
+    });
+    drop(dg_tx);
     let r = &config.rooms;
     let engine_config = EngineConfig {
         max_participants: config.media.max_participants as usize,
@@ -91,7 +121,7 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
         unknown_room_joins_per_minute: r.unknown_room_joins_per_ip_per_minute,
         probes: engine::probe::ProbeLimits::default(),
     };
-    let engine = Engine::new(sfu, sockets, engine_config, cmd_tx.clone());
+    let engine = Engine::new(sfu, sockets, engine_config, cmd_tx.clone()).with_tcp(tcp_conns).with_zone_media(zone_media);
     tokio::spawn(engine.run(cmd_rx, dg_rx));
 
     let tls = tls::server_config(&config).context("TLS setup")?;
@@ -105,24 +135,31 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
         info!("open https://localhost:{} in a browser", local.port());
     }
 
-    match tls {
-        Some(tls) => {
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                h.graceful_shutdown(Some(std::time::Duration::from_secs(2)));
-            });
-            axum_server::from_tcp_rustls(listener, axum_server::tls_rustls::RustlsConfig::from_config(tls))
-                .handle(handle)
-                .serve(app)
-                .await?;
-        }
+    let http = match tls {
+        Some(tls) => listener::Http::Tls(tokio_rustls::TlsAcceptor::from(tls)),
         None => {
             warn!("plain HTTP: run behind a reverse proxy that terminates TLS");
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+            listener::Http::Plain
         }
+    };
+    let listener = listener::spawn(tokio::net::TcpListener::from_std(listener)?, http, tcp_media)?;
+    // Graceful shutdown: stop accepting, let requests in flight end, but give long-lived
+    // connections (WebSockets) only 2 s.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await.map(|_| ());
+    };
+    let serve = axum::serve(listener.tap_io(|_| {}), app).with_graceful_shutdown(stopped(stop_rx.clone()));
+    tokio::select! {
+        served = std::future::IntoFuture::into_future(serve) => served?,
+        () = async {
+            stopped(stop_rx).await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        } => {}
     }
     Ok(())
 }

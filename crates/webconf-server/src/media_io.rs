@@ -14,6 +14,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::warn;
 
+use webconf_media::Protocol;
+
 use crate::engine::Datagram;
 
 /// Largest datagram we read; WebRTC stays under the path MTU.
@@ -60,7 +62,13 @@ pub fn spawn_readers(sockets: &HashMap<SocketAddr, Arc<UdpSocket>>, tx: mpsc::Se
             loop {
                 match sock.recv_from(&mut buf).await {
                     Ok((n, remote)) => {
-                        let dg = Datagram { at: Instant::now(), local, remote, data: buf[..n].to_vec() };
+                        let dg = Datagram {
+                            at: Instant::now(),
+                            local,
+                            remote,
+                            data: buf[..n].to_vec(),
+                            transport: Protocol::Udp,
+                        };
                         match tx.try_send(dg) {
                             Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => {}
                             Err(mpsc::error::TrySendError::Closed(_)) => return,

@@ -3,15 +3,18 @@
 //! (`web/js/ui/nomedia.js`) and the connection test page reads it, so that what people are
 //! told to ask their IT support for is never out of step with the configuration.
 //!
+//! The addresses are those of the asking browser's network zone (`media_addresses` of its
+//! `[[access.zones]]` entry, else `media.addresses`): the ones its ICE candidates will name.
+//!
 //! Invariants: the answer holds nothing about the person asking (no address, no session) and
 //! nothing that a participant does not already learn from the ICE candidates and the FAQ; it is
 //! computed from the configuration in force, which [`crate::run`] completes with what it bound
 //! (the real listening port when `http.listen` asks for port 0, the resolved media addresses).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -52,11 +55,25 @@ impl NetworkInfo {
             https_port: crate::pages::https_port(config),
         }
     }
+
+    /// What `config` advertises to a browser whose client address is `client`: its zone's
+    /// media addresses.
+    pub fn for_client(config: &Config, client: IpAddr) -> NetworkInfo {
+        let mut info = NetworkInfo::from_config(config);
+        let zones = crate::zones_media::ZoneMedia::new(&config.access, info.media.addresses.clone());
+        info.media.addresses = zones.for_client(client).to_vec();
+        info
+    }
 }
 
 /// `GET /api/network`. Never cached: a restart with another configuration must show at once.
-pub async fn handler(State(state): State<AppState>) -> Response {
-    let info = NetworkInfo::from_config(&state.config);
+pub async fn handler(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    let client = crate::identity::client_address(&state.auth, peer, &headers);
+    let info = NetworkInfo::for_client(&state.config, client);
     ([(header::CACHE_CONTROL, "no-store")], Json(info)).into_response()
 }
 
@@ -83,5 +100,16 @@ mod tests {
         // Behind a reverse proxy, browsers come on 443 whatever we listen on.
         config.http.tls = TlsMode::Off;
         assert_eq!(NetworkInfo::from_config(&config).https_port, 443);
+    }
+
+    #[test]
+    fn each_zone_is_told_its_own_media_addresses() {
+        let mut config = Config::default();
+        config.media.addresses = vec!["203.0.113.5".parse().unwrap()];
+        config.access.zones[0].media_addresses = vec!["127.0.0.1".parse().unwrap()];
+        config.validate().unwrap();
+        let addresses = |ip: &str| NetworkInfo::for_client(&config, ip.parse().unwrap()).media.addresses;
+        assert_eq!(addresses("127.0.0.1"), ["127.0.0.1".parse::<IpAddr>().unwrap()]);
+        assert_eq!(addresses("198.51.100.1"), ["203.0.113.5".parse::<IpAddr>().unwrap()]);
     }
 }

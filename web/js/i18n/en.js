@@ -580,6 +580,8 @@ export default {
   'conntest.advice.udpOnePort': 'Ask your IT support to open audio and video traffic to {address}: at least UDP port {port}, and the server’s whole UDP port range (usually {ports}).',
   'conntest.advice.udpUnknown': 'Ask your IT support to open audio and video traffic to the server: UDP ports {ports} (the usual range).',
   'conntest.advice.retryLater': 'Run the test again in a minute.',
+  // ICE-TCP fallback (issue 7): the media check passed over TCP only.
+  'conntest.advice.tcpOnly': 'Audio and video work, but over TCP only, through the HTTPS port: quality may suffer (stutter, delay). For normal quality:',
   'conntest.advice.quality': 'Your connection is slow or loses packets: move closer to the Wi-Fi access point, plug in a network cable or close applications that use the network.',
   'conntest.advice.deviceDenied': 'Allow access to {device} in your browser (icon left of the address), then run the test again.',
   'conntest.advice.deviceMissing': 'Plug in {device}, check your computer’s sound and video settings, then run the test again.',
@@ -591,4 +593,14 @@ export default {
   'conntest.advice.browser': 'Use the latest version of Chrome, Edge, Chromium or Firefox.',
   'conntest.advice.report': 'If the problem persists, download the report and send it to your IT support.',
   // ---- end of the connection test block ----
+  // ---- reconnection (ui/reconnecting.js) ----
+  'reconnect.media': 'Audio and video connection interrupted. Reconnecting…',
+  'reconnect.signaling': 'Connection to the server lost. Reconnecting… You will rejoin the meeting automatically.',
+  'reconnect.announce': 'Connection lost, reconnecting.',
+  'reconnect.back': 'Connection restored.',
+  // ---- end of the reconnection block ----
+  // ---- simulcast, last-N and active speaker (viewreport.js, ui/viewsender.js) ----
+  'error.code.bad_view': 'The server refused the description of the videos shown.',
+  'tile.videoPaused': 'video paused',
+  // ---- end of the simulcast block ----
 };

@@ -580,6 +580,8 @@ export default {
   'conntest.advice.udpOnePort': 'Demandez à votre assistance informatique d’ouvrir les flux audio et vidéo vers {address}\u00a0: au moins le port UDP {port}, et toute la plage de ports UDP du serveur (en général {ports}).',
   'conntest.advice.udpUnknown': 'Demandez à votre assistance informatique d’ouvrir les flux audio et vidéo vers le serveur\u00a0: ports UDP {ports} (plage habituelle).',
   'conntest.advice.retryLater': 'Relancez le test dans une minute.',
+  // ICE-TCP fallback (issue 7): the media check passed over TCP only.
+  'conntest.advice.tcpOnly': 'L’audio et la vidéo passent, mais seulement en TCP par le port HTTPS\u00a0: la qualité peut en souffrir (saccades, retard). Pour une qualité normale\u00a0:',
   'conntest.advice.quality': 'Votre connexion est lente ou perd des paquets\u00a0: rapprochez-vous de la borne Wi-Fi, branchez un câble réseau ou fermez les applications qui utilisent le réseau.',
   'conntest.advice.deviceDenied': 'Autorisez l’accès à {device} dans votre navigateur (icône à gauche de l’adresse), puis relancez le test.',
   'conntest.advice.deviceMissing': 'Branchez {device}, vérifiez les réglages son et vidéo de votre ordinateur, puis relancez le test.',
@@ -591,4 +593,14 @@ export default {
   'conntest.advice.browser': 'Utilisez la dernière version de Chrome, Edge, Chromium ou Firefox.',
   'conntest.advice.report': 'Si le problème persiste, téléchargez le rapport et envoyez-le à votre assistance informatique.',
   // ---- end of the connection test block ----
+  // ---- reconnection (ui/reconnecting.js) ----
+  'reconnect.media': 'Connexion audio et vidéo interrompue. Reconnexion en cours…',
+  'reconnect.signaling': 'Connexion au serveur perdue. Reconnexion en cours… Vous allez rejoindre la réunion automatiquement.',
+  'reconnect.announce': 'Connexion perdue, reconnexion en cours.',
+  'reconnect.back': 'Connexion rétablie.',
+  // ---- end of the reconnection block ----
+  // ---- simulcast, last-N and active speaker (viewreport.js, ui/viewsender.js) ----
+  'error.code.bad_view': 'Le serveur a refusé la description de l’affichage des vidéos.',
+  'tile.videoPaused': 'vidéo en pause',
+  // ---- end of the simulcast block ----
 };

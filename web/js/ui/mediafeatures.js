@@ -7,15 +7,16 @@
 // `sharing()` in every `media_state`.
 
 import { t } from '../i18n.js';
-import { setScreens } from '../hooks.js';
+import { setScreens, setSpeakerHook } from '../hooks.js';
 import { msidForMid, trackLabel } from '../sdp.js';
-import { watchSpeakers } from '../speaker.js';
+import { ActiveSpeaker, watchSpeakers } from '../speaker.js';
 import { DeviceControl, applySpeaker } from '../devicecontrol.js';
 import { announce } from './announcer.js';
 import { el } from './dom.js';
 import { createDeviceMenu } from './devicemenu.js';
 import { createLayout } from './layout.js';
 import { ScreenTiles, createScreenShare } from './screenshare.js';
+import { createViewSender } from './viewsender.js';
 
 /** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
 
@@ -30,6 +31,8 @@ import { ScreenTiles, createScreenShare } from './screenshare.js';
  * @property {(kind: 'audio' | 'video') => void} onDeviceAdded  A microphone or camera that
  *   was missing is now there (chosen in the menu): turn it on, enable its toolbar button.
  * @property {() => void} onAutoplayBlocked
+ * @property {(msg: import('../protocol.js').ViewMessage) => boolean} [sendView]  Send a `view`
+ *   (what is shown, for simulcast and last-N: viewsender.js).
  */
 
 /**
@@ -40,6 +43,8 @@ import { ScreenTiles, createScreenShare } from './screenshare.js';
  * @property {(p: ParticipantInfo, previous: ParticipantInfo | undefined) => void} participantChanged
  * @property {(id: string) => void} participantLeft
  * @property {() => boolean} sharing  Whether this participant shares its screen.
+ * @property {(msg: import('../protocol.js').SpeakersMessage) => void} speakers  The server's
+ *   active speaker: the speaker view follows it (the local estimate only until it comes).
  * @property {() => void} resumePlayback
  * @property {() => void} dispose
  */
@@ -130,14 +135,35 @@ export function attachMediaFeatures(opts) {
     screenIds: () => screenTiles.ids(),
     nameOf,
   });
+  const activeSpeaker = new ActiveSpeaker();
+  /** @type {Set<string>} */
+  let speakingNow = new Set();
+  /** @type {string | null} */
+  let localDominant = null;
+  const showSpeakers = () => {
+    const chosen = activeSpeaker.choose(localDominant);
+    setSpeakerHook(chosen);
+    // One's own face never goes on the stage: the latest other speaker does.
+    const selfId = opts.me()?.id ?? null;
+    const staged = chosen.active !== selfId ? chosen.active
+      : (chosen.recent.find((id) => id !== selfId) ?? localDominant);
+    layout.setSpeakers(speakingNow, staged);
+  };
   const stopSpeakers = watchSpeakers(peer.pc, {
     self: () => {
       const me = opts.me();
       return me ? { id: me.id, audio: me.audio } : null;
     },
     audible: (id) => opts.participant(id)?.audio ?? false,
-    onUpdate: (state) => layout.setSpeakers(state.speaking, state.dominant),
+    onUpdate: (state) => {
+      speakingNow = state.speaking;
+      localDominant = state.dominant;
+      showSpeakers();
+    },
   });
+  const viewSender = opts.sendView
+    ? createViewSender({ tiles: view.tiles, screens: screensEl, send: opts.sendView })
+    : null;
 
   // --- Place the controls: screen share and settings before "hang up", layout in the top bar.
   const hangup = view.toolbar.root.querySelector('#hangup');
@@ -175,13 +201,19 @@ export function attachMediaFeatures(opts) {
       layout.update();
     },
     participantLeft: (id) => {
+      activeSpeaker.forget(id);
       screenTiles.remove(id);
       layout.update();
     },
     sharing: () => share.sharing(),
+    speakers: (msg) => {
+      activeSpeaker.fromServer(msg);
+      showSpeakers();
+    },
     resumePlayback: () => screenTiles.resumePlayback(),
     dispose: () => {
       stopSpeakers();
+      viewSender?.dispose();
       sinkObserver.disconnect();
       layout.dispose();
       menu.dispose();

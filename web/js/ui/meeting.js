@@ -28,6 +28,8 @@ import { createAnnotations } from './annotation.js';
 import { attachConnectionIndicators } from './connindicator.js';
 import { watchMediaBlocked } from './nomedia.js';
 import { captureConstraints, loadDevicePrefs } from '../devices.js';
+import { RECONNECT_POLICY, ReconnectPlan, rejoinRetryable } from '../reconnect.js';
+import { createReconnectingBanner, watchIce } from './reconnecting.js';
 
 /** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
 /** @typedef {import('../protocol.js').WelcomeMessage} WelcomeMessage */
@@ -108,6 +110,20 @@ export function startMeeting(root, opts) {
   let connection = null;
   /** @type {import('./nomedia.js').MediaBlockedWatch | null} */
   let mediaBlocked = null;
+  /** Reconnection (docs/architecture.md): the banner and `body[data-connection]`, the ICE
+   * watch of the current connection, the password given (memory only) for joining again, and
+   * the rejoin under way after a lost socket (null otherwise). */
+  /** @type {import('./reconnecting.js').ReconnectingBanner | null} */
+  let banner = null;
+  /** @type {(() => void) | null} */
+  let stopIce = null;
+  /** @type {string | null} */
+  let joinPassword = null;
+  /** The socket was dropped because the local address changed: the server is fine, the first
+   * attempt need not wait. */
+  let networkChanged = false;
+  /** @type {{plan: ReconnectPlan, now?: boolean, timer?: ReturnType<typeof setTimeout>, retry?: () => void} | null} */
+  let rejoin = null;
 
   const sendLeave = () => {
     if (leaveSent || !sig) return;
@@ -122,6 +138,9 @@ export function startMeeting(root, opts) {
     waiting = false;
     clearTimeout(welcomeTimer);
     disposeWaiting();
+    endRejoin();
+    stopIce?.();
+    banner?.dispose();
     controls?.dispose();
     annotations?.dispose();
     board?.dispose();
@@ -232,6 +251,11 @@ export function startMeeting(root, opts) {
 
   /** @param {import('../protocol.js').WaitingMessage} msg */
   const onWaiting = (msg) => {
+    // Joining again found the room closed (a guest after a server restart): wait as at first.
+    if (rejoin) {
+      resetMeeting();
+      banner?.hide();
+    }
     if (ended || me) return;
     clearTimeout(welcomeTimer);
     waiting = true;
@@ -257,6 +281,8 @@ export function startMeeting(root, opts) {
 
   /** @param {WelcomeMessage} welcome */
   const enterRoom = (welcome) => {
+    const rejoined = rejoin !== null;
+    if (rejoined) resetMeeting();
     if (!media || !sig || me) return;
     clearTimeout(welcomeTimer);
     const admitted = waiting;
@@ -285,6 +311,11 @@ export function startMeeting(root, opts) {
       },
     });
     root.replaceChildren(view.root);
+    const noticesBox = view.root.querySelector('.meeting-notices');
+    if (noticesBox instanceof HTMLElement) {
+      banner ??= createReconnectingBanner(noticesBox);
+      banner.moveTo(noticesBox);
+    }
     tiles = new TileGrid(view.tiles, () => view?.showSoundButton(true));
     tiles.addLocal(me, local.videoTrack);
     view.toolbar.setMic(me.audio, local.audioTrack !== null);
@@ -335,6 +366,21 @@ export function startMeeting(root, opts) {
       },
     });
     setPeerConnection(peer.pc);
+    // Joined again: the socket is back, "reconnecting" lasts until the media connects again.
+    banner?.hide('signaling');
+    if (rejoined) banner?.show('media');
+    const session = peer;
+    stopIce = watchIce({
+      pc: peer.pc,
+      restartIce: () => session.restartIce(),
+      onChange: (down) => (down ? banner?.show('media') : banner?.hide('media')),
+      // A network change: the socket is bound to the old address, join again at once.
+      onAddressGone: () => {
+        networkChanged = true;
+        sig?.drop();
+      },
+      down: rejoined,
+    });
     features = attachMediaFeatures({
       view,
       peer,
@@ -344,6 +390,7 @@ export function startMeeting(root, opts) {
       sendState: () => me && setLocalState(me.audio, me.video),
       onDeviceAdded: (kind) => me && setLocalState(kind === 'audio' || me.audio, kind === 'video' || me.video),
       onAutoplayBlocked: () => view?.showSoundButton(true),
+      sendView: (msg) => signaling.send(msg),
     });
     connection = attachConnectionIndicators({ tiles: view.tiles, pc: peer.pc });
     mediaBlocked = watchMediaBlocked({ pc: peer.pc, notices: (node) => view?.notify(node, 'media-blocked') });
@@ -368,6 +415,16 @@ export function startMeeting(root, opts) {
   /** @param {import('../protocol.js').ErrorMessage} msg */
   const onServerError = (msg) => {
     console.warn(`webconf: server error ${msg.code}: ${msg.message}`);
+    // The answer to joining again: a busy server or the join rate limit are tried again; a
+    // password we no longer have right is asked for; any other refusal ends the meeting.
+    if (rejoin && !msg.code.startsWith('renegotiation')) {
+      if (rejoinRetryable(msg.code) && !msg.fatal) {
+        rejoin.retry?.();
+        return;
+      }
+      resetMeeting();
+      if (ended) return;
+    }
     // A refusal of the client's re-offer (screen share): PeerSession offers again by itself.
     if (peer?.handleServerError(msg.code)) return;
     // A refused whiteboard message: the whiteboard says why and goes back to the server's board.
@@ -400,6 +457,7 @@ export function startMeeting(root, opts) {
     passwordPrompt ??= renderPasswordPrompt(root, {
       room,
       onSubmit: (password) => {
+        joinPassword = password;
         signaling.send({ type: 'join', version: PROTOCOL_VERSION, room, name, password });
         clearTimeout(welcomeTimer);
         welcomeTimer = setTimeout(() => fail(t('error.welcomeTimeout')), WELCOME_TIMEOUT_MS);
@@ -415,7 +473,25 @@ export function startMeeting(root, opts) {
       stopLocalMedia(media);
       return;
     }
-    const signaling = new Signaling();
+    const signaling = wire(new Signaling());
+    try {
+      await signaling.connect();
+    } catch (err) {
+      console.warn('webconf: cannot open the signaling socket', err);
+      fail(t('error.connectFailed'));
+      return;
+    }
+    if (ended) return;
+    signaling.send({ type: 'join', version: PROTOCOL_VERSION, room, name });
+    welcomeTimer = setTimeout(() => fail(t('error.welcomeTimeout')), WELCOME_TIMEOUT_MS);
+  };
+
+  /**
+   * Make `signaling` the meeting's socket and subscribe its handlers.
+   * @param {Signaling} signaling
+   * @returns {Signaling}
+   */
+  const wire = (signaling) => {
     sig = signaling;
     signaling.on('welcome', enterRoom);
     signaling.on('waiting', onWaiting);
@@ -433,6 +509,7 @@ export function startMeeting(root, opts) {
       connection?.serverStats(msg);
       mediaBlocked?.serverStats(msg);
     });
+    signaling.on('speakers', (msg) => features?.speakers(msg));
     signaling.on('answer', (msg) => peer?.handleAnswer(msg.sdp));
     signaling.on('offer', (msg) => peer?.handleOffer(msg.sdp));
     signaling.on('participant_joined', (msg) => {
@@ -450,19 +527,124 @@ export function startMeeting(root, opts) {
       if (p) announce(t('announce.left', { name: p.name }));
     });
     signaling.onClose((info) => {
-      if (ended || info.expected || leaveSent) return;
+      if (ended || info.expected || leaveSent || signaling !== sig) return;
+      // In the room (or joining again): join again by ourselves.
+      if (rejoin) {
+        rejoin.retry?.();
+        return;
+      }
+      if (me && !waiting) {
+        beginRejoin();
+        return;
+      }
       fail(t(me || waiting ? 'error.connectionLost' : 'error.connectFailed'));
     });
-    try {
-      await signaling.connect();
-    } catch (err) {
-      console.warn('webconf: cannot open the signaling socket', err);
-      fail(t('error.connectFailed'));
+    return signaling;
+  };
+
+  /** Stop the rejoin's timers (the meeting is back, or over). */
+  const endRejoin = () => {
+    if (!rejoin) return;
+    clearTimeout(rejoin.timer);
+    rejoin.retry = undefined;
+    rejoin = null;
+  };
+
+  /**
+   * The meeting as it was before joining again: everything built at `welcome` goes (the old
+   * connection, tiles, controls...), the local capture stays (same tracks, microphone and
+   * camera as they were), `welcome` then builds it again.
+   */
+  const resetMeeting = () => {
+    endRejoin();
+    stopIce?.();
+    stopIce = null;
+    controls?.dispose();
+    annotations?.dispose();
+    board?.dispose();
+    features?.dispose();
+    connection?.dispose();
+    mediaBlocked?.dispose();
+    view?.dispose();
+    peer?.close();
+    tiles?.dispose();
+    controls = null;
+    annotations = null;
+    board = null;
+    features = null;
+    connection = null;
+    mediaBlocked = null;
+    view = null;
+    peer = null;
+    tiles = null;
+    me = null;
+    others.clear();
+    resetHooks();
+  };
+
+  /**
+   * The socket was lost while in the room (the network, or the server went away): show
+   * "reconnecting", keep the meeting's screen, and join again with a new socket, the same
+   * room, name and password, waiting longer and longer between attempts
+   * (../reconnect.js). The server has removed us or soon will: the old media session is over.
+   */
+  const beginRejoin = () => {
+    if (rejoin || ended) return;
+    console.info('webconf: the signaling socket was lost, joining again');
+    rejoin = { plan: new ReconnectPlan(Date.now()), now: networkChanged };
+    networkChanged = false;
+    banner?.show('signaling');
+    stopIce?.();
+    stopIce = null;
+    peer?.close();
+    setPeerConnection(null);
+    scheduleAttempt();
+  };
+
+  const scheduleAttempt = () => {
+    if (!rejoin || ended) return;
+    let wait = rejoin.plan.next(Date.now());
+    if (rejoin.now && wait !== null) {
+      rejoin.now = false;
+      wait = 0;
+    }
+    if (wait === null) {
+      console.warn('webconf: giving up joining again');
+      fail(t('error.connectionLost'));
       return;
     }
-    if (ended) return;
-    signaling.send({ type: 'join', version: PROTOCOL_VERSION, room, name });
-    welcomeTimer = setTimeout(() => fail(t('error.welcomeTimeout')), WELCOME_TIMEOUT_MS);
+    rejoin.retry = undefined;
+    rejoin.timer = setTimeout(() => {
+      rejoinAttempt().catch((err) => console.warn('webconf: joining again failed', err));
+    }, wait);
+  };
+
+  /** One attempt: a new socket, `join`, and `welcome` (enterRoom) within the attempt's time. */
+  const rejoinAttempt = async () => {
+    if (!rejoin || ended) return;
+    const current = rejoin;
+    const signaling = wire(new Signaling());
+    let settled = false;
+    // The next attempt, once: the socket closed or failed, the time ran out, or a busy server.
+    const next = () => {
+      if (settled || rejoin !== current) return;
+      settled = true;
+      clearTimeout(current.timer);
+      signaling.close();
+      scheduleAttempt();
+    };
+    current.retry = next;
+    current.timer = setTimeout(next, RECONNECT_POLICY.attemptTimeoutMs);
+    try {
+      await signaling.connect();
+    } catch {
+      next();
+      return;
+    }
+    if (settled || rejoin !== current) return;
+    signaling.send(joinPassword === null
+      ? { type: 'join', version: PROTOCOL_VERSION, room, name }
+      : { type: 'join', version: PROTOCOL_VERSION, room, name, password: joinPassword });
   };
 
   connect().catch((err) => {

@@ -100,6 +100,16 @@ export class TileGrid {
   attachTrack(participantId, track, remoteStream) {
     remoteStream.addEventListener('removetrack', (ev) => this.detachTrack(participantId, ev.track));
     track.addEventListener('ended', () => this.detachTrack(participantId, track));
+    // A camera outside last-N gets no frames: the browser mutes the track, the avatar shows
+    // instead of a frozen picture (docs/protocol.md, `speakers`).
+    if (track.kind === 'video') {
+      const paused = () => {
+        const t = this.tiles.get(participantId);
+        if (t && t.stream.getTracks().includes(track)) this.refresh(t);
+      };
+      track.addEventListener('mute', paused);
+      track.addEventListener('unmute', paused);
+    }
     const tile = this.tiles.get(participantId);
     if (tile && !tile.local) {
       this.addTrack(tile, track);
@@ -218,7 +228,11 @@ export class TileGrid {
     else tile.roleBadge.remove();
     tile.root.dataset.audio = info.audio ? 'on' : 'off';
     tile.micOff.hidden = info.audio;
-    const showVideo = info.video && tile.stream.getVideoTracks().length > 0;
+    const videoTrack = tile.stream.getVideoTracks()[0];
+    const paused = !tile.local && info.video && videoTrack !== undefined && videoTrack.muted;
+    if (paused) tile.root.dataset.videoPaused = 'true';
+    else delete tile.root.dataset.videoPaused;
+    const showVideo = info.video && videoTrack !== undefined && !paused;
     tile.root.dataset.video = showVideo ? 'on' : 'off';
     tile.cameraOff.hidden = showVideo;
   }

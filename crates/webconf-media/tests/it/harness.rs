@@ -7,10 +7,44 @@ use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
-use str0m::net::{Protocol, Receive};
+use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
+use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use webconf_media::{PeerId, RoomId, Sfu, SfuConfig, SfuOutput};
+
+/// The simulcast layers a simulcast client sends: rid, height, frame size in bytes.
+pub const LAYERS: [(&str, u16, usize); 3] = [("l", 180, 300), ("m", 360, 900), ("h", 720, 2400)];
+
+/// The marker byte (at [`MARKER_AT`]) of a client's video frames without simulcast.
+pub const SINGLE_LAYER: u8 = 9;
+
+/// Where a video frame carries its layer marker.
+pub const MARKER_AT: usize = 10;
+
+/// One video frame a client received.
+#[derive(Debug, Clone)]
+pub struct RxFrame {
+    /// The forwarded track id.
+    pub track: String,
+    /// The layer marker: the index in [`LAYERS`], or [`SINGLE_LAYER`].
+    pub layer: u8,
+    pub keyframe: bool,
+    /// First and last RTP sequence numbers (extended).
+    pub seq: (u64, u64),
+    /// RTP time, 90 kHz.
+    pub time: u64,
+    pub contiguous: bool,
+}
+
+/// How a client publishes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JoinOptions {
+    /// Three simulcast layers ([`LAYERS`]) instead of one.
+    pub simulcast: bool,
+}
+
+/// The server's ICE-TCP port in the simulated network (its HTTPS port).
+pub const SERVER_TCP_PORT: u16 = 443;
 
 /// The server's media address in the simulated network.
 pub const SERVER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
@@ -34,6 +68,24 @@ pub struct Client {
     pending: Option<SdpPendingOffer>,
     /// False once the client has hung up: the harness stops driving it.
     pub active: bool,
+    /// Publishes three simulcast layers.
+    pub simulcast: bool,
+    /// The audio level (dBov) its microphone frames carry; `None` sends no level.
+    pub audio_level: Option<i8>,
+    /// Whether it publishes video at all.
+    pub sends_video: bool,
+    /// Its packets go over ICE-TCP.
+    pub tcp: bool,
+    /// Keyframes asked for by the SFU and not yet sent, by (mid, rid).
+    keyframe_wanted: Vec<(Mid, Option<Rid>)>,
+    /// Keyframe requests received from the SFU.
+    pub keyframe_requests: u64,
+    /// Every video frame received, in order.
+    pub frames: Vec<RxFrame>,
+    /// NACKs this client sent, per received mid (from its ingress stats).
+    pub nacks_sent: HashMap<Mid, u64>,
+    /// The SFU's answer to its first offer (SDP).
+    pub answer: String,
 }
 
 impl Client {
@@ -44,6 +96,16 @@ impl Client {
     pub fn frames_of_track(&self, track: &str) -> u64 {
         self.received_tracks.get(track).copied().unwrap_or(0)
     }
+
+    /// The video frames received on `track` since frame number `from`.
+    pub fn video_frames(&self, track: &str, from: usize) -> Vec<&RxFrame> {
+        self.frames[from.min(self.frames.len())..].iter().filter(|f| f.track == track).collect()
+    }
+}
+
+/// The forwarded camera track id of client `i`.
+pub fn video_track(i: usize) -> String {
+    format!("{}-video", stream_of(i))
 }
 
 /// The whole simulated call.
@@ -61,8 +123,13 @@ pub struct World {
     pub stray_offers: u64,
     /// The SFU's transport reports, by peer.
     pub stats: HashMap<PeerId, Vec<webconf_media::PeerMediaStats>>,
+    /// Active speaker changes the SFU reported, in order.
+    pub speaker_events: Vec<(RoomId, PeerId)>,
     last_media: Instant,
     media_time: Duration,
+    /// The server addresses the next joining client is given (its network zone's), instead
+    /// of all of them; see `zones.rs`.
+    pub zone_addresses: Option<Vec<IpAddr>>,
 }
 
 pub fn stream_of(i: usize) -> String {
@@ -71,13 +138,19 @@ pub fn stream_of(i: usize) -> String {
 
 impl World {
     pub fn new() -> World {
+        World::with_config(SfuConfig::default())
+    }
+
+    /// A world whose SFU has this configuration (addresses and ports are the harness's).
+    pub fn with_config(config: SfuConfig) -> World {
         let now = Instant::now();
         World {
             now,
             sfu: Sfu::new(SfuConfig {
                 addresses: vec![SERVER_IP],
                 ports: vec![10000, 10001, 10002],
-                ..SfuConfig::default()
+                tcp_port: Some(SERVER_TCP_PORT),
+                ..config
             }),
             clients: Vec::new(),
             loss: HashMap::new(),
@@ -85,28 +158,62 @@ impl World {
             sent_to: HashMap::new(),
             stray_offers: 0,
             stats: HashMap::new(),
+            speaker_events: Vec::new(),
             last_media: now,
             media_time: Duration::ZERO,
+            zone_addresses: None,
         }
     }
 
     /// A new client joins `room`: the SFU gets a peer, the client offers sendonly audio and
     /// video, the SFU answers. Returns the client's index.
     pub fn join(&mut self, room: u64) -> usize {
+        self.join_with(room, JoinOptions::default())
+    }
+
+    /// [`World::join`] from a client whose UDP is blocked: it offers only a TCP active
+    /// candidate, and the harness carries its packets as [`Protocol::Tcp`], as the server's
+    /// ICE-TCP listener does.
+    pub fn join_over_tcp(&mut self, room: u64) -> usize {
+        self.join_on(room, JoinOptions::default(), true)
+    }
+
+    /// [`World::join`], publishing as `opts` says.
+    pub fn join_with(&mut self, room: u64, opts: JoinOptions) -> usize {
+        self.join_on(room, opts, false)
+    }
+
+    fn join_on(&mut self, room: u64, opts: JoinOptions, tcp: bool) -> usize {
         let i = self.clients.len();
         let peer = PeerId(i as u64 + 1);
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 1, i as u8 + 1)), 5000);
-        self.sfu.add_peer(self.now, peer, RoomId(room), stream_of(i)).expect("add peer");
+        match self.zone_addresses.clone() {
+            Some(a) => self.sfu.add_peer_with_addresses(self.now, peer, RoomId(room), stream_of(i), &a),
+            None => self.sfu.add_peer(self.now, peer, RoomId(room), stream_of(i)),
+        }
+        .expect("add peer");
 
-        let mut rtc = Rtc::builder().build(self.now);
-        rtc.add_local_candidate(Candidate::host(addr, "udp").expect("candidate"));
+        let mut rtc = Rtc::builder().set_stats_interval(Some(Duration::from_secs(1))).build(self.now);
+        let candidate = if tcp {
+            Candidate::builder().tcp().host(addr).tcptype(TcpType::Active).build()
+        } else {
+            Candidate::host(addr, "udp")
+        };
+        rtc.add_local_candidate(candidate.expect("candidate"));
         let mut change = rtc.sdp_api();
         let stream = Some(stream_of(i));
         let audio_mid = change.add_media(MediaKind::Audio, Direction::SendOnly, stream.clone(), None, None);
-        let video_mid = change.add_media(MediaKind::Video, Direction::SendOnly, stream, None, None);
+        let simulcast = opts.simulcast.then(|| {
+            let mut s = Simulcast::new();
+            for (rid, _, _) in LAYERS {
+                s.add_send_layer(SimulcastLayer::new(rid));
+            }
+            s
+        });
+        let video_mid = change.add_media(MediaKind::Video, Direction::SendOnly, stream, None, simulcast);
         let (offer, pending) = change.apply().expect("offer");
-        let answer = self.sfu.handle_offer(self.now, peer, &offer.to_sdp_string()).expect("sfu answers");
-        let answer = SdpAnswer::from_sdp_string(&answer).expect("answer parses");
+        let answer_sdp = self.sfu.handle_offer(self.now, peer, &offer.to_sdp_string()).expect("sfu answers");
+        let answer = SdpAnswer::from_sdp_string(&answer_sdp).expect("answer parses");
         rtc.sdp_api().accept_answer(pending, answer).expect("client accepts answer");
 
         self.clients.push(Client {
@@ -122,6 +229,15 @@ impl World {
             datagrams_in: 0,
             pending: None,
             active: true,
+            simulcast: opts.simulcast,
+            audio_level: None,
+            sends_video: true,
+            tcp,
+            keyframe_wanted: Vec::new(),
+            keyframe_requests: 0,
+            frames: Vec::new(),
+            nacks_sent: HashMap::new(),
+            answer: answer_sdp,
         });
         i
     }
@@ -182,15 +298,30 @@ impl World {
             let t: MediaTime = self.media_time.into();
             let tick = self.media_time.as_millis() / 20;
             for c in self.clients.iter_mut().filter(|c| c.active && c.connected) {
-                write_frame(&mut c.rtc, c.audio_mid, Codec::Opus, now, t, vec![0x55; 60]);
-                if tick.is_multiple_of(2) {
-                    // VP8: bit 0 of the first byte clear marks a keyframe; one per second.
-                    let first = if tick.is_multiple_of(50) { 0x00 } else { 0x01 };
-                    let mut frame = vec![first; 1];
-                    frame.extend(std::iter::repeat_n(0xab, 1200));
-                    write_frame(&mut c.rtc, c.video_mid, Codec::Vp8, now, t, frame.clone());
+                write_frame(&mut c.rtc, c.audio_mid, None, Codec::Opus, now, t, vec![0x55; 60], c.audio_level);
+                if tick.is_multiple_of(2) && c.sends_video {
+                    // A keyframe every second, or when asked for.
+                    let periodic = tick.is_multiple_of(50);
+                    let mut key = |mid: Mid, rid: Option<Rid>| {
+                        let asked = c.keyframe_wanted.iter().position(|w| *w == (mid, rid) || *w == (mid, None));
+                        if let Some(pos) = asked {
+                            c.keyframe_wanted.remove(pos);
+                        }
+                        periodic || asked.is_some()
+                    };
+                    if c.simulcast {
+                        for (n, (rid, height, size)) in LAYERS.iter().enumerate() {
+                            let rid = Rid::from(*rid);
+                            let frame = vp8_frame(key(c.video_mid, Some(rid)), *height, *size, n as u8);
+                            write_frame(&mut c.rtc, c.video_mid, Some(rid), Codec::Vp8, now, t, frame, None);
+                        }
+                    } else {
+                        let frame = vp8_frame(key(c.video_mid, None), 480, 1201, SINGLE_LAYER);
+                        write_frame(&mut c.rtc, c.video_mid, None, Codec::Vp8, now, t, frame, None);
+                    }
                     if let Some(mid) = c.screen_mid {
-                        write_frame(&mut c.rtc, mid, Codec::Vp8, now, t, frame);
+                        let frame = vp8_frame(key(mid, None), 1080, 1201, SINGLE_LAYER);
+                        write_frame(&mut c.rtc, mid, None, Codec::Vp8, now, t, frame, None);
                     }
                 }
             }
@@ -208,7 +339,7 @@ impl World {
                         continue;
                     }
                     // Datagrams to an unknown address are simply lost.
-                    let _ = self.sfu.handle_datagram(now, tx.0, tx.1, &tx.2);
+                    let _ = self.sfu.handle_packet(now, tx.3, tx.0, tx.1, &tx.2);
                 }
             }
             while let Some(out) = self.sfu.poll_output() {
@@ -222,12 +353,12 @@ impl World {
     }
 
     /// Drives a client until its next timeout; returns its next datagram.
-    fn poll_client(&mut self, i: usize) -> Option<(SocketAddr, SocketAddr, Vec<u8>)> {
+    fn poll_client(&mut self, i: usize) -> Option<(SocketAddr, SocketAddr, Vec<u8>, Protocol)> {
         let c = &mut self.clients[i];
         loop {
             match c.rtc.poll_output().expect("client poll") {
                 Output::Timeout(_) => return None,
-                Output::Transmit(t) => return Some((t.source, t.destination, t.contents.into())),
+                Output::Transmit(t) => return Some((t.source, t.destination, t.contents.into(), t.proto)),
                 Output::Event(e) => match e {
                     Event::Connected => c.connected = true,
                     Event::MediaData(d) => {
@@ -235,7 +366,24 @@ impl World {
                         let kind = c.rtc.media(d.mid).map(|m| m.kind()).unwrap_or(MediaKind::Audio);
                         let track = c.rtc.media(d.mid).map(|m| m.track_id().to_owned()).unwrap_or_default();
                         *c.received.entry((stream, kind)).or_default() += 1;
-                        *c.received_tracks.entry(track).or_default() += 1;
+                        *c.received_tracks.entry(track.clone()).or_default() += 1;
+                        if kind == MediaKind::Video {
+                            c.frames.push(RxFrame {
+                                track,
+                                layer: d.data.get(MARKER_AT).copied().unwrap_or(255),
+                                keyframe: d.is_keyframe(),
+                                seq: (**d.seq_range.start(), **d.seq_range.end()),
+                                time: d.time.rebase(Frequency::NINETY_KHZ).numer(),
+                                contiguous: d.contiguous,
+                            });
+                        }
+                    }
+                    Event::KeyframeRequest(r) => {
+                        c.keyframe_requests += 1;
+                        c.keyframe_wanted.push((r.mid, r.rid));
+                    }
+                    Event::MediaIngressStats(st) => {
+                        c.nacks_sent.insert(st.mid, st.nacks);
                     }
                     _ => {}
                 },
@@ -245,7 +393,7 @@ impl World {
 
     fn handle_sfu_output(&mut self, out: SfuOutput) {
         match out {
-            SfuOutput::Transmit { source, destination, contents } => {
+            SfuOutput::Transmit { proto, source, destination, contents } => {
                 *self.sent_to.entry(destination).or_default() += 1;
                 if self.lose(destination) {
                     return;
@@ -255,10 +403,14 @@ impl World {
                     return;
                 };
                 c.datagrams_in += 1;
+                // A packet on the wrong transport never reaches the client.
+                if (proto == Protocol::Tcp) != c.tcp {
+                    return;
+                }
                 let input = Input::Receive(
                     now,
                     Receive {
-                        proto: Protocol::Udp,
+                        proto,
                         source,
                         destination,
                         contents: contents.as_slice().try_into().expect("datagram"),
@@ -282,15 +434,48 @@ impl World {
             SfuOutput::Connected { .. } => {}
             SfuOutput::Stats { peer, stats } => self.stats.entry(peer).or_default().push(stats),
             SfuOutput::Dead { peer } => panic!("{peer} died unexpectedly"),
+            SfuOutput::ActiveSpeaker { room, peer } => self.speaker_events.push((room, peer)),
         }
     }
 }
 
-fn write_frame(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, t: MediaTime, data: Vec<u8>) {
+/// A VP8-looking frame: a keyframe carries the start code and its size (RFC 6386), every
+/// frame carries `layer` at [`MARKER_AT`].
+fn vp8_frame(keyframe: bool, height: u16, size: usize, layer: u8) -> Vec<u8> {
+    let mut f = vec![0xab; size.max(MARKER_AT + 1)];
+    f[0] = if keyframe { 0x10 } else { 0x11 };
+    if keyframe {
+        f[3..6].copy_from_slice(&[0x9d, 0x01, 0x2a]);
+        f[6..8].copy_from_slice(&(height * 16 / 9).to_le_bytes());
+        f[8..10].copy_from_slice(&height.to_le_bytes());
+    }
+    f[MARKER_AT] = layer;
+    f
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_frame(
+    rtc: &mut Rtc,
+    mid: Mid,
+    rid: Option<Rid>,
+    codec: Codec,
+    now: Instant,
+    t: MediaTime,
+    data: Vec<u8>,
+    level: Option<i8>,
+) {
     let Some(writer) = rtc.writer(mid) else { return };
     let Some(pt) = writer.payload_params().find(|p| p.spec().codec == codec).map(|p| p.pt()) else {
         return;
     };
     let t = t.rebase(if codec == Codec::Opus { Frequency::FORTY_EIGHT_KHZ } else { Frequency::NINETY_KHZ });
+    let writer = match rid {
+        Some(rid) => writer.rid(rid),
+        None => writer,
+    };
+    let writer = match level {
+        Some(l) => writer.audio_level(l, l > -50),
+        None => writer,
+    };
     writer.write(pt, now, t, data).expect("write");
 }

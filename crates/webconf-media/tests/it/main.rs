@@ -4,4 +4,10 @@
 mod control;
 mod forwarding;
 mod harness;
+mod icerestart;
+mod lastn;
+mod nack;
 mod robustness;
+mod simulcast;
+mod tcp;
+mod zones;

@@ -84,6 +84,11 @@ pub struct ZoneConfig {
     /// True when everyone in the zone is a State agent (the State's internal network).
     #[serde(default)]
     pub agents: bool,
+    /// The media addresses of the zone (issue 7): its participants are offered only these
+    /// and their packets reaching another address are dropped. Empty (the default): the
+    /// zone uses `media.addresses`, like the internet zone.
+    #[serde(default)]
+    pub media_addresses: Vec<std::net::IpAddr>,
 }
 
 /// A CIDR range from the configuration, e.g. `10.0.0.0/8`; a bare address is accepted as a
@@ -145,6 +150,7 @@ impl From<ZoneRule> for ZoneConfig {
             name: rule.name,
             ranges: rule.ranges.into_iter().map(IpRange).collect(),
             agents: rule.agents,
+            media_addresses: Vec::new(),
         }
     }
 }
@@ -323,6 +329,13 @@ impl AccessConfig {
                 "access.zones",
                 "zone {name:?} has no ranges: list its CIDR ranges"
             );
+            for addr in &zone.media_addresses {
+                ensure!(
+                    !addr.is_unspecified() && !addr.is_multicast() && !is_broadcast(addr),
+                    "access.zones",
+                    "zone {name:?} has media address {addr}, which cannot be given to browsers: list concrete unicast addresses of this machine"
+                );
+            }
         }
         Ok(())
     }
@@ -384,6 +397,11 @@ impl RoomsConfig {
         );
         Ok(())
     }
+}
+
+/// The IPv4 limited broadcast address, which no socket can be a candidate on.
+fn is_broadcast(addr: &std::net::IpAddr) -> bool {
+    matches!(addr, std::net::IpAddr::V4(v4) if v4.is_broadcast())
 }
 
 #[cfg(test)]
@@ -480,6 +498,13 @@ mod tests {
             ),
             ("[[access.zones]]\nname = \"a\"\nranges = [\"10.0.0.0/8\"]\nagent = true", "agent"),
             ("[[access.zones]]\nranges = [\"10.0.0.0/8\"]", "name"),
+            (
+                "[[access.zones]]\nname = \"a\"\nranges = [\"10.0.0.0/8\"]\nmedia_addresses = [\"0.0.0.0\"]",
+                "zone \"a\" has media address 0.0.0.0",
+            ),
+            ("[[access.zones]]\nname = \"a\"\nranges = [\"10.0.0.0/8\"]\nmedia_addresses = [\"::\"]", "media address ::"),
+            ("[[access.zones]]\nname = \"a\"\nranges = [\"10.0.0.0/8\"]\nmedia_addresses = [\"224.0.0.1\"]", "224.0.0.1"),
+            ("[[access.zones]]\nname = \"a\"\nranges = [\"10.0.0.0/8\"]\nmedia_addresses = [\"nope\"]", "media_addresses"),
             ("[rooms]\nwaiting_timeout_secs = 0", "rooms.waiting_timeout_secs (0)"),
             ("[rooms]\nidle_secs = 0", "rooms.idle_secs (0)"),
             ("[rooms]\nmax_duration_secs = 604801", "rooms.max_duration_secs (604801)"),

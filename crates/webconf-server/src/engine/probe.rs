@@ -145,7 +145,8 @@ impl Engine {
         self.probes.next += 1;
         let key = PROBE_BIT | self.probes.next;
         let peer = PeerId(key);
-        if let Err(e) = self.sfu.add_peer(now, peer, RoomId(key), "probe".to_owned()) {
+        // Offered the addresses of the asking browser's zone, as a participant would be.
+        if let Err(e) = self.add_media_peer(now, peer, RoomId(key), "probe".to_owned(), ip) {
             debug!("cannot create a probe: {e}");
             return Err(ProbeError::Unavailable);
         }
@@ -196,7 +197,7 @@ impl Engine {
     /// Handles an output of the media core that concerns a probe, and gives back any other.
     pub(super) fn probe_output(&mut self, now: Instant, out: SfuOutput) -> Option<SfuOutput> {
         match out {
-            SfuOutput::Offer { peer, .. } | SfuOutput::Stats { peer, .. }
+            SfuOutput::Offer { peer, .. } | SfuOutput::Stats { peer, .. } | SfuOutput::ActiveSpeaker { peer, .. }
                 if is_probe(peer) =>
             {
                 None

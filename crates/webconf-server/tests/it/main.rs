@@ -10,3 +10,4 @@ mod network;
 mod probe;
 mod smtp;
 mod support;
+mod tcp_media;

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use crate::support::TempDir;
 
 /// Two consecutive free UDP ports on 127.0.0.1 (released before the server binds them).
-fn free_udp_pair() -> (u16, u16) {
+pub(crate) fn free_udp_pair() -> (u16, u16) {
     for _ in 0..50 {
         let a = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
         let port = a.local_addr().expect("addr").port();
@@ -29,9 +29,9 @@ fn free_udp_pair() -> (u16, u16) {
 }
 
 /// The running binary; killed on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 }
 
 impl Drop for Server {
@@ -42,7 +42,7 @@ impl Drop for Server {
 }
 
 /// Starts `webconf serve` on `config` and waits for its "listening on https://…" line.
-fn serve(dir: &Path, config: &str) -> Server {
+pub(crate) fn serve(dir: &Path, config: &str) -> Server {
     let path = dir.join("webconf.toml");
     std::fs::write(&path, config).expect("write config");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_webconf"));
@@ -94,7 +94,7 @@ fn serve(dir: &Path, config: &str) -> Server {
 
 /// `GET path` over TLS, trusting only the server's self-signed certificate. Returns
 /// (status line, headers, body).
-fn get(dir: &Path, addr: SocketAddr, path: &str) -> (String, String, String) {
+pub(crate) fn get(dir: &Path, addr: SocketAddr, path: &str) -> (String, String, String) {
     let pem = std::fs::read(dir.join("data/tls/cert.pem")).expect("the generated certificate");
     let cert = CertificateDer::from_pem_slice(&pem).expect("PEM certificate");
     let mut roots = rustls::RootCertStore::empty();

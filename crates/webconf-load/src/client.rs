@@ -1,0 +1,567 @@
+//! One synthetic participant: a str0m [`Rtc`] (full ICE, DTLS client or server as negotiated)
+//! on its own UDP socket on 127.0.0.1, driven by its own tokio task in the style of str0m's
+//! run loop: wait for a datagram, a signaling message, the next frame or the `Rtc`'s timeout;
+//! apply it; drain the `Rtc`. One task per participant costs little while idle, so hundreds
+//! share one core.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use str0m::change::SdpPendingOffer;
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::crypto::CryptoProvider;
+use str0m::format::Codec;
+use str0m::media::{
+    Direction, Frequency, MediaKind, MediaTime, Mid, Pt, Rid, Simulcast, SimulcastLayer,
+};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+
+use crate::media::{self, FrameHeader, Jitter, MediaClock, StreamKind, VideoProfile};
+use crate::metrics::ReceiverMetrics;
+use crate::signaling::{Endpoint, Session, Signal, Target};
+
+/// The simulcast layers published with `--simulcast`, lowest first, and their qualities.
+pub const LAYERS: [(&str, VideoProfile); 3] = [
+    ("q", VideoProfile::P180),
+    ("h", VideoProfile::P360),
+    ("f", VideoProfile::P720),
+];
+
+/// Live counters every participant adds to, read by the progress line and the report.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Participants admitted (`welcome`).
+    pub joined: AtomicU64,
+    /// Participants whose media connected (ICE + DTLS).
+    pub connected: AtomicU64,
+    /// Participants that failed.
+    pub failed: AtomicU64,
+    /// Frames received, all participants.
+    pub frames_in: AtomicU64,
+    /// RTP packets received (forwarded by the server), all participants.
+    pub packets_in: AtomicU64,
+    /// UDP bytes received, all participants.
+    pub bytes_in: AtomicU64,
+    /// Frames sent, all participants.
+    pub frames_out: AtomicU64,
+}
+
+/// What every participant of a run shares.
+pub struct Shared {
+    /// The run's clock: send and receive times are µs since this instant.
+    pub base: Instant,
+    /// One crypto provider (aws-lc-rs) for every `Rtc`.
+    pub crypto: Arc<CryptoProvider>,
+    /// The server.
+    pub endpoint: Endpoint,
+    /// Which kind of server.
+    pub target: Target,
+    /// Single-layer video quality.
+    pub profile: VideoProfile,
+    /// Publish three simulcast layers instead of one.
+    pub simulcast: bool,
+    /// Time between periodic keyframes.
+    pub keyframe_interval: Duration,
+    /// Longest wait for `welcome` and then for media to connect.
+    pub join_timeout: Duration,
+    /// Live counters.
+    pub progress: Progress,
+}
+
+impl Shared {
+    fn now_us(&self, now: Instant) -> u64 {
+        now.saturating_duration_since(self.base).as_micros() as u64
+    }
+}
+
+/// Who one participant is and what it publishes.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Index in the run (the `sender` of its frames).
+    pub index: u32,
+    /// Room index in the run.
+    pub room_index: u32,
+    /// Room name.
+    pub room: String,
+    /// Publishes audio frames.
+    pub audio: bool,
+    /// Publishes video frames.
+    pub video: bool,
+}
+
+/// How far a participant got, for the join statistics.
+#[derive(Debug, Clone, Default)]
+pub struct JoinTimes {
+    /// From the start of the WebSocket connection to `welcome`.
+    pub welcome: Option<Duration>,
+    /// To ICE connected.
+    pub ice: Option<Duration>,
+    /// To media connected (DTLS done).
+    pub connected: Option<Duration>,
+    /// To the first media frame received.
+    pub first_media: Option<Duration>,
+}
+
+/// What one participant brings back.
+#[derive(Debug)]
+pub struct ParticipantResult {
+    /// Its plan.
+    pub plan: Plan,
+    /// Join milestones.
+    pub times: JoinTimes,
+    /// Why it failed, if it did (`stage: reason`).
+    pub error: Option<String>,
+    /// Received media accounting.
+    pub metrics: ReceiverMetrics,
+    /// Non-fatal `error` messages from the server.
+    pub server_errors: u64,
+    /// Datagrams the socket refused to send.
+    pub send_errors: u64,
+}
+
+/// Where a run stands, broadcast to every participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Keep going.
+    Run,
+    /// Stop sending; keep receiving for the drain time, then leave.
+    Stop,
+}
+
+/// Runs one participant until told to stop (or it fails). Never panics on network input.
+pub async fn run(
+    plan: Plan,
+    shared: Arc<Shared>,
+    phase: watch::Receiver<Phase>,
+) -> ParticipantResult {
+    let mut p = Participant {
+        result: ParticipantResult {
+            plan: plan.clone(),
+            times: JoinTimes::default(),
+            error: None,
+            metrics: ReceiverMetrics::default(),
+            server_errors: 0,
+            send_errors: 0,
+        },
+        shared,
+        started: Instant::now(),
+        jitter: Jitter::new(u64::from(plan.index) + 1),
+    };
+    if let Err(e) = p.drive(phase).await {
+        p.shared.progress.failed.fetch_add(1, Ordering::Relaxed);
+        p.result.error = Some(e);
+    }
+    p.result
+}
+
+struct Participant {
+    result: ParticipantResult,
+    shared: Arc<Shared>,
+    started: Instant,
+    jitter: Jitter,
+}
+
+/// The publishing side of the `Rtc`, known once our offer is answered.
+struct Publishing {
+    audio: Option<(Mid, Pt)>,
+    video: Option<(Mid, Pt)>,
+}
+
+/// How long a participant keeps receiving after it stops sending, so frames in flight count.
+const DRAIN: Duration = Duration::from_millis(1000);
+/// Datagrams handled in a row before looking at timers and signaling again.
+const RECV_BATCH: usize = 64;
+/// Interval of the application keep-alive.
+const KEEPALIVE: Duration = Duration::from_secs(5);
+
+impl Participant {
+    async fn drive(&mut self, mut phase: watch::Receiver<Phase>) -> Result<(), String> {
+        let shared = self.shared.clone();
+        let plan = self.result.plan.clone();
+        let socket = bind_udp().map_err(|e| format!("udp: {e}"))?;
+        let local = socket.local_addr().map_err(|e| format!("udp: {e}"))?;
+        let name = format!("load {}", plan.index);
+        let mut session = Session::join(
+            shared.target,
+            &shared.endpoint,
+            &plan.room,
+            &name,
+            shared.join_timeout,
+        )
+        .await
+        .map_err(|e| format!("signaling: {e}"))?;
+        self.result.times.welcome = Some(self.started.elapsed());
+        shared.progress.joined.fetch_add(1, Ordering::Relaxed);
+
+        let mut rtc = Rtc::builder()
+            .set_crypto_provider(shared.crypto.clone())
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .set_stats_interval(None)
+            .build(Instant::now());
+        let candidate = Candidate::host(local, "udp").map_err(|e| format!("candidate: {e}"))?;
+        rtc.add_local_candidate(candidate);
+
+        // Publish: always an audio m-line (a muted microphone when not publishing audio, as a
+        // browser with its microphone off), a video one when publishing video.
+        let mut change = rtc.sdp_api();
+        let stream = Some(format!("load{}", plan.index));
+        let audio_mid = change.add_media(
+            MediaKind::Audio,
+            Direction::SendOnly,
+            stream.clone(),
+            None,
+            None,
+        );
+        let video_mid = plan.video.then(|| {
+            let simulcast = shared.simulcast.then(|| {
+                let mut s = Simulcast::new();
+                for (rid, _) in LAYERS {
+                    s.add_send_layer(SimulcastLayer::new(rid));
+                }
+                s
+            });
+            change.add_media(
+                MediaKind::Video,
+                Direction::SendOnly,
+                stream.clone(),
+                None,
+                simulcast,
+            )
+        });
+        let (offer, pending) = change.apply().ok_or("no offer to make")?;
+        session
+            .send_offer(offer.to_sdp_string())
+            .await
+            .map_err(|e| format!("signaling: {e}"))?;
+        let mut pending: Option<SdpPendingOffer> = Some(pending);
+        let mut publishing: Option<Publishing> = None;
+        let mut clock: Option<MediaClock> = None;
+        let mut connected = false;
+        let mut stopping: Option<Instant> = None;
+        let mut next_keepalive = Instant::now() + KEEPALIVE;
+        let join_deadline = Instant::now() + shared.join_timeout;
+        let mut buf = vec![0u8; 2000];
+
+        loop {
+            // Drain the Rtc until it names its next timeout.
+            let rtc_timeout =
+                self.drain(&mut rtc, &socket, &mut connected, &mut clock, video_mid)?;
+            let now = Instant::now();
+            if !connected && now >= join_deadline {
+                let stage = if self.result.times.ice.is_some() {
+                    "dtls"
+                } else {
+                    "ice"
+                };
+                return Err(format!(
+                    "{stage}: media not connected within {:?}",
+                    shared.join_timeout
+                ));
+            }
+            if !rtc.is_alive() {
+                return Err("media: session closed".into());
+            }
+            if let Some(t) = stopping {
+                if now >= t {
+                    session.leave().await;
+                    return Ok(());
+                }
+            }
+            let mut wake = rtc_timeout.min(next_keepalive).min(join_deadline.max(now));
+            if let Some(t) = stopping {
+                wake = wake.min(t);
+            } else if let (Some(c), Some(_)) = (&clock, &publishing) {
+                wake = wake.min(c.next_due(plan.video));
+            }
+
+            tokio::select! {
+                r = socket.recv_from(&mut buf) => {
+                    let (mut n, mut source) = r.map_err(|e| format!("udp: {e}"))?;
+                    // Take what else is already queued without going back through select.
+                    for i in 1..=RECV_BATCH {
+                        let now = Instant::now();
+                        shared.progress.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+                        self.receive(&mut rtc, now, source, local, buf.get(..n).unwrap_or_default());
+                        self.drain(&mut rtc, &socket, &mut connected, &mut clock, video_mid)?;
+                        if i == RECV_BATCH {
+                            break;
+                        }
+                        match socket.try_recv_from(&mut buf) {
+                            Ok((m, from)) => (n, source) = (m, from),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                signal = session.recv() => {
+                    match signal.map_err(|e| format!("signaling: {e}"))? {
+                        Signal::Answer(sdp) => {
+                            let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|e| format!("sdp: {e}"))?;
+                            let p = pending.take().ok_or("signaling: answer without offer")?;
+                            rtc.sdp_api().accept_answer(p, answer).map_err(|e| format!("sdp: {e}"))?;
+                            publishing = Some(Publishing {
+                                audio: plan.audio.then(|| pt_of(&mut rtc, audio_mid, Codec::Opus)).flatten().map(|pt| (audio_mid, pt)),
+                                video: video_mid.and_then(|m| pt_of(&mut rtc, m, Codec::Vp8).map(|pt| (m, pt))),
+                            });
+                            session.send_media_state(plan.audio, plan.video).await.map_err(|e| format!("signaling: {e}"))?;
+                        }
+                        Signal::Offer(sdp) => {
+                            let offer = SdpOffer::from_sdp_string(&sdp).map_err(|e| format!("sdp: {e}"))?;
+                            let answer = rtc.sdp_api().accept_offer(offer).map_err(|e| format!("sdp: {e}"))?;
+                            session.send_answer(answer.to_sdp_string()).await.map_err(|e| format!("signaling: {e}"))?;
+                        }
+                        Signal::Error(_) => self.result.server_errors += 1,
+                        Signal::Other => {}
+                    }
+                }
+                changed = phase.changed(), if stopping.is_none() => {
+                    if changed.is_err() || *phase.borrow() == Phase::Stop {
+                        stopping = Some(Instant::now() + DRAIN);
+                    }
+                }
+                () = tokio::time::sleep_until(wake.into()) => {}
+            }
+
+            let now = Instant::now();
+            if now >= next_keepalive {
+                next_keepalive = now + KEEPALIVE;
+                session
+                    .keepalive()
+                    .await
+                    .map_err(|e| format!("signaling: {e}"))?;
+            }
+            if now >= rtc_timeout {
+                if let Err(e) = rtc.handle_input(Input::Timeout(now)) {
+                    return Err(format!("media: {e}"));
+                }
+            }
+            if stopping.is_none() {
+                if let (Some(c), Some(p)) = (clock.as_mut(), publishing.as_ref()) {
+                    self.send_due(&mut rtc, c, p, now);
+                }
+            }
+        }
+    }
+
+    fn receive(
+        &mut self,
+        rtc: &mut Rtc,
+        now: Instant,
+        source: SocketAddr,
+        local: SocketAddr,
+        data: &[u8],
+    ) {
+        let Ok(contents) = data.try_into() else {
+            return;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: local,
+                contents,
+            },
+        );
+        // A datagram str0m refuses (garbage, late DTLS) is dropped; the session goes on.
+        let _ = rtc.handle_input(input);
+    }
+
+    /// Polls the Rtc until its timeout: sends datagrams, accounts received media, notes
+    /// milestones and keyframe requests.
+    fn drain(
+        &mut self,
+        rtc: &mut Rtc,
+        socket: &UdpSocket,
+        connected: &mut bool,
+        clock: &mut Option<MediaClock>,
+        video_mid: Option<Mid>,
+    ) -> Result<Instant, String> {
+        loop {
+            let output = rtc.poll_output().map_err(|e| format!("media: {e}"))?;
+            match output {
+                Output::Timeout(t) => return Ok(t),
+                Output::Transmit(t) => {
+                    // Loopback: a full send buffer means the machine is saturated; count it.
+                    if socket.try_send_to(&t.contents, t.destination).is_err() {
+                        self.result.send_errors += 1;
+                    }
+                }
+                Output::Event(event) => match event {
+                    Event::IceConnectionStateChange(
+                        IceConnectionState::Connected | IceConnectionState::Completed,
+                    ) => {
+                        self.result.times.ice.get_or_insert(self.started.elapsed());
+                    }
+                    Event::Connected => {
+                        *connected = true;
+                        self.result.times.connected = Some(self.started.elapsed());
+                        self.shared
+                            .progress
+                            .connected
+                            .fetch_add(1, Ordering::Relaxed);
+                        *clock = Some(MediaClock::new(
+                            Instant::now(),
+                            self.shared.keyframe_interval,
+                        ));
+                    }
+                    Event::MediaData(d) => {
+                        let now = Instant::now();
+                        let video = rtc
+                            .media(d.mid)
+                            .is_some_and(|m| m.kind() == MediaKind::Video);
+                        let packets =
+                            (**d.seq_range.end()).saturating_sub(**d.seq_range.start()) + 1;
+                        // Mids are short strings ("0", "1", ...): hash one into the track key.
+                        let track = d
+                            .mid
+                            .bytes()
+                            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+                        self.result.metrics.record_rtp(
+                            track,
+                            **d.seq_range.start(),
+                            **d.seq_range.end(),
+                        );
+                        let progress = &self.shared.progress;
+                        progress.frames_in.fetch_add(1, Ordering::Relaxed);
+                        progress.packets_in.fetch_add(packets, Ordering::Relaxed);
+                        match FrameHeader::parse(&d.data, video) {
+                            Some(h) => {
+                                self.result
+                                    .times
+                                    .first_media
+                                    .get_or_insert(self.started.elapsed());
+                                self.result.metrics.record(&h, self.shared.now_us(now));
+                            }
+                            None => self.result.metrics.foreign_frames += 1,
+                        }
+                    }
+                    Event::KeyframeRequest(req) if Some(req.mid) == video_mid => {
+                        if let Some(c) = clock.as_mut() {
+                            c.request_keyframe();
+                        }
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+
+    /// Writes every frame due at `now`.
+    fn send_due(
+        &mut self,
+        rtc: &mut Rtc,
+        clock: &mut MediaClock,
+        publishing: &Publishing,
+        now: Instant,
+    ) {
+        let shared = self.shared.clone();
+        let sent_us = shared.now_us(now);
+        let sender = self.result.plan.index;
+        if let Some(seq) = clock.take_audio(now) {
+            if let Some((mid, pt)) = publishing.audio {
+                let h = FrameHeader {
+                    stream: StreamKind::Audio,
+                    keyframe: false,
+                    sender,
+                    seq,
+                    sent_us,
+                };
+                let frame = media::audio_frame(&h, &mut self.jitter);
+                let t = MediaTime::new(clock.media_time(now, 48_000), Frequency::FORTY_EIGHT_KHZ);
+                self.write(rtc, mid, None, pt, now, t, frame);
+            }
+        }
+        if let Some((seq, keyframe)) = clock.take_video(now) {
+            if let Some((mid, pt)) = publishing.video {
+                let t = MediaTime::new(clock.media_time(now, 90_000), Frequency::NINETY_KHZ);
+                if shared.simulcast {
+                    for (layer, (rid, profile)) in LAYERS.iter().enumerate() {
+                        let stream = StreamKind::Layer(layer as u8);
+                        let h = FrameHeader {
+                            stream,
+                            keyframe,
+                            sender,
+                            seq,
+                            sent_us,
+                        };
+                        let frame = media::video_frame(&h, *profile, &mut self.jitter);
+                        self.write(rtc, mid, Some(Rid::from(*rid)), pt, now, t, frame);
+                    }
+                } else {
+                    let h = FrameHeader {
+                        stream: StreamKind::Video,
+                        keyframe,
+                        sender,
+                        seq,
+                        sent_us,
+                    };
+                    let frame = media::video_frame(&h, shared.profile, &mut self.jitter);
+                    self.write(rtc, mid, None, pt, now, t, frame);
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write(
+        &mut self,
+        rtc: &mut Rtc,
+        mid: Mid,
+        rid: Option<Rid>,
+        pt: Pt,
+        now: Instant,
+        t: MediaTime,
+        frame: Vec<u8>,
+    ) {
+        let Some(mut writer) = rtc.writer(mid) else {
+            return;
+        };
+        if let Some(rid) = rid {
+            writer = writer.rid(rid);
+        }
+        if writer.write(pt, now, t, frame).is_ok() {
+            self.shared
+                .progress
+                .frames_out
+                .fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.result.send_errors += 1;
+        }
+    }
+}
+
+/// Receive buffer of each participant's socket: a browser's is large too; the default (about
+/// 200 KiB) overflows when a busy machine delays the task by a few tens of milliseconds.
+const RECV_BUFFER: usize = 1 << 20;
+
+/// A UDP socket on 127.0.0.1 with an ephemeral port and a [`RECV_BUFFER`] receive buffer (the
+/// kernel caps it at `net.core.rmem_max`).
+fn bind_udp() -> std::io::Result<UdpSocket> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::IPV4,
+        socket2::Type::DGRAM,
+        Some(socket2::Protocol::UDP),
+    )?;
+    // Best effort: a smaller buffer still works.
+    let _ = socket.set_recv_buffer_size(RECV_BUFFER);
+    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    socket.set_nonblocking(true)?;
+    UdpSocket::from_std(socket.into())
+}
+
+/// The payload type negotiated for `codec` on `mid`.
+fn pt_of(rtc: &mut Rtc, mid: Mid, codec: Codec) -> Option<Pt> {
+    let writer = rtc.writer(mid)?;
+    let pt = writer
+        .payload_params()
+        .find(|p| p.spec().codec == codec)
+        .map(|p| p.pt());
+    pt
+}

@@ -1,0 +1,114 @@
+//! `webconf-load`: the command line. Parses arguments, runs the load, prints the report as a
+//! table (stdout) and JSON (`--json`), and exits non-zero when the run fails its criteria.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use webconf_load::media::VideoProfile;
+use webconf_load::signaling::Target;
+use webconf_load::LoadConfig;
+
+/// Load generator for webconf: synthetic participants over the real signaling and DTLS-SRTP.
+///
+/// The server must run with `[http] tls = "off"` and the generator's address (127.0.0.1) in an
+/// agents zone (the default `internal` zone), so that its participants may open rooms.
+#[derive(Parser, Debug)]
+#[command(name = "webconf-load", version)]
+struct Cli {
+    /// The server's base URL (plain HTTP).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Which kind of server.
+    #[arg(long, value_enum, default_value_t = Target::Webconf)]
+    target: Target,
+    /// Number of rooms.
+    #[arg(long, default_value_t = 1)]
+    rooms: u32,
+    /// Participants in each room.
+    #[arg(long, default_value_t = 10)]
+    participants_per_room: u32,
+    /// How many participants of each room publish video (the others publish audio only).
+    #[arg(long, default_value_t = 4)]
+    publishers: u32,
+    /// Nobody publishes audio.
+    #[arg(long)]
+    no_audio: bool,
+    /// Single-layer video quality.
+    #[arg(long, value_enum, default_value_t = VideoProfile::P360)]
+    video: VideoProfile,
+    /// Publish three simulcast layers (q 180p, h 360p, f 720p) instead of one.
+    #[arg(long)]
+    simulcast: bool,
+    /// Seconds of measured media once everyone joined.
+    #[arg(long, default_value_t = 15.0)]
+    duration: f64,
+    /// Milliseconds between two joins (0: everyone at once).
+    #[arg(long, default_value_t = 20)]
+    join_interval: u64,
+    /// Seconds a participant waits for `welcome`, then for its media to connect.
+    #[arg(long, default_value_t = 20.0)]
+    join_timeout: f64,
+    /// Seconds between periodic keyframes.
+    #[arg(long, default_value_t = 3.0)]
+    keyframe_interval: f64,
+    /// PID of the server, to report its CPU time and memory (Linux /proc).
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Write the report as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Fail (exit 1) when the frame loss is above this fraction (0.01 = 1 %).
+    #[arg(long, default_value_t = 0.01)]
+    max_loss: f64,
+    /// Room name prefix (letters and digits).
+    #[arg(long, default_value = "load")]
+    room_prefix: String,
+    /// No progress line on stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn secs(v: f64, name: &str) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(v)
+        .map_err(|_| anyhow::anyhow!("--{name} must be a non-negative number of seconds"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    let config = LoadConfig {
+        target: cli.target,
+        url: cli.url,
+        rooms: cli.rooms,
+        participants_per_room: cli.participants_per_room,
+        video_publishers: cli.publishers,
+        audio: !cli.no_audio,
+        profile: cli.video,
+        simulcast: cli.simulcast,
+        duration: secs(cli.duration, "duration")?,
+        join_interval: Duration::from_millis(cli.join_interval),
+        join_timeout: secs(cli.join_timeout, "join-timeout")?,
+        keyframe_interval: secs(cli.keyframe_interval, "keyframe-interval")?,
+        server_pid: cli.server_pid,
+        room_prefix: cli.room_prefix,
+        progress: !cli.quiet,
+    };
+    let report = webconf_load::run(config).await?;
+    print!("{}", report.table());
+    if let Some(path) = cli.json {
+        std::fs::write(&path, serde_json::to_string_pretty(&report)?)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    let failures = report.failures(cli.max_loss);
+    if failures.is_empty() {
+        println!("PASS");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for f in &failures {
+            println!("FAIL: {f}");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}

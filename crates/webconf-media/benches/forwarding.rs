@@ -1,0 +1,55 @@
+//! Benchmarks of the forwarding hot path, so that regressions show:
+//!
+//! - `decision`: what the core does per packet and per subscriber before handing the frame to
+//!   str0m (layer decision and timestamp rewriting);
+//! - `call`: 200 ms of a whole simulated call (5 participants, one of them simulcasting),
+//!   through the deterministic test harness: SRTP, packetization, forwarding, allocation.
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use webconf_media::bench_support::Forwarding;
+
+#[allow(dead_code)]
+#[path = "../tests/it/harness.rs"]
+mod harness;
+
+fn decision(c: &mut Criterion) {
+    let t0 = Instant::now();
+    c.bench_function("decision: 1000 frames x 1 subscriber", |b| {
+        b.iter_batched(
+            || {
+                let mut f = Forwarding::new();
+                f.target = Some(1);
+                f
+            },
+            |mut f| {
+                for i in 0..1000u64 {
+                    let layer = (i % 3) as usize;
+                    let key = i % 90 == 1;
+                    if let webconf_media::bench_support::Decision::Forward { switched } = f.on_video_frame(layer, key) {
+                        std::hint::black_box(f.out_time(i * 3000, 90_000, t0 + Duration::from_millis(i * 33), switched));
+                    }
+                }
+                f
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+fn call(c: &mut Criterion) {
+    let mut w = harness::World::new();
+    w.join_with(1, harness::JoinOptions { simulcast: true });
+    for _ in 0..4 {
+        w.join(1);
+    }
+    w.run_for(Duration::from_secs(3));
+    let mut group = c.benchmark_group("call");
+    group.sample_size(10);
+    group.bench_function("200 ms of a 5-person call", |b| b.iter(|| w.run_for(Duration::from_millis(200))));
+    group.finish();
+}
+
+criterion_group!(benches, decision, call);
+criterion_main!(benches);

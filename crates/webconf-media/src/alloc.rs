@@ -1,0 +1,234 @@
+//! Deciding, for each subscriber, what it receives: last-N cameras, the layer of each video
+//! (tile size, then bandwidth estimate), which microphones; and running the speaker detectors.
+//! The policies are pure functions ([`crate::lastn`], [`crate::simulcast`], [`crate::bwe`],
+//! [`crate::speaker`]); this module gathers their inputs and applies their answers.
+
+use std::time::Instant;
+
+use str0m::bwe::Bitrate;
+use str0m::media::MediaKind;
+
+use crate::bwe::{allocate, grow, VideoDemand};
+use crate::peer::{TrackLabel, TrackOutState};
+use crate::sfu::Sfu;
+use crate::simulcast::layer_for_height;
+use crate::{lastn, PeerId, RoomId, SfuOutput};
+
+/// What one forwarded audio track is assumed to need (Opus with headers), reserved before
+/// video gets anything.
+pub(crate) const AUDIO_RESERVE: u64 = 50_000;
+
+/// The estimator is asked to probe up to this factor of what the tiles would like.
+const PROBE_FACTOR: f64 = 1.3;
+
+/// Below this share of what we really send, the estimate means congestion.
+const CONGESTED: f64 = 0.6;
+
+/// Without congestion, videos climb one layer per this interval at most (see [`grow`]).
+const STEP_UP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// One forwarded video, as the allocation sees it.
+struct Video {
+    index: usize,
+    source: PeerId,
+    screen: bool,
+    heights: Vec<u32>,
+    bitrates: Vec<u64>,
+    current: Option<usize>,
+    target: Option<usize>,
+}
+
+impl Sfu {
+    /// Runs the speaker detectors and re-evaluates every subscriber, if due.
+    pub(crate) fn maybe_reallocate(&mut self, now: Instant) {
+        if self.next_allocation.is_some_and(|t| t > now) {
+            return;
+        }
+        self.next_allocation = Some(now + self.config.allocation_interval);
+        let rooms: Vec<RoomId> = self.speakers.keys().copied().collect();
+        for room in rooms {
+            if let Some(peer) = self.speakers.get_mut(&room).and_then(|d| d.tick(now)) {
+                self.outputs.push_back(SfuOutput::ActiveSpeaker { room, peer });
+            }
+        }
+        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+        for peer in peers {
+            self.reallocate(now, peer);
+        }
+    }
+
+    /// Decides what one subscriber receives now.
+    pub(crate) fn reallocate(&mut self, now: Instant, peer: PeerId) {
+        let Some(p) = self.peers.get(&peer) else {
+            return;
+        };
+        let room = p.room;
+        let members = self.rooms.get(&room).map(Vec::as_slice).unwrap_or(&[]);
+        let position = |s: PeerId| members.iter().position(|m| *m == s).unwrap_or(usize::MAX);
+        let detector = self.speakers.get(&room);
+        let recent: Vec<PeerId> = detector.map(|d| d.recent().to_vec()).unwrap_or_default();
+        let loudest: Option<Vec<PeerId>> = detector.map(|d| d.loudest(now, self.config.audio_last_n));
+
+        // The videos this subscriber could receive, with their sources' layers.
+        let mut videos: Vec<Video> = Vec::new();
+        let mut audio_on: Vec<(usize, bool)> = Vec::new();
+        for (index, t) in p.tracks_out.iter().enumerate() {
+            if !matches!(t.state, TrackOutState::Open(_) | TrackOutState::Negotiating(_)) {
+                continue;
+            }
+            let Some(src) = self.peers.get(&t.source) else {
+                continue;
+            };
+            if t.kind == MediaKind::Audio {
+                let on = t.label == TrackLabel::ScreenAudio
+                    || match (&loudest, detector) {
+                        (Some(l), Some(d)) => !d.knows(t.source) || l.contains(&t.source),
+                        _ => true,
+                    };
+                audio_on.push((index, on));
+                continue;
+            }
+            let Some(tin) = src.tracks_in.iter().find(|x| x.mid == t.source_mid) else {
+                continue;
+            };
+            let screen = t.label == TrackLabel::Screen;
+            // A blocked camera, or one that sends nothing, takes no place.
+            if (!screen && !src.allow_video) || !tin.flowing(now) {
+                videos.push(Video { index, source: t.source, screen, heights: Vec::new(), bitrates: Vec::new(), current: t.fwd.current, target: t.fwd.target });
+                continue;
+            }
+            videos.push(Video {
+                index,
+                source: t.source,
+                screen,
+                heights: tin.heights(),
+                bitrates: tin.bitrates(now),
+                current: t.fwd.current,
+                target: t.fwd.target,
+            });
+        }
+        videos.sort_by_key(|v| position(v.source));
+
+        // How big each is shown; `None`: not shown.
+        let shown = |v: &Video| -> Option<u32> {
+            if v.heights.is_empty() {
+                return None;
+            }
+            match &p.view {
+                None => Some(u32::MAX),
+                Some(view) => match view.iter().find(|r| r.source == v.source && r.screen == v.screen) {
+                    Some(r) => (r.max_height > 0).then_some(r.max_height),
+                    // Not (yet) in the view: a tile the client has not reported, e.g. one
+                    // just created. Sent at full size until the client says how big it is
+                    // (height 0 hides it), so a late or lost `view` never blacks a video out.
+                    None => Some(u32::MAX),
+                },
+            }
+        };
+        let pinned: Vec<PeerId> = p.view.iter().flatten().filter(|r| r.pinned && !r.screen).map(|r| r.source).collect();
+        let cameras: Vec<PeerId> = videos.iter().filter(|v| !v.screen && shown(v).is_some()).map(|v| v.source).collect();
+        let chosen = lastn::select(&cameras, &pinned, &recent, self.config.last_n);
+
+        // Priority order: screens, then the chosen cameras in last-N order.
+        let mut order: Vec<usize> = (0..videos.len()).filter(|i| videos[*i].screen).collect();
+        for c in &chosen {
+            order.extend((0..videos.len()).filter(|i| !videos[*i].screen && videos[*i].source == *c));
+        }
+        let demands: Vec<VideoDemand> = order
+            .iter()
+            .map(|i| {
+                let v = &videos[*i];
+                VideoDemand {
+                    want: shown(v).and_then(|h| layer_for_height(&v.heights, h)),
+                    bitrates: v.bitrates.clone(),
+                    // A switch under way counts as done: the allocation holds its own decisions.
+                    current: v.current.max(v.target),
+                }
+            })
+            .collect();
+        let audio_count = audio_on.iter().filter(|(_, on)| *on).count() as u64;
+        // Congested: the estimate is below what we really send. Then everything must fit in
+        // it, by priority. Otherwise the estimate says little (while the path is not full,
+        // str0m's estimate, like libwebrtc's, only follows what we send: it is capped at 1.5
+        // times the acknowledged rate), so videos keep their layers and climb one at a time.
+        let sent = p.sent.rate().unwrap_or(0);
+        let congested_budget = match (self.config.initial_estimate, p.estimate) {
+            (Some(_), Some(estimate)) if (estimate as f64) < sent as f64 * CONGESTED => {
+                Some(estimate.saturating_sub(audio_count * AUDIO_RESERVE))
+            }
+            _ => None,
+        };
+        let may_step_up = p.last_step_down.is_none_or(|t| now.saturating_duration_since(t) >= self.config.step_up_delay)
+            && p.last_step_up.is_none_or(|t| now.saturating_duration_since(t) >= STEP_UP_INTERVAL);
+        let alloc = match congested_budget {
+            Some(budget) => allocate(budget, &demands, may_step_up),
+            None => grow(&demands, may_step_up),
+        };
+        let desired: u64 = demands
+            .iter()
+            .filter_map(|d| d.want.and_then(|w| d.bitrates.get(w)).filter(|b| **b != u64::MAX))
+            .sum::<u64>()
+            + audio_count * AUDIO_RESERVE;
+
+        // Apply.
+        let mut targets: Vec<(usize, Option<usize>, Option<usize>)> = Vec::with_capacity(videos.len());
+        for v in &videos {
+            targets.push((v.index, None, None));
+        }
+        for (k, i) in order.iter().enumerate() {
+            targets[*i] = (videos[*i].index, alloc[k], demands[k].want);
+        }
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let mut stepped_down = false;
+        let mut stepped_up = false;
+        for (index, target, want) in targets {
+            let t = &mut p.tracks_out[index];
+            let short = target < want; // `None < Some(_)`: paused or lowered for lack of bandwidth
+            if short && target < t.fwd.target {
+                stepped_down = true;
+            }
+            if target > t.fwd.target {
+                stepped_up = true;
+            }
+            t.fwd.target = target;
+        }
+        if stepped_up {
+            p.last_step_up = Some(now);
+        }
+        for (index, on) in audio_on {
+            p.tracks_out[index].fwd.audio_on = on;
+        }
+        if stepped_down {
+            p.last_step_down = Some(now);
+        }
+        // Let str0m's estimator probe a little above what the tiles would like.
+        if self.config.initial_estimate.is_some() && desired.abs_diff(p.desired) > p.desired / 10 {
+            p.desired = desired;
+            let target = Bitrate::bps((desired.max(AUDIO_RESERVE) as f64 * PROBE_FACTOR) as u64);
+            p.rtc.bwe().set_bitrate(Bitrate::ZERO, target);
+        }
+    }
+
+    /// Feeds a bandwidth estimate toward `peer` as if str0m's congestion control had produced
+    /// it (for tests and diagnostics; the core gets real estimates from TWCC feedback).
+    #[doc(hidden)]
+    pub fn inject_estimate(&mut self, now: Instant, peer: PeerId, bps: u64) -> Result<(), crate::SfuError> {
+        let p = self.peers.get_mut(&peer).ok_or(crate::SfuError::UnknownPeer(peer))?;
+        p.estimate = Some(bps);
+        p.estimate_pinned = true;
+        self.reallocate(now, peer);
+        Ok(())
+    }
+
+    /// A room's active speaker, once someone spoke.
+    pub fn active_speaker(&self, room: RoomId) -> Option<PeerId> {
+        self.speakers.get(&room).and_then(|d| d.dominant())
+    }
+
+    /// A room's speakers, most recent first (for the speaker view and its filmstrip).
+    pub fn speakers(&self, room: RoomId) -> Vec<PeerId> {
+        self.speakers.get(&room).map(|d| d.recent().to_vec()).unwrap_or_default()
+    }
+}

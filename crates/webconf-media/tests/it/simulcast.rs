@@ -1,0 +1,97 @@
+//! Simulcast: each subscriber gets the layer its tile needs, switches only at keyframes, and
+//! sees one continuous stream.
+
+use std::time::Duration;
+
+use webconf_media::ViewRequest;
+
+use crate::harness::{video_track, JoinOptions, RxFrame, World, LAYERS};
+
+/// The layers of the frames received on `track` since frame index `from`.
+fn layers_since(w: &World, who: usize, track: &str, from: usize) -> Vec<u8> {
+    w.clients[who].video_frames(track, from).iter().map(|f| f.layer).collect()
+}
+
+/// Asserts the frames are one continuous stream: sequence numbers follow each other, RTP time
+/// moves forward by about one frame, every change of layer is at a keyframe, no gap reported.
+fn assert_seamless(frames: &[&RxFrame]) {
+    assert!(frames.len() > 10, "too few frames: {}", frames.len());
+    for pair in frames.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        assert_eq!(b.seq.0, a.seq.1 + 1, "sequence numbers continue: {a:?} -> {b:?}");
+        assert!(b.time > a.time, "time moves forward: {a:?} -> {b:?}");
+        assert!(b.time - a.time <= 90_000 / 10, "no jump in time: {a:?} -> {b:?}");
+        assert!(b.contiguous, "the receiver saw no gap: {b:?}");
+        if b.layer != a.layer {
+            assert!(b.keyframe, "a layer switch starts on a keyframe: {a:?} -> {b:?}");
+        }
+    }
+}
+
+fn view(source: &World, who: usize, height: u32) -> Vec<ViewRequest> {
+    vec![ViewRequest { source: source.clients[who].peer, screen: false, max_height: height, pinned: false }]
+}
+
+#[test]
+fn each_subscriber_gets_the_layer_that_fits_its_tile() {
+    let mut w = World::new();
+    let a = w.join_with(1, JoinOptions { simulcast: true });
+    let b = w.join(1);
+    let c = w.join(1);
+    let d = w.join(1);
+    w.run_for(Duration::from_secs(2));
+    let now = w.now;
+    let (pb, pc) = (w.clients[b].peer, w.clients[c].peer);
+    w.sfu.set_view(now, pb, &view(&w, a, 180)).expect("view");
+    w.sfu.set_view(now, pc, &view(&w, a, 700)).expect("view");
+    // `d` says nothing: full size. Videos climb one layer per second.
+    w.run_for(Duration::from_secs(3));
+    let track = video_track(a);
+    let from: Vec<usize> = w.clients.iter().map(|c| c.frames.len()).collect();
+    w.run_for(Duration::from_secs(2));
+    let got_b = layers_since(&w, b, &track, from[b]);
+    let got_c = layers_since(&w, c, &track, from[c]);
+    let got_d = layers_since(&w, d, &track, from[d]);
+    assert!(got_b.len() > 40 && got_b.iter().all(|l| *l == 0), "b: 180p only: {got_b:?}");
+    assert!(got_c.len() > 40 && got_c.iter().all(|l| *l == 2), "c: 720p only: {got_c:?}");
+    assert!(got_d.len() > 40 && got_d.iter().all(|l| *l == 2), "d: 720p by default: {got_d:?}");
+    assert_eq!(LAYERS[0].1, 180);
+}
+
+#[test]
+fn switching_layers_waits_for_a_keyframe_and_keeps_the_stream_continuous() {
+    let mut w = World::new();
+    let a = w.join_with(1, JoinOptions { simulcast: true });
+    let b = w.join(1);
+    w.run_for(Duration::from_secs(2));
+    let pb = w.clients[b].peer;
+    let track = video_track(a);
+    let start = w.clients[b].frames.len();
+    // Small, large, medium, hidden, small again: every change is a switch.
+    // Without congestion, a video climbs one layer per second: 2.5 s reach any layer.
+    let requests_at_start = w.clients[a].keyframe_requests;
+    for (height, layer) in [(180, Some(0)), (720, Some(2)), (360, Some(1)), (0, None), (100, Some(0))] {
+        let now = w.now;
+        w.sfu.set_view(now, pb, &view(&w, a, height)).expect("view");
+        w.run_for(Duration::from_millis(2500));
+        let from = w.clients[b].frames.len();
+        w.run_for(Duration::from_millis(500));
+        let got = layers_since(&w, b, &track, from);
+        match layer {
+            Some(l) => {
+                assert!(got.len() > 8 && got.iter().all(|x| *x == l), "{height}px -> layer {l}: {got:?}");
+            }
+            None => assert!(got.is_empty(), "hidden: nothing sent, got {got:?}"),
+        }
+    }
+    let _ = requests_at_start;
+    let all = w.clients[b].video_frames(&track, start);
+    // The pause aside, the whole call is one stream: split it at the pause.
+    let gap = all.windows(2).position(|p| p[1].time - p[0].time > 90_000 / 2);
+    let gap = gap.expect("the hidden period shows as a pause in RTP time");
+    assert_seamless(&all[..=gap]);
+    assert_seamless(&all[gap + 1..]);
+    assert_eq!(all[gap + 1].seq.0, all[gap].seq.1 + 1, "sequence numbers continue across the pause");
+    let pause = all[gap + 1].time - all[gap].time;
+    assert!((200_000..=300_000).contains(&pause), "RTP time advanced by the pause (~3 s): {pause}");
+}

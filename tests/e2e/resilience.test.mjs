@@ -1,0 +1,339 @@
+// Calls that survive bad networks (issue 7): Bob's Chromium runs in a network namespace of its
+// own (tests/e2e/lib/netns.mjs) whose link nftables cuts or makes lossy; Alice's runs in the
+// host namespace, where the server is. Times are measured, printed and asserted with the
+// issue's bounds. Needs root: runs only with WEBCONF_NETNS_TESTS=1 (.ci/run sets it).
+//
+// (a) 5 s cut: Bob stays in the room (same id), shows "reconnecting" while ICE is down, and his
+//     video decodes again at Alice within 3 s of the network's return.
+// (b) 30 s cut: the server removes Bob (Alice sees him leave), Bob shows "reconnecting"; after
+//     the return he is back within 10 s, same name and role, media both ways.
+// (c) address change (198.18.x.2 → .3): media back within 5 s.
+// (d) 10 % random loss on Bob's link: at Alice, Bob's video at ≥ 15 fps with no freeze over 1 s
+//     over 10 s; 20 %: media still flows after 10 s.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  Diagnostics,
+  appendContext,
+  expectMediaFlowing,
+  joinRoom,
+  launchChromium,
+  mediaStats,
+  pageState,
+  randomRoom,
+  startServer,
+  waitFor,
+} from './harness.mjs';
+import { createNetns, netnsSkipReason } from './lib/netns.mjs';
+
+const skip = netnsSkipReason();
+
+/** Issue 7's bounds. */
+const SHORT_CUT_MS = 5_000;
+const SHORT_CUT_BACK_MS = 3_000;
+const LONG_CUT_MS = 30_000;
+const LONG_CUT_BACK_MS = 10_000;
+const ADDRESS_CHANGE_BACK_MS = 5_000;
+const MIN_FPS = 15;
+const MAX_FREEZE_MS = 1_000;
+
+/**
+ * A call between Alice (host namespace) and Bob (his own namespace), both agents, media
+ * flowing both ways. Everything is removed at the end of the test, even on failure.
+ */
+async function setupCall(t) {
+  const diagnostics = new Diagnostics();
+  const ns = await createNetns(t);
+  const server = await startServer({
+    listen: '0.0.0.0:0',
+    mediaAddresses: ['127.0.0.1', ns.hostAddr],
+    // Bob's namespace is on the State's internal network: he is an agent, as Alice is.
+    extraToml: [
+      '[[access.zones]]',
+      'name = "internal"',
+      `ranges = ["127.0.0.0/8", "::1/128", "198.18.0.0/15"]`,
+      'agents = true',
+    ].join('\n'),
+  });
+  diagnostics.addServer(server);
+  const browserA = await launchChromium('chromium-alice');
+  const browserB = await launchChromium('chromium-bob-netns', { executablePath: ns.chromium, pipe: true });
+  // node:test runs `after` hooks in order: browsers and server first, the namespace last.
+  t.after(async () => {
+    await browserA.close();
+    await browserB.close();
+    await server.stop();
+  });
+  const step = async (name, fn) => {
+    try {
+      return await fn();
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      err.message = `${name}: ${err.message}`;
+      appendContext(err, await diagnostics.render());
+      throw err;
+    }
+  };
+  const room = randomRoom('netns');
+  // The new veth may still make the host's Chromium abort a load (ERR_NETWORK_CHANGED): again.
+  const alice = await step('Alice joins', () => joinRoom(browserA, server, room, 'Alice', { diagnostics })
+    .catch((e) => {
+      if (!String(e).includes('ERR_NETWORK_CHANGED')) throw e;
+      return joinRoom(browserA, server, room, 'Alice', { diagnostics, label: 'Alice (again)' });
+    }));
+  const bob = await step('Bob joins from his namespace', () =>
+    joinRoom(browserB, server, room, 'Bob', { diagnostics, host: ns.hostAddr, label: 'Bob' }));
+  await step('media flows both ways', () =>
+    Promise.all([expectMediaFlowing(alice.page, [bob.id]), expectMediaFlowing(bob.page, [alice.id])]));
+  await watchConnection(bob.page);
+  return { ns, server, alice, bob, step };
+}
+
+/**
+ * Records every value of Bob's `body[data-connection]` in `window.__connectionLog`, and when it
+ * took it (`window.__connectionTimes`, ms since the watch began).
+ */
+async function watchConnection(page) {
+  await page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    const start = performance.now();
+    w.__connectionLog = [document.body.dataset.connection ?? null];
+    w.__connectionTimes = [0];
+    w.__iceLog = [];
+    new MutationObserver(() => {
+      const v = document.body.dataset.connection ?? null;
+      if (w.__connectionLog.at(-1) === v) return;
+      w.__connectionLog.push(v);
+      w.__connectionTimes.push(Math.round(performance.now() - start));
+    }).observe(document.body, { attributes: true, attributeFilter: ['data-connection'] });
+    w.webconf.pc?.addEventListener('iceconnectionstatechange', () => {
+      w.__iceLog.push(`${Math.round(performance.now() - start)}:${w.webconf.pc.iceConnectionState}`);
+    });
+  });
+}
+
+function connection(page) {
+  return page.evaluate(() => ({
+    state: document.body.dataset.state,
+    connection: document.body.dataset.connection ?? null,
+    banner: document.getElementById('reconnecting')?.getAttribute('role') ?? null,
+    log: /** @type {any} */ (window).__connectionLog ?? [],
+    times: /** @type {any} */ (window).__connectionTimes ?? [],
+    ice: /** @type {any} */ (window).__iceLog ?? [],
+    id: /** @type {any} */ (window).webconf?.participantId ?? null,
+    role: /** @type {any} */ (window).webconf?.role ?? null,
+  }));
+}
+
+/** Video frames Alice decoded from `id` so far. */
+async function framesFrom(page, id) {
+  const { byParticipant } = await mediaStats(page);
+  return byParticipant[id]?.video?.framesDecoded ?? 0;
+}
+
+/** Waits until Alice decodes `count` more frames from `id` than `from`; returns the time it took. */
+async function framesResume(page, id, from, count, timeoutMs, since) {
+  await waitFor(async () => (await framesFrom(page, id)) >= from + count, timeoutMs, {
+    interval: 100,
+    message: `${count} new video frames from ${id} (had ${from})`,
+  });
+  return Date.now() - since;
+}
+
+/**
+ * Page side: samples the video framesDecoded, freezeCount and totalFreezesDuration received
+ * from participant `id` every `intervalMs` for `durationMs`, in the page (no round trips).
+ */
+function sampleVideo(id, durationMs, intervalMs) {
+  const pc = /** @type {any} */ (window).webconf?.pc;
+  const read = async () => {
+    const sdp = pc.currentRemoteDescription?.sdp ?? '';
+    const mids = new Set();
+    for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+      if (!section.startsWith('video')) continue;
+      const mid = /a=mid:(\S+)/.exec(section)?.[1];
+      const stream = /a=msid:(\S+)/.exec(section)?.[1];
+      if (mid && stream === id) mids.add(mid);
+    }
+    let frames = 0;
+    let freezes = 0;
+    let frozen = 0;
+    for (const tr of pc.getTransceivers()) {
+      if (!mids.has(tr.mid)) continue;
+      const report = await tr.receiver.getStats();
+      report.forEach((s) => {
+        if (s.type !== 'inbound-rtp') return;
+        frames += s.framesDecoded ?? 0;
+        freezes += s.freezeCount ?? 0;
+        frozen += s.totalFreezesDuration ?? 0;
+      });
+    }
+    return { t: performance.now(), frames, freezes, frozen };
+  };
+  return new Promise((resolve) => {
+    const samples = [];
+    const start = performance.now();
+    const tick = async () => {
+      samples.push(await read());
+      if (performance.now() - start >= durationMs) resolve(samples);
+      else setTimeout(tick, intervalMs);
+    };
+    tick();
+  });
+}
+
+/** Frame rate and the longest gap without a new decoded frame over the samples. */
+function videoFigures(samples) {
+  const first = samples[0];
+  const last = samples.at(-1);
+  const seconds = (last.t - first.t) / 1000;
+  let longestGap = 0;
+  let since = first.t;
+  for (let i = 1; i < samples.length; i++) {
+    if (samples[i].frames > samples[i - 1].frames) {
+      longestGap = Math.max(longestGap, samples[i].t - since);
+      since = samples[i].t;
+    }
+  }
+  longestGap = Math.max(longestGap, last.t - since);
+  return {
+    fps: (last.frames - first.frames) / seconds,
+    longestGapMs: Math.round(longestGap),
+    freezes: last.freezes - first.freezes,
+    freezeSeconds: last.frozen - first.frozen,
+  };
+}
+
+test('(a) a 5 s cut: Bob stays, shows "reconnecting", his video is back at Alice within 3 s', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
+  const { ns, alice, bob, step } = await setupCall(t);
+  await ns.cut();
+  const cutAt = Date.now();
+  await sleep(SHORT_CUT_MS);
+  const during = await connection(bob.page);
+  const before = await framesFrom(alice.page, bob.id);
+  await ns.restore();
+  const restoredAt = Date.now();
+  console.log(`(a) cut for ${restoredAt - cutAt} ms; Bob during the cut: ${JSON.stringify(during)}`);
+  const backMs = await step('Bob\'s video decodes again at Alice', () =>
+    framesResume(alice.page, bob.id, before, 10, SHORT_CUT_BACK_MS + 7_000, restoredAt));
+  console.log(`(a) Bob's video decodes again at Alice ${backMs} ms after the network's return (bound ${SHORT_CUT_BACK_MS} ms)`);
+  assert.ok(backMs <= SHORT_CUT_BACK_MS, `video back within ${SHORT_CUT_BACK_MS} ms (took ${backMs} ms)`);
+  // Still the same session: nobody left or joined again.
+  const a = await pageState(alice.page);
+  assert.equal(a.participants[bob.id]?.name, 'Bob', 'Alice still lists Bob under the same id');
+  assert.ok(a.tiles.some((tl) => tl.id === bob.id), 'Alice still shows Bob\'s tile');
+  const b = await waitFor(async () => {
+    const c = await connection(bob.page);
+    return c.connection === 'ok' && c.banner === null ? c : null;
+  }, 10_000, { message: 'Bob\'s banner to go' });
+  assert.equal(b.id, bob.id, 'Bob kept his participant id');
+  assert.equal(b.state, 'in-room');
+  // Nothing received for 2 s: "reconnecting" (Chromium's ICE itself still says `connected`
+  // after 5 s), gone once media is back, without joining again.
+  console.log(`(a) Bob's data-connection: ${JSON.stringify(b.log)} at ${JSON.stringify(b.times)} ms; ICE: ${JSON.stringify(b.ice)}`);
+  assert.deepEqual(b.log, ['ok', 'reconnecting', 'ok'], 'Bob showed "reconnecting" during the cut, then "ok"');
+  assert.equal(during.connection, 'reconnecting', 'shown before the network came back');
+  assert.equal(during.banner, 'status', '#reconnecting (role status) shown before the network came back');
+});
+
+test('(b) a 30 s cut: the server removes Bob, who rejoins by himself within 10 s of the return', { skip: skip ?? false, timeout: 180_000 }, async (t) => {
+  const { ns, alice, bob, step } = await setupCall(t);
+  const roleBefore = (await connection(bob.page)).role;
+  await ns.cut();
+  const cutAt = Date.now();
+  await step('Alice sees Bob leave (the server removed him)', () =>
+    waitFor(async () => !(bob.id in ((await pageState(alice.page)).participants ?? {})), LONG_CUT_MS - 2_000, {
+      interval: 250,
+      message: `Alice to stop listing Bob (${bob.id})`,
+    }));
+  console.log(`(b) the server removed Bob ${Date.now() - cutAt} ms into the cut`);
+  await step('Bob shows "reconnecting" and stays on the meeting screen', () =>
+    waitFor(async () => {
+      const c = await connection(bob.page);
+      return c.state === 'in-room' && c.connection === 'reconnecting' && c.banner === 'status';
+    }, Math.max(1_000, LONG_CUT_MS - (Date.now() - cutAt)), { message: 'Bob to show #reconnecting' }));
+  await sleep(Math.max(0, LONG_CUT_MS - (Date.now() - cutAt)));
+  await ns.restore();
+  const restoredAt = Date.now();
+  const back = await step('Bob is back in the room', () =>
+    waitFor(async () => {
+      const c = await connection(bob.page);
+      return c.state === 'in-room' && c.id && c.id !== bob.id ? c : null;
+    }, LONG_CUT_BACK_MS + 10_000, { message: 'Bob to join again (a new participant id)' }));
+  const rejoinMs = Date.now() - restoredAt;
+  console.log(`(b) Bob back in the room ${rejoinMs} ms after the network's return (bound ${LONG_CUT_BACK_MS} ms)`);
+  assert.ok(rejoinMs <= LONG_CUT_BACK_MS, `rejoined within ${LONG_CUT_BACK_MS} ms (took ${rejoinMs} ms)`);
+  assert.equal(back.role, roleBefore, 'same role');
+  await step('Alice lists Bob again, same name', () =>
+    waitFor(async () => (await pageState(alice.page)).participants?.[back.id]?.name === 'Bob', 5_000, {
+      message: 'Alice to list the new Bob',
+    }));
+  await step('media flows both ways again', () =>
+    Promise.all([
+      expectMediaFlowing(alice.page, [back.id], { timeoutMs: LONG_CUT_BACK_MS }),
+      expectMediaFlowing(bob.page, [alice.id], { timeoutMs: LONG_CUT_BACK_MS }),
+    ]));
+  console.log(`(b) media both ways ${Date.now() - restoredAt} ms after the network's return`);
+  const end = await waitFor(async () => {
+    const c = await connection(bob.page);
+    return c.connection === 'ok' && c.banner === null ? c : null;
+  }, 5_000, { message: 'Bob\'s banner to go' });
+  assert.ok(end.log.includes('reconnecting'));
+});
+
+test('(c) an address change: Bob\'s media is back within 5 s', { skip: skip ?? false, timeout: 120_000 }, async (t) => {
+  const { ns, alice, bob, step } = await setupCall(t);
+  const before = await framesFrom(alice.page, bob.id);
+  const from = ns.nsAddr;
+  const to = await ns.moveAddress();
+  const movedAt = Date.now();
+  const backMs = await step('Bob\'s video decodes again at Alice', async () => {
+    // Whoever Bob is now: the same session after an ICE restart (15 frames more than before,
+    // more than a jitter buffer holds), or a new one after joining again (its first frames).
+    await waitFor(async () => {
+      const id = (await connection(bob.page)).id;
+      return id && (await framesFrom(alice.page, id)) >= (id === bob.id ? before + 15 : 3);
+    }, ADDRESS_CHANGE_BACK_MS + 15_000, { interval: 100, message: 'Bob\'s video at Alice after the change' });
+    return Date.now() - movedAt;
+  });
+  const after = await connection(bob.page);
+  console.log(`(c) ${from} -> ${to}: Bob's video at Alice again ${backMs} ms after the change (bound ${ADDRESS_CHANGE_BACK_MS} ms); ` +
+    `Bob ${after.id === bob.id ? 'kept his session (ICE restart)' : 'joined again'}; log ${JSON.stringify(after.log)}`);
+  assert.ok(backMs <= ADDRESS_CHANGE_BACK_MS, `media back within ${ADDRESS_CHANGE_BACK_MS} ms (took ${backMs} ms)`);
+  const pair = await bob.page.evaluate(async () => {
+    const stats = await /** @type {any} */ (window).webconf.pc.getStats();
+    let local = null;
+    stats.forEach((s) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) {
+        const p = stats.get(s.selectedCandidatePairId);
+        local = p ? stats.get(p.localCandidateId)?.address ?? null : null;
+      }
+    });
+    return local;
+  });
+  assert.equal(pair, to, 'Bob\'s selected candidate pair uses his new address');
+});
+
+for (const percent of [10, 20]) {
+  test(`(d) ${percent} % random loss on Bob's link`, { skip: skip ?? false, timeout: 120_000 }, async (t) => {
+    const { ns, alice, bob } = await setupCall(t);
+    await ns.drop(percent);
+    await sleep(2_000); // let the rates settle
+    const samples = await alice.page.evaluate(sampleVideo, bob.id, 10_000, 100);
+    const figures = videoFigures(samples);
+    console.log(`(d) ${percent} % loss: Bob's video at Alice over 10 s: ${JSON.stringify(figures)}`);
+    if (percent <= 10) {
+      assert.ok(figures.fps >= MIN_FPS, `≥ ${MIN_FPS} fps (${figures.fps.toFixed(1)})`);
+      assert.ok(figures.longestGapMs <= MAX_FREEZE_MS, `no freeze over ${MAX_FREEZE_MS} ms (longest gap ${figures.longestGapMs} ms)`);
+    } else {
+      assert.ok(figures.fps > 0, 'the video still moves');
+      await expectMediaFlowing(alice.page, [bob.id], { timeoutMs: 5_000 });
+      await expectMediaFlowing(bob.page, [alice.id], { timeoutMs: 5_000 });
+      const a = await pageState(alice.page);
+      assert.ok(bob.id in a.participants, 'Bob is still in the call');
+    }
+    await ns.restore();
+  });
+}
