@@ -16,12 +16,10 @@ use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use webconf_media::{Sfu, SfuConfig};
-use webconf_server::auth::AuthState;
 use webconf_server::engine::probe::ProbeLimits;
 use webconf_server::engine::{Engine, EngineConfig};
-use webconf_server::http::{app, AppState};
 
-use crate::support::{config, Browser, TempDir};
+use crate::support::{config, serve_app, Browser, TempDir};
 
 /// The application and the engine, with one UDP media socket on 127.0.0.1.
 struct ProbeServer {
@@ -57,23 +55,7 @@ impl ProbeServer {
             commands.clone(),
         );
         let engine_task = tokio::spawn(engine.run(cmd_rx, dg_rx));
-        let auth = Arc::new(AuthState::new(&config).expect("auth state"));
-        let pages = Arc::new(webconf_server::pages::Pages::load(&config).expect("pages"));
-        let state = AppState {
-            config: Arc::new(config),
-            tls: false,
-            commands,
-            auth,
-            pages,
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-        let http_task = tokio::spawn(async move {
-            let _ = axum::serve(listener, service).await;
-        });
+        let (addr, http_task) = serve_app(config, commands).await;
         ProbeServer {
             addr,
             media,

@@ -181,6 +181,33 @@ pub fn config(dir: &Path, smtp_port: Option<u16>) -> Config {
     config
 }
 
+/// Serves the HTTP application for `config` on a fresh 127.0.0.1 port (plain HTTP, with the
+/// client's socket address, as `webconf_server::run` serves it), its engine commands going to
+/// `commands`. Returns the address and the serving task.
+pub async fn serve_app(
+    config: Config,
+    commands: mpsc::Sender<webconf_server::engine::Command>,
+) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let auth = Arc::new(AuthState::new(&config).expect("auth state"));
+    let pages = Arc::new(webconf_server::pages::Pages::load(&config).expect("pages"));
+    let state = AppState {
+        config: Arc::new(config),
+        tls: false,
+        commands,
+        auth,
+        pages,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, service).await;
+    });
+    (addr, task)
+}
+
 /// The application served on a real 127.0.0.1 socket, as `webconf_server::run` serves it
 /// (with the client's socket address), without the media side.
 pub struct TestServer {
@@ -193,24 +220,8 @@ impl TestServer {
     pub async fn start(config: Config) -> TestServer {
         capture_logs();
         config.validate().expect("valid test config");
-        let auth = Arc::new(AuthState::new(&config).expect("auth state"));
         let (commands, rx) = mpsc::channel(16);
-        let pages = Arc::new(webconf_server::pages::Pages::load(&config).expect("pages"));
-        let state = AppState {
-            config: Arc::new(config),
-            tls: false,
-            commands,
-            auth,
-            pages,
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, service).await;
-        });
+        let (addr, task) = serve_app(config, commands).await;
         TestServer {
             addr,
             task,
