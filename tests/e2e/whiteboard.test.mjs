@@ -240,6 +240,40 @@ test('whiteboard and screen annotations between Chromium pages', async (t) => {
     await waitBoard(b, (x) => x.length === 1, 'the text undone');
   });
 
+  await step('export: #board-export downloads a PNG of the board', async () => {
+    // Catch the blob the page makes a URL of and the download link it clicks (the CSP's
+    // connect-src keeps blob: URLs from being fetched, so read the Blob itself).
+    await b.page.evaluate(() => {
+      const w = /** @type {any} */ (window);
+      w.__exported = null;
+      /** @type {Map<string, Blob>} */
+      const blobs = new Map();
+      const createObjectURL = URL.createObjectURL;
+      URL.createObjectURL = (blob) => {
+        const url = createObjectURL.call(URL, blob);
+        blobs.set(url, /** @type {Blob} */ (blob));
+        return url;
+      };
+      const click = HTMLAnchorElement.prototype.click;
+      HTMLAnchorElement.prototype.click = function () {
+        const blob = blobs.get(this.href);
+        if (this.download && blob) {
+          w.__exported = blob
+            .arrayBuffer()
+            .then((buf) => ({ name: this.download, bytes: Array.from(new Uint8Array(buf).slice(0, 8)), size: buf.byteLength }));
+          return;
+        }
+        return click.call(this);
+      };
+    });
+    await b.page.click('#board-export');
+    await waitFor(() => b.page.evaluate(() => /** @type {any} */ (window).__exported !== null), 5000, { message: 'the export link' });
+    const file = await b.page.evaluate(() => /** @type {any} */ (window).__exported);
+    assert.match(file.name, /\.png$/, `download name ${file.name}`);
+    assert.deepEqual(file.bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+    assert.ok(file.size > 1000, `a PNG of the drawn board, not an empty one (${file.size} bytes)`);
+  });
+
   await step('(e) a guest is not shown #board-clear; a moderator is', async () => {
     assert.equal(await isShown(b.page, '#board-clear'), false, 'B (guest) sees no #board-clear');
     assert.equal(await isShown(a.page, '#board-clear'), true, 'A (moderator) sees #board-clear');
