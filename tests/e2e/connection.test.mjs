@@ -123,7 +123,7 @@ test('a working call: every indicator, own and remote, is good with real figures
     });
     await step(`${member.label}'s own tile is good, with what it sends`, async () => {
       const r = await expectIndicator(member, member.id, 'good', (x) =>
-        bitrate(x.figures.bitrateUp) > 0 && /^\d+×\d+$/.test(x.figures.resolution));
+        bitrate(x.figures.bitrateUp) > 0 && bitrate(x.figures.bitrateDown) > 0 && /^\d+×\d+$/.test(x.figures.resolution));
       assert.ok(r.shown);
       assert.ok(bitrate(r.figures.bitrateDown) > 0, `received ${r.figures.bitrateDown}`);
       assert.equal(r.figures.transport, 'UDP');
