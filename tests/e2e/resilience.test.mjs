@@ -26,6 +26,7 @@ import {
   startServer,
   waitFor,
 } from './harness.mjs';
+import { watchPresence } from './lib/presence.mjs';
 import { createNetns, netnsSkipReason } from './lib/netns.mjs';
 
 const skip = netnsSkipReason();
@@ -289,19 +290,26 @@ test('(c) an address change: Bob\'s media is back within 5 s', { skip: skip ?? f
   const from = ns.nsAddr;
   const to = await ns.moveAddress();
   const movedAt = Date.now();
+  const ufragOf = () => bob.page.evaluate(() =>
+    /a=ice-ufrag:(\S+)/.exec(/** @type {any} */ (window).webconf?.pc?.localDescription?.sdp ?? '')?.[1] ?? null);
+  const ufragBefore = await ufragOf();
+  // Alice notes any moment Bob is missing from her participants.
+  const presence = await watchPresence(alice.page, bob.id);
   const backMs = await step('Bob\'s video decodes again at Alice', async () => {
-    // Whoever Bob is now: the same session after an ICE restart (15 frames more than before,
-    // more than a jitter buffer holds), or a new one after joining again (its first frames).
-    await waitFor(async () => {
-      const id = (await connection(bob.page)).id;
-      return id && (await framesFrom(alice.page, id)) >= (id === bob.id ? before + 15 : 3);
-    }, ADDRESS_CHANGE_BACK_MS + 15_000, { interval: 100, message: 'Bob\'s video at Alice after the change' });
+    // The same session after `resume` and an ICE restart: 15 frames more than before (more
+    // than a jitter buffer holds).
+    await waitFor(async () => (await framesFrom(alice.page, bob.id)) >= before + 15,
+      ADDRESS_CHANGE_BACK_MS + 15_000, { interval: 100, message: 'Bob\'s video at Alice after the change' });
     return Date.now() - movedAt;
   });
   const after = await connection(bob.page);
   console.log(`(c) ${from} -> ${to}: Bob's video at Alice again ${backMs} ms after the change (bound ${ADDRESS_CHANGE_BACK_MS} ms); ` +
-    `Bob ${after.id === bob.id ? 'kept his session (ICE restart)' : 'joined again'}; log ${JSON.stringify(after.log)}`);
+    `Bob ${after.id === bob.id ? 'kept his session (resume, ICE restart)' : 'joined again'}; log ${JSON.stringify(after.log)}`);
   assert.ok(backMs <= ADDRESS_CHANGE_BACK_MS, `media back within ${ADDRESS_CHANGE_BACK_MS} ms (took ${backMs} ms)`);
+  assert.equal(after.id, bob.id, 'Bob kept his participant id (resume), rather than joining again');
+  assert.notEqual(await ufragOf(), ufragBefore, 'Bob\'s connection restarted ICE (new local credentials)');
+  const missing = await presence.stop();
+  assert.equal(missing, 0, 'Alice never stopped listing Bob');
   const pair = await bob.page.evaluate(async () => {
     const stats = await /** @type {any} */ (window).webconf.pc.getStats();
     let local = null;

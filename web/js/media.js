@@ -336,6 +336,15 @@ export class PeerSession {
   }
 
   /**
+   * The signaling socket was replaced (`resume`): an offer of ours still waiting for its answer
+   * went to the old socket and will never be answered. It is rolled back and made again on the
+   * new one, as after a crossing server offer.
+   */
+  abandonOffer() {
+    this.answerRefuser?.(new OfferRefused('renegotiation_in_progress'));
+  }
+
+  /**
    * The server refused something: when it is the client's pending re-offer
    * (`renegotiation_in_progress`: a server offer crossed it; `bad_sdp`), the offer is withdrawn;
    * after `renegotiation_in_progress` it is made again once the server's offer is answered.

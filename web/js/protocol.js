@@ -44,6 +44,18 @@ export const PROTOCOL_VERSION = 1;
  */
 
 /**
+ * Take one's place back on a new socket after losing the old one (a network change, a short
+ * cut), instead of `join`: same participant id, role and media session. `token` is the secret of
+ * the last `session` message. The server answers `welcome` (then `hands`, `room_state`,
+ * `board_state` and a new `session`), or the error `resume_failed`: then `join` again.
+ * @typedef {object} ResumeMessage
+ * @property {'resume'} type
+ * @property {number} version  Always `PROTOCOL_VERSION`.
+ * @property {string} participant
+ * @property {string} token
+ */
+
+/**
  * The client's one offer, sent right after `welcome`, publishing microphone and camera.
  * @typedef {object} ClientOfferMessage
  * @property {'offer'} type
@@ -141,7 +153,7 @@ export const PROTOCOL_VERSION = 1;
 
 /**
  * Every message the client may send.
- * @typedef {JoinMessage | ClientOfferMessage | ClientAnswerMessage | MediaStateMessage
+ * @typedef {JoinMessage | ResumeMessage | ClientOfferMessage | ClientAnswerMessage | MediaStateMessage
  *   | LeaveMessage | PingMessage | ClientChatMessage | RaiseHandMessage | ClientReactionMessage
  *   | TargetedModeratorMessage | RoomModeratorMessage | SetPasswordMessage
  *   | BoardAddMessage | BoardUpdateMessage | BoardRemoveMessage | BoardClearMessage
@@ -191,6 +203,14 @@ export const PASSWORD_MAX_CHARS = 128;
  * @property {string} room
  * @property {Role} role                         This participant's role.
  * @property {ParticipantInfo[]} participants    The others already in the room.
+ */
+
+/**
+ * Sent right after `welcome`: the secret with which this participant may `resume` on a new
+ * socket (memory only; a new one comes with every `welcome`).
+ * @typedef {object} SessionMessage
+ * @property {'session'} type
+ * @property {string} resume_token
  */
 
 /**
@@ -340,7 +360,8 @@ export const PASSWORD_MAX_CHARS = 128;
  * @typedef {'bad_message' | 'too_large' | 'rate_limited' | 'unsupported_version'
  *   | 'bad_room_name' | 'bad_name' | 'not_joined' | 'already_joined' | 'bad_sdp'
  *   | 'unexpected_answer' | 'server_busy' | 'password_required' | 'wrong_password' | 'forbidden'
- *   | 'not_found' | 'renegotiation_in_progress' | 'bad_drawing' | 'board_full' | 'bad_view'} ErrorCode
+ *   | 'not_found' | 'renegotiation_in_progress' | 'bad_drawing' | 'board_full' | 'bad_view'
+ *   | 'resume_failed'} ErrorCode
  */
 
 /**
@@ -362,7 +383,7 @@ export const PASSWORD_MAX_CHARS = 128;
  *   | ChatMessage | HandsMessage | ReactionMessage | MutedMessage | RemovedMessage
  *   | RoomStateMessage | StatsMessage | BoardStateMessage | ServerBoardAddMessage
  *   | ServerBoardUpdateMessage | ServerBoardRemoveMessage | ServerBoardClearMessage
- *   | SpeakersMessage} ServerMessage
+ *   | SpeakersMessage | SessionMessage} ServerMessage
  */
 
 /** @type {readonly ErrorCode[]} */
@@ -370,7 +391,7 @@ export const ERROR_CODES = Object.freeze([
   'bad_message', 'too_large', 'rate_limited', 'unsupported_version', 'bad_room_name', 'bad_name',
   'not_joined', 'already_joined', 'bad_sdp', 'unexpected_answer', 'server_busy',
   'password_required', 'wrong_password', 'forbidden', 'not_found',
-  'renegotiation_in_progress', 'bad_drawing', 'board_full', 'bad_view',
+  'renegotiation_in_progress', 'bad_drawing', 'board_full', 'bad_view', 'resume_failed',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -523,6 +544,9 @@ export function parseServerMessage(text) {
       if (!recent.every((id) => typeof id === 'string')) return null;
       return { type: 'speakers', active, recent: [...recent] };
     }
+    case 'session':
+      if (typeof raw.resume_token !== 'string' || raw.resume_token.length === 0 || raw.resume_token.length > 256) return null;
+      return { type: 'session', resume_token: raw.resume_token };
     case 'room_state':
       if (typeof raw.locked !== 'boolean') return null;
       return { type: 'room_state', locked: raw.locked };

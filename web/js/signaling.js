@@ -47,11 +47,19 @@ export class Signaling {
   }
 
   /**
-   * Open the socket. Resolves once it is open; rejects if it cannot be opened.
+   * Open the socket. Resolves once it is open; rejects if it cannot be opened. May be called
+   * again after the socket was lost (not after `close()`): a new socket, the same subscribers
+   * (`resume`, docs/protocol.md).
    * @returns {Promise<void>}
    */
   connect() {
     return new Promise((resolve, reject) => {
+      if (this.closing) {
+        reject(new Error('this signaling channel was closed'));
+        return;
+      }
+      this.closed = false;
+      this.unansweredSince = null;
       let opened = false;
       let ws;
       try {
@@ -61,14 +69,19 @@ export class Signaling {
         return;
       }
       this.ws = ws;
+      // Events of a socket given up for a newer one are ignored.
       ws.addEventListener('open', () => {
+        if (this.ws !== ws) return;
         opened = true;
         this.pingTimer = setInterval(() => this.tick(), PING_INTERVAL_MS);
         resolve();
       });
-      ws.addEventListener('message', (ev) => this.onFrame(ev));
+      ws.addEventListener('message', (ev) => {
+        if (this.ws === ws) this.onFrame(ev);
+      });
       ws.addEventListener('close', (ev) => {
         if (!opened) reject(new Error(`WebSocket closed before opening (code ${ev.code})`));
+        if (this.ws !== ws) return;
         this.finish({ expected: this.closing, code: ev.code, reason: ev.reason });
       });
       // 'error' is always followed by 'close', which does the work.
@@ -121,6 +134,16 @@ export class Signaling {
     if (this.ws && this.ws.readyState !== WebSocket.CLOSED) this.ws.close(1000);
     // Do not wait for the closing handshake to stop the timers.
     this.finish({ expected: true, code: 1000, reason: '' });
+  }
+
+  /** Give up the current socket quietly (an attempt to take the session back that went
+   * nowhere): no close handler runs, the subscribers stay for the next `connect()`. */
+  abandon() {
+    const ws = this.ws;
+    this.ws = null;
+    this.closed = true;
+    clearInterval(this.pingTimer);
+    if (ws && ws.readyState !== WebSocket.CLOSED) ws.close(1000);
   }
 
   /** Give up a socket known to be dead (the network under it changed): close handlers see
@@ -186,7 +209,10 @@ export class Signaling {
         console.error('webconf: close handler failed', err);
       }
     }
-    this.closeHandlers.clear();
-    this.handlers.clear();
+    // A lost socket keeps its subscribers for `connect()` again; a closed channel is done.
+    if (info.expected) {
+      this.closeHandlers.clear();
+      this.handlers.clear();
+    }
   }
 }

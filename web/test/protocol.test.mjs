@@ -17,6 +17,7 @@ test('every server example of docs/protocol.md parses', () => {
     '{"type":"participant_updated","participant":{"id":"p0c1d2e3f40516273","name":"Bob","role":"guest","audio":false,"video":true}}',
     '{"type":"participant_left","id":"p0c1d2e3f40516273"}',
     '{"type":"pong"}',
+    '{"type":"session","resume_token":"9f86d081884c7d659a2feaa0c55ad015"}',
     '{"type":"error","code":"bad_message","message":"unknown message type `dance`","fatal":false}',
   ];
   for (const text of examples) {
@@ -76,4 +77,14 @@ test('waiting, room_ending and room_ended', () => {
   assert.ok(!isKnownEndReason('meteor'));
   assert.ok(isKnownEndingReason('idle') && isKnownEndingReason('max_duration'));
   assert.ok(!isKnownEndingReason('ended'));
+});
+
+test('session carries the resume secret; malformed ones are dropped; resume_failed is known', () => {
+  assert.deepEqual(parseServerMessage('{"type":"session","resume_token":"0123456789abcdef0123456789abcdef"}'),
+    { type: 'session', resume_token: '0123456789abcdef0123456789abcdef' });
+  assert.equal(parseServerMessage('{"type":"session"}'), null);
+  assert.equal(parseServerMessage('{"type":"session","resume_token":""}'), null);
+  assert.equal(parseServerMessage('{"type":"session","resume_token":42}'), null);
+  assert.equal(parseServerMessage(JSON.stringify({ type: 'session', resume_token: 'x'.repeat(257) })), null);
+  assert.ok(isKnownErrorCode('resume_failed'));
 });

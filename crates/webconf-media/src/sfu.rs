@@ -316,6 +316,26 @@ impl Sfu {
         result.map_err(|e| SfuError::Negotiation(e.to_string()))
     }
 
+    /// The browser took back its session on a new signaling socket and may have missed our
+    /// last offer: an outstanding offer is withdrawn (its changes were never applied) and made
+    /// again, so that the browser gets one it can answer. Nothing happens without one.
+    pub fn reoffer(&mut self, now: Instant, peer: PeerId) -> Result<(), SfuError> {
+        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        if p.pending.take().is_none() {
+            return Ok(());
+        }
+        for t in p.tracks_out.iter_mut() {
+            t.state = match t.state {
+                TrackOutState::Negotiating(_) => TrackOutState::ToOpen,
+                TrackOutState::NegotiatingStop(m) => TrackOutState::ToStop(m),
+                s => s,
+            };
+        }
+        self.negotiate(peer);
+        self.run_work(now);
+        Ok(())
+    }
+
     /// Feeds one UDP datagram received on the local socket `destination` from `source`.
     pub fn handle_datagram(
         &mut self,

@@ -25,6 +25,18 @@ pub enum ClientMessage {
         #[serde(default)]
         password: Option<String>,
     },
+    /// Take back one's place after losing the socket (a network change, a short cut): the
+    /// first message on a new socket, instead of `join`. The participant keeps its id, role
+    /// and media session; the server answers with `welcome` (the room as it is now, then
+    /// `hands`, `room_state` and `board_state`), or `resume_failed` and the client joins anew.
+    Resume {
+        /// Protocol version the client speaks.
+        version: u32,
+        /// The participant id `welcome` gave.
+        participant: ParticipantId,
+        /// The secret of the last `session` message.
+        token: String,
+    },
     /// The client's offer publishing its microphone and camera.
     Offer {
         /// SDP text.
@@ -256,6 +268,12 @@ pub enum ServerMessage {
         /// The others already in the room.
         participants: Vec<ParticipantInfo>,
     },
+    /// Sent right after `welcome`: the secret with which this participant may `resume` on a
+    /// new socket. Known only to this socket; a new one comes with every `welcome`.
+    Session {
+        /// 128 random bits, base64url.
+        resume_token: String,
+    },
     /// Answer to a guest's `join` when no agent has opened the room yet.
     Waiting {
         /// The room waited for.
@@ -452,6 +470,9 @@ pub enum ErrorCode {
     BoardFull,
     /// A `view` with too many tiles or a height out of bounds.
     BadView,
+    /// A `resume` that cannot be honoured (the participant is gone, the secret is wrong, or
+    /// the client's network no longer gives it the same rights): `join` instead.
+    ResumeFailed,
 }
 
 impl ServerMessage {
@@ -503,6 +524,14 @@ mod tests {
             ClientMessage::parse(r#"{"type":"media_state","audio":false,"video":true}"#),
             Ok(ClientMessage::MediaState { audio: false, video: true, screen: false })
         );
+        match ClientMessage::parse(r#"{"type":"resume","version":1,"participant":"p00000000000000ab","token":"abc"}"#) {
+            Ok(ClientMessage::Resume { version: 1, participant, token }) => {
+                assert_eq!(participant.as_str(), "p00000000000000ab");
+                assert_eq!(token, "abc");
+            }
+            other => panic!("resume: {other:?}"),
+        }
+        assert!(ClientMessage::parse(r#"{"type":"resume","version":1,"participant":"p1"}"#).is_err());
         assert_eq!(ClientMessage::parse(r#"{"type":"leave"}"#), Ok(ClientMessage::Leave {}));
         assert_eq!(ClientMessage::parse(r#"{"type":"ping"}"#), Ok(ClientMessage::Ping {}));
     }

@@ -300,6 +300,46 @@ impl Rooms {
         room.warned = None;
     }
 
+    /// The room as it is now, for a participant taking back its place on a new socket
+    /// (`resume`): `welcome` with the others, then the raised hands, the protection and the
+    /// board, each sent even when empty so that the client drops what it missed. `None` when
+    /// the participant is in no room (gone, or still waiting).
+    pub fn resync(&self, id: &ParticipantId) -> Option<Vec<ServerMessage>> {
+        let Some(Place::In(room_name)) = self.place.get(id) else {
+            return None;
+        };
+        let room = self.rooms.get(room_name)?;
+        let me = room.members.iter().find(|m| &m.id == id)?;
+        Some(vec![
+            ServerMessage::Welcome {
+                version: PROTOCOL_VERSION,
+                you: id.clone(),
+                room: room_name.clone(),
+                role: me.role,
+                participants: room.members.iter().filter(|m| &m.id != id).map(Member::info).collect(),
+            },
+            ServerMessage::Hands { queue: room.hands.clone() },
+            ServerMessage::RoomState { locked: room.password_hash.is_some() },
+            ServerMessage::BoardState { objects: room.board.objects().to_vec() },
+        ])
+    }
+
+    /// The media key of the room a participant is in (the core's room id).
+    pub fn media_key_of(&self, id: &ParticipantId) -> Option<u64> {
+        let Some(Place::In(room_name)) = self.place.get(id) else {
+            return None;
+        };
+        self.rooms.get(room_name).map(|r| r.media_key)
+    }
+
+    /// The role of a participant in a room.
+    pub fn role_of(&self, id: &ParticipantId) -> Option<Role> {
+        let Some(Place::In(room_name)) = self.place.get(id) else {
+            return None;
+        };
+        self.rooms.get(room_name)?.members.iter().find(|m| &m.id == id).map(|m| m.role)
+    }
+
     /// Records a microphone/camera/screen change; `participant_updated` goes to the others.
     /// Turning a device on lifts a moderator's block on it (people may unmute themselves).
     pub fn set_media_state(&mut self, id: &ParticipantId, audio: bool, video: bool, screen: bool) -> Effects {
@@ -502,6 +542,36 @@ mod tests {
         rooms.leave(t0, &b);
         let again = rooms.join(t0, room("salon12345"), a, name("Alice"), Role::Moderator, false).expect("join").admitted[0].media_key;
         assert_ne!(again, first);
+    }
+
+    #[test]
+    fn resync_gives_the_room_as_it_is_now_and_nothing_for_the_absent() {
+        let t0 = Instant::now();
+        let mut rooms = Rooms::new(RoomPolicy::default());
+        let (a, g, w) = (ParticipantId::random(), ParticipantId::random(), ParticipantId::random());
+        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
+        rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest, false).expect("join");
+        rooms.join(t0, room("autre123456"), w.clone(), name("Wanda"), Role::Guest, false).expect("join");
+        let msgs = rooms.resync(&g).expect("in a room");
+        match &msgs[0] {
+            ServerMessage::Welcome { you, role, participants, .. } => {
+                assert_eq!(you, &g);
+                assert_eq!(*role, Role::Guest);
+                assert_eq!(participants.iter().map(|p| p.id.clone()).collect::<Vec<_>>(), vec![a.clone()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(msgs[1], ServerMessage::Hands { queue: vec![] });
+        assert_eq!(msgs[2], ServerMessage::RoomState { locked: false });
+        assert_eq!(msgs[3], ServerMessage::BoardState { objects: vec![] });
+        assert_eq!(rooms.role_of(&g), Some(Role::Guest));
+        assert!(rooms.media_key_of(&g).is_some());
+        assert_eq!(rooms.media_key_of(&g), rooms.media_key_of(&a));
+        assert!(rooms.media_key_of(&w).is_none());
+        assert!(rooms.resync(&w).is_none(), "a waiting guest has no room to resync");
+        assert!(rooms.role_of(&w).is_none());
+        rooms.leave(t0, &g);
+        assert!(rooms.resync(&g).is_none(), "gone");
     }
 
     #[test]

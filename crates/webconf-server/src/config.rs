@@ -168,6 +168,9 @@ pub struct SignalingConfig {
     pub ping_interval_secs: u64,
     /// Seconds without any frame from the browser after which it is considered gone.
     pub idle_timeout_secs: u64,
+    /// Seconds a participant whose socket broke (no closing handshake) keeps its place, for
+    /// the browser to take it back with `resume`; 0: it leaves at once.
+    pub resume_grace_secs: u64,
 }
 
 impl Default for Config {
@@ -217,6 +220,7 @@ impl Default for SignalingConfig {
             max_message_bytes: 65536,
             ping_interval_secs: 5,
             idle_timeout_secs: 15,
+            resume_grace_secs: 10,
         }
     }
 }
@@ -408,6 +412,8 @@ impl Config {
             "signaling.idle_timeout_secs",
             "({idle}) must be greater than signaling.ping_interval_secs ({ping}) and at most 300"
         );
+        let grace = sig.resume_grace_secs;
+        ensure!(grace <= 120, "signaling.resume_grace_secs", "({grace}) must be at most 120");
         self.access.validate()?;
         self.rooms.validate()?;
         self.mail.validate()?;

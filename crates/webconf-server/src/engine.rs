@@ -17,7 +17,8 @@ use webconf_room::{
     ClientMessage, DisplayName, Effects, ErrorCode, ParticipantId, Role, RoomName, RoomPolicy, Rooms, ServerMessage,
 };
 
-/// A connection's identity inside the engine; also its media peer id.
+/// A connection's identity inside the engine. A participant's media peer id is the id of the
+/// connection it joined with, and stays when it resumes on another ([`resume`]).
 pub type ConnId = u64;
 
 /// What the engine asks a WebSocket task to do.
@@ -61,6 +62,9 @@ pub enum Command {
     Disconnect {
         /// Which.
         conn: ConnId,
+        /// It broke without a closing handshake (rather than closed, or silent too long): its
+        /// participant keeps its place for `resume` during the grace period.
+        broken: bool,
     },
     /// A guest's room password was checked (off the loop).
     PasswordChecked {
@@ -86,6 +90,7 @@ pub enum Command {
 
 mod actions;
 mod media_policy;
+mod resume;
 pub mod probe;
 
 /// A media packet for the engine: a UDP datagram from a socket reader task, or one frame of
@@ -108,6 +113,9 @@ struct Conn {
     tx: mpsc::Sender<Outgoing>,
     peer: Peer,
     participant: Option<ParticipantId>,
+    /// The socket broke at this time; the participant leaves at the end of the grace period
+    /// unless it resumes on another connection. Nothing is sent to a broken socket.
+    broken_at: Option<Instant>,
 }
 
 /// The engine's limits, from the configuration.
@@ -121,11 +129,14 @@ pub struct EngineConfig {
     pub unknown_room_joins_per_minute: u32,
     /// Limits of connection-test probes.
     pub probes: probe::ProbeLimits,
+    /// How long a participant whose socket broke keeps its place for `resume`.
+    pub resume_grace: Duration,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
+            resume_grace: Duration::from_secs(10),
             max_participants: 2000,
             rooms: RoomPolicy::default(),
             unknown_room_joins_per_minute: 30,
@@ -140,10 +151,13 @@ pub struct Engine {
     sfu: Sfu,
     conns: HashMap<ConnId, Conn>,
     by_participant: HashMap<ParticipantId, ConnId>,
+    /// Each participant's media session in the core, both ways, and its `resume` secret.
+    sessions: resume::Sessions,
     sockets: HashMap<SocketAddr, Arc<UdpSocket>>,
     /// The outgoing queues of the ICE-TCP connections, by remote address.
     tcp: crate::tcp_media::TcpConns,
     max_participants: usize,
+    resume_grace: Duration,
     unknown_room_joins: RateLimiter<IpAddr>,
     password_tries: RateLimiter<IpAddr>,
     /// The engine's own command queue, for results of work done off the loop.
@@ -168,9 +182,11 @@ impl Engine {
             sfu,
             conns: HashMap::new(),
             by_participant: HashMap::new(),
+            sessions: resume::Sessions::default(),
             sockets,
             tcp: crate::tcp_media::TcpConns::default(),
             max_participants: config.max_participants,
+            resume_grace: config.resume_grace,
             unknown_room_joins: RateLimiter::new(
                 config.unknown_room_joins_per_minute,
                 Duration::from_secs(60),
@@ -259,18 +275,16 @@ impl Engine {
         self.unknown_room_joins.purge(now);
         self.password_tries.purge(now);
         self.expire_probes(now);
+        self.expire_broken(now);
     }
 
     /// Applies one signaling command.
     pub fn handle_command(&mut self, now: Instant, cmd: Command) {
         match cmd {
             Command::Connect { conn, peer, tx } => {
-                self.conns.insert(conn, Conn { tx, peer, participant: None });
+                self.conns.insert(conn, Conn { tx, peer, participant: None, broken_at: None });
             }
-            Command::Disconnect { conn } => {
-                self.remove_participant(now, conn);
-                self.conns.remove(&conn);
-            }
+            Command::Disconnect { conn, broken } => self.disconnect(now, conn, broken),
             Command::Message { conn, msg } => self.handle_message(now, conn, msg),
             Command::PasswordChecked { conn, room, name, ok } => self.handle_password_checked(now, conn, room, name, ok),
             Command::PasswordHashed { conn, hash } => self.handle_password_hashed(now, conn, hash),
@@ -291,11 +305,33 @@ impl Engine {
             (ClientMessage::Join { version, room, name, password }, _) if participant.is_none() => {
                 self.join(now, conn, version, &room, &name, password)
             }
-            (ClientMessage::Join { .. }, _) => {
+            (ClientMessage::Resume { version, participant: target, token }, _) if participant.is_none() => {
+                self.resume(now, conn, version, target, &token)
+            }
+            (ClientMessage::Join { .. } | ClientMessage::Resume { .. }, _) => {
                 self.send_error(conn, ErrorCode::AlreadyJoined, "this socket already joined a room", false)
             }
             (_, None) => self.send_error(conn, ErrorCode::NotJoined, "send `join` and wait for `welcome` first", false),
-            (ClientMessage::Offer { sdp }, Some(_)) => match self.sfu.handle_offer(now, PeerId(conn), &sdp) {
+            (msg @ (ClientMessage::Offer { .. } | ClientMessage::Answer { .. }), Some(pid)) => {
+                match self.sessions.peer_of(&pid) {
+                    Some(peer) => self.negotiate(now, conn, peer, msg),
+                    None => self.send_error(conn, ErrorCode::NotJoined, "no media session yet", false),
+                }
+            }
+            (ClientMessage::MediaState { audio, video, screen }, Some(pid)) => {
+                let fx = self.rooms.set_media_state(&pid, audio, video, screen);
+                self.apply(now, fx);
+            }
+            (ClientMessage::View { tiles }, Some(pid)) => self.handle_view(now, conn, &pid, &tiles),
+            (ClientMessage::Leave {}, Some(_)) => {}
+            (msg, Some(pid)) => self.handle_room_action(now, conn, pid, msg),
+        }
+    }
+
+    /// The browser's offer (publishing, or an ICE restart) or answer, for its media session.
+    fn negotiate(&mut self, now: Instant, conn: ConnId, peer: PeerId, msg: ClientMessage) {
+        match msg {
+            ClientMessage::Offer { sdp } => match self.sfu.handle_offer(now, peer, &sdp) {
                 Ok(answer) => self.send(conn, ServerMessage::Answer { sdp: answer }),
                 Err(SfuError::OfferPending(_)) => self.send_error(
                     conn,
@@ -305,20 +341,14 @@ impl Engine {
                 ),
                 Err(e) => self.send_error(conn, ErrorCode::BadSdp, e.to_string(), false),
             },
-            (ClientMessage::Answer { sdp }, Some(_)) => match self.sfu.handle_answer(now, PeerId(conn), &sdp) {
+            ClientMessage::Answer { sdp } => match self.sfu.handle_answer(now, peer, &sdp) {
                 Ok(()) => {}
                 Err(SfuError::UnexpectedAnswer(_)) => {
                     self.send_error(conn, ErrorCode::UnexpectedAnswer, "no offer is waiting for an answer", false)
                 }
                 Err(e) => self.send_error(conn, ErrorCode::BadSdp, e.to_string(), false),
             },
-            (ClientMessage::MediaState { audio, video, screen }, Some(pid)) => {
-                let fx = self.rooms.set_media_state(&pid, audio, video, screen);
-                self.apply(now, fx);
-            }
-            (ClientMessage::View { tiles }, Some(pid)) => self.handle_view(now, conn, &pid, &tiles),
-            (ClientMessage::Leave {}, Some(_)) => {}
-            (msg, Some(pid)) => self.handle_room_action(now, conn, pid, msg),
+            _ => {}
         }
     }
 
@@ -398,20 +428,24 @@ impl Engine {
                 self.remove_participant(now, conn);
                 self.close(conn, 1011, "media unavailable");
             } else {
+                let resume_token = self.sessions.open(adm.id.clone(), PeerId(conn));
+                self.send(conn, ServerMessage::Session { resume_token });
                 self.send_known_speakers(conn, RoomId(adm.media_key));
             }
         }
         for mc in fx.media_control {
-            if let Some(conn) = self.by_participant.get(&mc.id).copied() {
-                let _ = self.sfu.set_forwarding(PeerId(conn), mc.audio, mc.video);
+            if let Some(peer) = self.sessions.peer_of(&mc.id) {
+                let _ = self.sfu.set_forwarding(peer, mc.audio, mc.video);
             }
         }
         for pid in fx.evicted {
+            if let Some(peer) = self.sessions.close(&pid) {
+                let _ = self.sfu.remove_peer(now, peer);
+            }
             if let Some(conn) = self.by_participant.remove(&pid) {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.participant = None;
                 }
-                let _ = self.sfu.remove_peer(now, PeerId(conn));
                 self.close(conn, 1000, "room ended");
             }
         }
@@ -427,8 +461,10 @@ impl Engine {
         };
         self.by_participant.remove(&pid);
         // A waiting guest has no media session.
-        if let Err(e) = self.sfu.remove_peer(now, PeerId(conn)) {
-            debug!("removing media session: {e}");
+        if let Some(peer) = self.sessions.close(&pid) {
+            if let Err(e) = self.sfu.remove_peer(now, peer) {
+                debug!("removing media session: {e}");
+            }
         }
         let fx = self.rooms.leave(now, &pid);
         self.apply(now, fx);
@@ -452,10 +488,16 @@ impl Engine {
                         }
                     }
                 }
-                SfuOutput::Offer { peer, sdp } => self.send(peer.0, ServerMessage::Offer { sdp }),
+                SfuOutput::Offer { peer, sdp } => {
+                    if let Some(conn) = self.conn_of_peer(peer) {
+                        self.send(conn, ServerMessage::Offer { sdp });
+                    }
+                }
                 SfuOutput::Connected { peer } => debug!("{peer}: media connected"),
-                SfuOutput::Stats { peer, stats } => self.send(
-                    peer.0,
+                SfuOutput::Stats { peer, stats } => {
+                    let Some(conn) = self.conn_of_peer(peer) else { continue };
+                    self.send(
+                    conn,
                     ServerMessage::Stats {
                         bitrate_in: stats.bitrate_in,
                         bitrate_out: stats.bitrate_out,
@@ -465,12 +507,15 @@ impl Engine {
                         transport: stats.transport.map(str::to_owned),
                         server_port: stats.server_port,
                     },
-                ),
+                    )
+                }
                 SfuOutput::ActiveSpeaker { room, peer } => self.relay_active_speaker(room, peer),
                 SfuOutput::Dead { peer } => {
                     info!("{peer}: media session ended; removing the participant");
-                    self.remove_participant(now, peer.0);
-                    self.close(peer.0, 1011, "media session ended");
+                    if let Some(conn) = self.conn_of_peer(peer) {
+                        self.remove_participant(now, conn);
+                        self.close(conn, 1011, "media session ended");
+                    }
                 }
             }
         }
@@ -500,6 +545,11 @@ impl Engine {
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
+        // A broken socket's participant is only waiting to resume: what it misses, the
+        // resume gives back as the room's current state.
+        if c.broken_at.is_some() {
+            return;
+        }
         if c.tx.try_send(out).is_err() {
             // The browser does not read its socket (or it is gone): drop it rather than
             // buffer without bound. Its task sees the channel close and ends.

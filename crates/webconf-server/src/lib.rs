@@ -119,6 +119,7 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
             warning: Duration::from_secs(r.warning_secs),
         },
         unknown_room_joins_per_minute: r.unknown_room_joins_per_ip_per_minute,
+        resume_grace: Duration::from_secs(config.signaling.resume_grace_secs),
         probes: engine::probe::ProbeLimits::default(),
     };
     let engine = Engine::new(sfu, sockets, engine_config, cmd_tx.clone()).with_tcp(tcp_conns).with_zone_media(zone_media);

@@ -111,11 +111,17 @@ async fn serve(state: AppState, peer: Peer, mut socket: WebSocket) {
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_seen = Instant::now();
     let mut rate = RateLimit::new(last_seen);
+    // The socket broke (no closing handshake either way): its participant may come back with
+    // `resume`, so the engine keeps its place for a while.
+    let mut broken = false;
 
     loop {
         tokio::select! {
             frame = socket.recv() => {
-                let Some(Ok(frame)) = frame else { break };
+                let Some(Ok(frame)) = frame else {
+                    broken = true;
+                    break;
+                };
                 let now = Instant::now();
                 last_seen = now;
                 match frame {
@@ -175,7 +181,7 @@ async fn serve(state: AppState, peer: Peer, mut socket: WebSocket) {
             }
         }
     }
-    let _ = state.commands.send(Command::Disconnect { conn }).await;
+    let _ = state.commands.send(Command::Disconnect { conn, broken }).await;
 }
 
 async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), axum::Error> {

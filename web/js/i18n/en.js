@@ -601,6 +601,7 @@ export default {
   // ---- end of the reconnection block ----
   // ---- simulcast, last-N and active speaker (viewreport.js, ui/viewsender.js) ----
   'error.code.bad_view': 'The server refused the description of the videos shown.',
+  'error.code.resume_failed': 'Your place in the meeting could not be taken back; you are joining it again.',
   'tile.videoPaused': 'video paused',
   // ---- end of the simulcast block ----
 };

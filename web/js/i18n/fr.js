@@ -601,6 +601,7 @@ export default {
   // ---- end of the reconnection block ----
   // ---- simulcast, last-N and active speaker (viewreport.js, ui/viewsender.js) ----
   'error.code.bad_view': 'Le serveur a refusé la description de l’affichage des vidéos.',
+  'error.code.resume_failed': 'Impossible de reprendre votre place dans la réunion ; vous la rejoignez à nouveau.',
   'tile.videoPaused': 'vidéo en pause',
   // ---- end of the simulcast block ----
 };

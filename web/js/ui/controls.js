@@ -43,6 +43,8 @@ import { announce } from './announcer.js';
  * @typedef {object} Controls
  * @property {(me: ParticipantInfo) => void} localChanged  This participant's microphone,
  *   camera or role changed (meeting.js calls it).
+ * @property {(participants: ParticipantInfo[]) => void} resync  The room as the server
+ *   describes it after this participant took its place back (`resume`): the others now.
  * @property {() => void} dispose
  */
 
@@ -114,6 +116,11 @@ export function createControls(ctx) {
       // Turned back on: the moderator's notice has been dealt with.
       if (me.audio && !before.audio) view.root.querySelector('[data-key="muted-audio"]')?.remove();
       if (me.video && !before.video) view.root.querySelector('[data-key="muted-video"]')?.remove();
+    },
+    resync: (participants) => {
+      const present = new Set(participants.map((p) => p.id));
+      for (const id of [...state.others.keys()]) if (!present.has(id)) state.drop(id);
+      for (const p of participants) if (p.id !== state.me.id) state.put(p);
     },
     dispose: () => {
       for (const off of offs) off();

@@ -42,6 +42,8 @@ import { createViewSender } from './viewsender.js';
  *   A remote track arrived: true when it was a shared screen (handled here).
  * @property {(p: ParticipantInfo, previous: ParticipantInfo | undefined) => void} participantChanged
  * @property {(id: string) => void} participantLeft
+ * @property {() => void} resendView  Measure and send the `view` again if the server did not get
+ *   the latest (after taking one's place back).
  * @property {() => boolean} sharing  Whether this participant shares its screen.
  * @property {(msg: import('../protocol.js').SpeakersMessage) => void} speakers  The server's
  *   active speaker: the speaker view follows it (the local estimate only until it comes).
@@ -211,6 +213,7 @@ export function attachMediaFeatures(opts) {
       showSpeakers();
     },
     resumePlayback: () => screenTiles.resumePlayback(),
+    resendView: () => viewSender?.update(),
     dispose: () => {
       stopSpeakers();
       viewSender?.dispose();

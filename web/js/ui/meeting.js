@@ -122,8 +122,13 @@ export function startMeeting(root, opts) {
   /** The socket was dropped because the local address changed: the server is fine, the first
    * attempt need not wait. */
   let networkChanged = false;
-  /** @type {{plan: ReconnectPlan, now?: boolean, timer?: ReturnType<typeof setTimeout>, retry?: () => void} | null} */
+  /** The rejoin under way; `resume`: take our place back on a new socket (same id, same media
+   * session) rather than join anew, until the server says it cannot (`resume_failed`). */
+  /** @type {{plan: ReconnectPlan, now?: boolean, resume?: boolean, timer?: ReturnType<typeof setTimeout>, retry?: () => void} | null} */
   let rejoin = null;
+  /** The secret of the last `session` message (memory only): what `resume` proves. */
+  /** @type {string | null} */
+  let resumeToken = null;
 
   const sendLeave = () => {
     if (leaveSent || !sig) return;
@@ -281,6 +286,10 @@ export function startMeeting(root, opts) {
 
   /** @param {WelcomeMessage} welcome */
   const enterRoom = (welcome) => {
+    if (rejoin?.resume && me && peer && welcome.you === me.id) {
+      resumeRoom(welcome);
+      return;
+    }
     const rejoined = rejoin !== null;
     if (rejoined) resetMeeting();
     if (!media || !sig || me) return;
@@ -369,18 +378,7 @@ export function startMeeting(root, opts) {
     // Joined again: the socket is back, "reconnecting" lasts until the media connects again.
     banner?.hide('signaling');
     if (rejoined) banner?.show('media');
-    const session = peer;
-    stopIce = watchIce({
-      pc: peer.pc,
-      restartIce: () => session.restartIce(),
-      onChange: (down) => (down ? banner?.show('media') : banner?.hide('media')),
-      // A network change: the socket is bound to the old address, join again at once.
-      onAddressGone: () => {
-        networkChanged = true;
-        sig?.drop();
-      },
-      down: rejoined,
-    });
+    watchConnection(peer, rejoined);
     features = attachMediaFeatures({
       view,
       peer,
@@ -412,9 +410,60 @@ export function startMeeting(root, opts) {
     if (admitted) announce(t('announce.admitted'));
   };
 
+  /**
+   * Watch the media connection: "reconnecting" while it is down, ICE restarts.
+   * @param {PeerSession} session
+   * @param {boolean} down  Not connected yet (after joining again).
+   */
+  const watchConnection = (session, down) => {
+    stopIce?.();
+    stopIce = watchIce({
+      pc: session.pc,
+      restartIce: () => session.restartIce(),
+      onChange: (isDown) => (isDown ? banner?.show('media') : banner?.hide('media')),
+      // A network change: the socket is bound to the old address, take our place back at once.
+      onAddressGone: () => {
+        networkChanged = true;
+        sig?.drop();
+      },
+      down,
+    });
+  };
+
+  /**
+   * `welcome` in answer to `resume`: the same participant, media session and screen. The room
+   * may have changed meanwhile (people came and went, hands, the board): the server sent it as
+   * it is now and the meeting follows; then ICE restarts on the same connection (the local
+   * address may be new) and our own state goes to the room again.
+   * @param {WelcomeMessage} welcome
+   */
+  const resumeRoom = (welcome) => {
+    if (!me || !peer) return;
+    endRejoin();
+    clearTimeout(welcomeTimer);
+    console.info('webconf: took our place back in the room');
+    banner?.hide('signaling');
+    setRole(welcome.role);
+    const present = new Set(welcome.participants.map((p) => p.id));
+    for (const id of [...others.keys()]) if (!present.has(id)) dropParticipant(id);
+    for (const p of welcome.participants) showParticipant(p, true);
+    controls?.resync(welcome.participants);
+    const session = peer;
+    watchConnection(session, session.pc.iceConnectionState !== 'connected' && session.pc.iceConnectionState !== 'completed');
+    session.abandonOffer();
+    session.restartIce().catch((err) => console.warn('webconf: ICE restart after resuming failed', err));
+    setLocalState(me.audio, me.video);
+    features?.resendView();
+  };
+
   /** @param {import('../protocol.js').ErrorMessage} msg */
   const onServerError = (msg) => {
     console.warn(`webconf: server error ${msg.code}: ${msg.message}`);
+    // Our place could not be taken back: join anew on this socket, like after a long cut.
+    if (msg.code === 'resume_failed' && rejoin?.resume) {
+      resumeFailed();
+      return;
+    }
     // The answer to joining again: a busy server or the join rate limit are tried again; a
     // password we no longer have right is asked for; any other refusal ends the meeting.
     if (rejoin && !msg.code.startsWith('renegotiation')) {
@@ -518,13 +567,9 @@ export function startMeeting(root, opts) {
       view?.ending.cancel('idle');
     });
     signaling.on('participant_updated', (msg) => showParticipant(msg.participant, false));
-    signaling.on('participant_left', (msg) => {
-      const p = others.get(msg.id);
-      others.delete(msg.id);
-      tiles?.remove(msg.id);
-      removeParticipant(msg.id);
-      view?.setAlone(others.size === 0);
-      if (p) announce(t('announce.left', { name: p.name }));
+    signaling.on('participant_left', (msg) => dropParticipant(msg.id));
+    signaling.on('session', (msg) => {
+      resumeToken = msg.resume_token;
     });
     signaling.onClose((info) => {
       if (ended || info.expected || leaveSent || signaling !== sig) return;
@@ -540,6 +585,16 @@ export function startMeeting(root, opts) {
       fail(t(me || waiting ? 'error.connectionLost' : 'error.connectFailed'));
     });
     return signaling;
+  };
+
+  /** @param {string} id  Someone who left (or, after `resume`, is no longer there). */
+  const dropParticipant = (id) => {
+    const p = others.get(id);
+    others.delete(id);
+    tiles?.remove(id);
+    removeParticipant(id);
+    view?.setAlone(others.size === 0);
+    if (p) announce(t('announce.left', { name: p.name }));
   };
 
   /** Stop the rejoin's timers (the meeting is back, or over). */
@@ -590,15 +645,41 @@ export function startMeeting(root, opts) {
    */
   const beginRejoin = () => {
     if (rejoin || ended) return;
-    console.info('webconf: the signaling socket was lost, joining again');
-    rejoin = { plan: new ReconnectPlan(Date.now()), now: networkChanged };
+    // With a secret from the server, try first to take our place back (`resume`): same id,
+    // same media session, which may still be flowing; otherwise join anew.
+    const resume = resumeToken !== null && me !== null && peer !== null;
+    console.info(`webconf: the signaling socket was lost, ${resume ? 'taking our place back' : 'joining again'}`);
+    rejoin = { plan: new ReconnectPlan(Date.now()), now: networkChanged, resume };
     networkChanged = false;
     banner?.show('signaling');
     stopIce?.();
     stopIce = null;
+    if (!resume) dropMediaSession();
+    scheduleAttempt();
+  };
+
+  const dropMediaSession = () => {
     peer?.close();
     setPeerConnection(null);
-    scheduleAttempt();
+  };
+
+  /** `resume_failed`: the server no longer knows us (or not with these rights). The old media
+   * session is over; join anew on the socket just opened. */
+  const resumeFailed = () => {
+    if (!rejoin || ended) return;
+    console.info('webconf: our place could not be taken back, joining again');
+    rejoin.resume = false;
+    rejoin.now = true;
+    resumeToken = null;
+    dropMediaSession();
+    rejoin.retry?.();
+  };
+
+  /** @param {Signaling} signaling */
+  const sendJoin = (signaling) => {
+    signaling.send(joinPassword === null
+      ? { type: 'join', version: PROTOCOL_VERSION, room, name }
+      : { type: 'join', version: PROTOCOL_VERSION, room, name, password: joinPassword });
   };
 
   const scheduleAttempt = () => {
@@ -619,18 +700,22 @@ export function startMeeting(root, opts) {
     }, wait);
   };
 
-  /** One attempt: a new socket, `join`, and `welcome` (enterRoom) within the attempt's time. */
+  /** One attempt: a new socket, `resume` or `join`, and `welcome` (enterRoom) within the
+   * attempt's time. `resume` reopens the same channel, whose subscribers (chat, whiteboard,
+   * controls) stay; joining anew makes a new one. */
   const rejoinAttempt = async () => {
     if (!rejoin || ended) return;
     const current = rejoin;
-    const signaling = wire(new Signaling());
+    const resuming = current.resume === true && sig !== null;
+    const signaling = resuming && sig ? sig : wire(new Signaling());
     let settled = false;
     // The next attempt, once: the socket closed or failed, the time ran out, or a busy server.
     const next = () => {
       if (settled || rejoin !== current) return;
       settled = true;
       clearTimeout(current.timer);
-      signaling.close();
+      if (resuming) signaling.abandon();
+      else signaling.close();
       scheduleAttempt();
     };
     current.retry = next;
@@ -642,9 +727,11 @@ export function startMeeting(root, opts) {
       return;
     }
     if (settled || rejoin !== current) return;
-    signaling.send(joinPassword === null
-      ? { type: 'join', version: PROTOCOL_VERSION, room, name }
-      : { type: 'join', version: PROTOCOL_VERSION, room, name, password: joinPassword });
+    if (resuming && me && resumeToken) {
+      signaling.send({ type: 'resume', version: PROTOCOL_VERSION, participant: me.id, token: resumeToken });
+    } else {
+      sendJoin(signaling);
+    }
   };
 
   connect().catch((err) => {

@@ -121,6 +121,8 @@ pub struct World {
     pub sent_to: HashMap<SocketAddr, u64>,
     /// Offers the SFU sent that found no client.
     pub stray_offers: u64,
+    /// Peers whose signaling is down: the SFU's offers to them are lost (counted here).
+    pub offers_lost: HashMap<PeerId, u64>,
     /// The SFU's transport reports, by peer.
     pub stats: HashMap<PeerId, Vec<webconf_media::PeerMediaStats>>,
     /// Active speaker changes the SFU reported, in order.
@@ -157,6 +159,7 @@ impl World {
             rng: 0x2545_f491_4f6c_dd1d,
             sent_to: HashMap::new(),
             stray_offers: 0,
+            offers_lost: HashMap::new(),
             stats: HashMap::new(),
             speaker_events: Vec::new(),
             last_media: now,
@@ -419,6 +422,10 @@ impl World {
                 c.rtc.handle_input(input).expect("client input");
             }
             SfuOutput::Offer { peer, sdp } => {
+                if let Some(lost) = self.offers_lost.get_mut(&peer) {
+                    *lost += 1;
+                    return;
+                }
                 let Some(i) = self.clients.iter().position(|c| c.active && c.peer == peer) else {
                     self.stray_offers += 1;
                     return;

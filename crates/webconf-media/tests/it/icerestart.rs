@@ -59,3 +59,32 @@ fn an_ice_restart_from_a_new_address_brings_media_back() {
         "a's video reaches b at its new address: {a_got_before} -> {b_got}"
     );
 }
+
+/// A browser whose signaling socket was down missed the server's offer for a newcomer's
+/// tracks; once it takes its session back (`resume`), `reoffer` makes that offer again and
+/// the newcomer's video reaches it. Without it the session would wait for an answer forever.
+#[test]
+fn a_missed_offer_is_made_again_after_a_resume() {
+    let mut w = World::new();
+    let a = w.join(1);
+    w.run_for(Duration::from_secs(1));
+    let peer_a = w.clients[a].peer;
+    w.offers_lost.insert(peer_a, 0);
+    let b = w.join(1);
+    w.run_for(Duration::from_secs(1));
+    assert_eq!(w.offers_lost[&peer_a], 1, "the offer for b's tracks was sent while a's socket was down");
+    assert_eq!(w.clients[a].frames_from(&stream_of(b), MediaKind::Video), 0);
+
+    // The socket is back: the SFU withdraws its unanswered offer and makes it again.
+    w.offers_lost.remove(&peer_a);
+    let now = w.now;
+    w.sfu.reoffer(now, peer_a).expect("a is known");
+    w.run_for(Duration::from_secs(2));
+    let got = w.clients[a].frames_from(&stream_of(b), MediaKind::Video);
+    assert!(got > 20, "b's video reaches a after the offer is made again: {got}");
+    // A second call with nothing outstanding changes nothing.
+    let now = w.now;
+    w.sfu.reoffer(now, peer_a).expect("a is known");
+    w.run_for(Duration::from_millis(500));
+    assert!(w.clients[a].frames_from(&stream_of(b), MediaKind::Video) > got);
+}

@@ -3,7 +3,7 @@
 //! core's active-speaker changes become `speakers` messages to the room.
 //!
 //! The core knows peers, the browsers know participants: participant ids are mapped to peer ids
-//! (a participant's connection id is its peer id) here, and only for participants of the
+//! (`Sessions`) here, and only for participants of the
 //! sender's own room, so that a `view` naming someone elsewhere changes nothing. Probe peers
 //! never get here (`probe_output` takes their outputs first).
 
@@ -27,29 +27,32 @@ impl Engine {
         let Some(room) = self.rooms.room_of(pid) else {
             return;
         };
+        let Some(own) = self.sessions.peer_of(pid) else {
+            return;
+        };
         let view: Vec<ViewRequest> = tiles
             .iter()
             .filter_map(|tile| {
-                let source = *self.by_participant.get(&tile.participant)?;
-                if source == conn || self.rooms.room_of(&tile.participant) != Some(room) {
+                let source = self.sessions.peer_of(&tile.participant)?;
+                if source == own || self.rooms.room_of(&tile.participant) != Some(room) {
                     return None;
                 }
                 Some(ViewRequest {
-                    source: PeerId(source),
+                    source,
                     screen: tile.screen,
                     max_height: tile.height,
                     pinned: tile.pinned,
                 })
             })
             .collect();
-        if let Err(e) = self.sfu.set_view(now, PeerId(conn), &view) {
+        if let Err(e) = self.sfu.set_view(now, own, &view) {
             debug!("view: {e}");
         }
     }
 
     /// The core's active speaker of a room changed: tell everyone in it.
     pub(super) fn relay_active_speaker(&mut self, room: RoomId, peer: PeerId) {
-        let Some(pid) = self.conns.get(&peer.0).and_then(|c| c.participant.clone()) else {
+        let Some(pid) = self.sessions.participant_of(peer).cloned() else {
             return;
         };
         let Some(msg) = self.speakers_message(room) else {
@@ -75,7 +78,7 @@ impl Engine {
     /// `speakers` for a room, from the core's list (peers that are no longer participants
     /// left out), or `None` before anyone spoke.
     fn speakers_message(&self, room: RoomId) -> Option<ServerMessage> {
-        let participant = |peer: PeerId| self.conns.get(&peer.0).and_then(|c| c.participant.clone());
+        let participant = |peer: PeerId| self.sessions.participant_of(peer).cloned();
         let active = participant(self.sfu.active_speaker(room)?)?;
         let mut recent: Vec<ParticipantId> = self.sfu.speakers(room).into_iter().filter_map(participant).collect();
         if !recent.contains(&active) {
