@@ -157,12 +157,21 @@ test('resume: the right secret takes the place back; anything else is refused an
     again.ws.terminate();
     await sleep(500);
     assert.ok(!alice.ws.seen.some((m) => m.type === 'participant_left'), 'Bob still in the room');
+    // Alice writes to the room and to Bob meanwhile: kept for him.
+    alice.ws.sendJson({ type: 'chat', text: 'are you there?' });
+    alice.ws.sendJson({ type: 'chat', text: 'just for you', to: bobId });
+    await sleep(300);
     const fourth = await connect('Bob, fourth socket');
     fourth.sendJson({ type: 'resume', version: 1, participant: bobId, token: resumed.session.resume_token });
     const w = await fourth.nextOfType('welcome', 5000);
     assert.equal(w.you, bobId);
     const hands = await fourth.nextOfType('hands', 5000);
     assert.deepEqual(hands.queue, [bobId], 'his raised hand is still there');
+    await fourth.nextOfType('session', 5000);
+    const chats = fourth.seen.filter((m) => m.type === 'chat');
+    assert.deepEqual(chats.map((m) => [m.text, m.private, m.from]),
+      [['are you there?', false, alice.welcome.you], ['just for you', true, alice.welcome.you]],
+      `the chat he missed, in order, before the new secret: ${safeJson(fourth.seen)}`);
     // A clean leave is a leave at once.
     fourth.sendJson({ type: 'leave' });
     const left = await alice.ws.nextOfType('participant_left', 5000);

@@ -116,6 +116,9 @@ struct Conn {
     /// The socket broke at this time; the participant leaves at the end of the grace period
     /// unless it resumes on another connection. Nothing is sent to a broken socket.
     broken_at: Option<Instant>,
+    /// Chat messages for a broken socket's participant, given on `resume` (at most
+    /// [`resume::MISSED_CHAT`]; the rest of what it misses, the resume gives as the room's state).
+    missed_chat: Vec<ServerMessage>,
 }
 
 /// The engine's limits, from the configuration.
@@ -282,7 +285,7 @@ impl Engine {
     pub fn handle_command(&mut self, now: Instant, cmd: Command) {
         match cmd {
             Command::Connect { conn, peer, tx } => {
-                self.conns.insert(conn, Conn { tx, peer, participant: None, broken_at: None });
+                self.conns.insert(conn, Conn { tx, peer, participant: None, broken_at: None, missed_chat: Vec::new() });
             }
             Command::Disconnect { conn, broken } => self.disconnect(now, conn, broken),
             Command::Message { conn, msg } => self.handle_message(now, conn, msg),
@@ -542,12 +545,17 @@ impl Engine {
     }
 
     fn push(&mut self, conn: ConnId, out: Outgoing) {
-        let Some(c) = self.conns.get(&conn) else {
+        let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        // A broken socket's participant is only waiting to resume: what it misses, the
-        // resume gives back as the room's current state.
+        // A broken socket's participant is only waiting to resume: the resume gives back the
+        // room's current state, and the chat kept here.
         if c.broken_at.is_some() {
+            if let Outgoing::Message(msg @ ServerMessage::Chat { .. }) = out {
+                if c.missed_chat.len() < resume::MISSED_CHAT {
+                    c.missed_chat.push(msg);
+                }
+            }
             return;
         }
         if c.tx.try_send(out).is_err() {

@@ -19,6 +19,9 @@ use webconf_room::{ErrorCode, ParticipantId, ServerMessage};
 
 use super::{ConnId, Engine};
 
+/// Most chat messages kept for a participant whose socket broke, for its `resume`.
+pub(super) const MISSED_CHAT: usize = 100;
+
 /// Each participant's media peer and `resume` secret, and the way back from a peer.
 #[derive(Debug, Default)]
 pub(super) struct Sessions {
@@ -156,8 +159,10 @@ impl Engine {
         };
         // Checked: move the participant. The old socket goes without a `participant_left`.
         let old_broken = self.conns.get(&old_conn).is_some_and(|c| c.broken_at.is_some());
+        let mut missed_chat = Vec::new();
         if let Some(c) = self.conns.get_mut(&old_conn) {
             c.participant = None;
+            missed_chat = std::mem::take(&mut c.missed_chat);
         }
         if old_broken {
             self.conns.remove(&old_conn);
@@ -170,6 +175,9 @@ impl Engine {
         self.by_participant.insert(participant.clone(), conn);
         info!(conn, old_conn, "participant resumed on a new connection");
         for msg in self.rooms.resync(&participant).unwrap_or_default() {
+            self.send(conn, msg);
+        }
+        for msg in missed_chat {
             self.send(conn, msg);
         }
         self.send(conn, ServerMessage::Session { resume_token });
