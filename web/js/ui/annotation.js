@@ -11,12 +11,12 @@
 
 import { t } from '../i18n.js';
 import { newObjectId, toBoard, thinPoints } from '../whiteboard.js';
-import { drawObject, drawObjects, nextFrame, prepareCanvas } from './whiteboard.js';
+import { drawObject, drawObjects, nextFrame, prepareCanvas } from './boardcanvas.js';
 import { el } from './dom.js';
 
 /** @typedef {import('../protocol.js').BoardLayer} BoardLayer */
 /** @typedef {import('../protocol.js').BoardPoint} BoardPoint */
-/** @typedef {import('./whiteboard.js').BoardClient} BoardClient */
+/** @typedef {import('./boardclient.js').BoardClient} BoardClient */
 
 /** The annotation pen: red, medium. */
 const PEN_COLOR = '#e1000f';
