@@ -14,7 +14,6 @@ import fr from '../../web/js/i18n/fr.js';
 import {
   connectSignaling,
   Diagnostics,
-  expectMediaFlowing,
   expectMediaStopped,
   expectRoster,
   httpGet,
@@ -30,6 +29,7 @@ import {
   startSmtp,
   stepper,
   waitFor,
+  waitForMediaFlowing,
   waitForState,
 } from './harness.mjs';
 
@@ -80,12 +80,12 @@ after(async () => {
 
 /** An agent (moderator) joins `room`. */
 function agentJoins(room, name, label) {
-  return joinRoom(agentBrowser, server, room, name, { label, diagnostics, host: AGENT, query: LANG });
+  return joinRoom(agentBrowser, server, room, name, { label, diagnostics, host: AGENT, query: LANG, timeoutMs: 60000 });
 }
 
 /** An internet guest joins `room` (open, not protected). */
 function guestJoins(room, name, label) {
-  return joinRoom(guestBrowser, server, room, name, { label, diagnostics, host: GUEST, query: LANG });
+  return joinRoom(guestBrowser, server, room, name, { label, diagnostics, host: GUEST, query: LANG, timeoutMs: 60000 });
 }
 
 /** The controls' test hooks of a page. */
@@ -149,7 +149,7 @@ async function inbound(page, id) {
  * Asserts that `page` stops receiving `id`'s microphone while its camera keeps coming: audio
  * packets stay the same over two samples `windowMs` apart, video frames grow.
  */
-async function expectAudioStopped(page, id, { label = page.label, timeoutMs = 6000, windowMs = 1000 } = {}) {
+async function expectAudioStopped(page, id, { label = page.label, timeoutMs = 20000, windowMs = 1000 } = {}) {
   const history = [];
   const start = Date.now();
   let prev = await inbound(page, id);
@@ -167,7 +167,7 @@ async function expectAudioStopped(page, id, { label = page.label, timeoutMs = 60
 }
 
 /** Asserts that `page` stops receiving `id`'s camera (no new frames, no new video packets). */
-async function expectVideoStopped(page, id, { label = page.label, timeoutMs = 6000, windowMs = 1000 } = {}) {
+async function expectVideoStopped(page, id, { label = page.label, timeoutMs = 20000, windowMs = 1000 } = {}) {
   const history = [];
   const start = Date.now();
   const video = async () => {
@@ -345,7 +345,7 @@ test('moderation: mute and self-unmute, camera off, promote, remove', async (t) 
     b = await guestJoins(room, 'Bruno Invité', 'B (guest)');
     c = await guestJoins(room, 'Chloé Invitée', 'C (guest)');
     await Promise.all([expectRoster(a, [b, c]), expectRoster(c, [a, b])]);
-    await Promise.all([expectMediaFlowing(a.page, [b.id, c.id]), expectMediaFlowing(c.page, [b.id])]);
+    await Promise.all([waitForMediaFlowing(a.page, [b.id, c.id]), waitForMediaFlowing(c.page, [b.id])]);
   });
 
   await step('the moderator mutes B: B\'s microphone is off in its page, and says by whom', async () => {
@@ -377,7 +377,7 @@ test('moderation: mute and self-unmute, camera off, promote, remove', async (t) 
     for (const m of [a, c]) {
       await waitFor(async () => (await hooks(m.page)).participants[b.id]?.audio === true, 5000, { message: `${m.label}: B's audio on again` });
     }
-    await Promise.all([expectMediaFlowing(a.page, [b.id]), expectMediaFlowing(c.page, [b.id])]);
+    await Promise.all([waitForMediaFlowing(a.page, [b.id]), waitForMediaFlowing(c.page, [b.id])]);
   });
 
   await step('the moderator turns C\'s camera off: C\'s page turns it off, the others stop receiving it', async () => {
@@ -391,7 +391,7 @@ test('moderation: mute and self-unmute, camera off, promote, remove', async (t) 
     await c.page.evaluate(() => /** @type {HTMLElement} */ (document.activeElement)?.blur());
     await c.page.keyboard.press('v');
     await waitFor(async () => (await hooks(b.page)).participants[c.id]?.video === true, 5000, { message: 'B: C\'s video on again' });
-    await expectMediaFlowing(b.page, [c.id]);
+    await waitForMediaFlowing(b.page, [c.id]);
   });
 
   await step('the moderator makes B a moderator: B\'s page gets the moderator\'s controls', async () => {
@@ -415,7 +415,7 @@ test('moderation: mute and self-unmute, camera off, promote, remove', async (t) 
     assert.equal(await c.page.$eval('#ended-text', (el) => el.textContent), fr['removed.text'].replace('{name}', 'Agathe Agent'));
     assert.equal(s.pcState, undefined, 'the removed page still has a peer connection');
     await Promise.all([expectRoster(a, [b]), expectRoster(b, [a])]);
-    await expectMediaStopped(a.page, c.id);
+    await expectMediaStopped(a.page, c.id, { timeoutMs: 10000 });
   });
 
   await closeAll(a, b, c);
@@ -661,7 +661,7 @@ test('raw WebSocket: every moderator message from a guest is refused with "forbi
     const bad = raw.seen.filter((m) => ['muted', 'removed', 'room_ended', 'room_state'].includes(m.type));
     assert.deepEqual(bad, [], `the raw guest was sent ${safeJson(bad)}`);
     assert.equal(raw.close, null, `the raw socket was closed: ${safeJson(raw.close)}`);
-    await Promise.all([expectMediaFlowing(g.page, [a.id]), expectMediaFlowing(a.page, [g.id])]);
+    await Promise.all([waitForMediaFlowing(g.page, [a.id]), waitForMediaFlowing(a.page, [g.id])]);
   });
 
   await step('the server is still running', async () => {

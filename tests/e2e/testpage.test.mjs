@@ -16,6 +16,7 @@ import {
   httpRequest,
   launchChromium,
   newPage,
+  pageLogTail,
   startServer,
   waitFor,
 } from './harness.mjs';
@@ -76,10 +77,15 @@ async function startTest(browser, label, srv = server) {
     }
   });
   // Reached from the home page's link (in-app navigation to the stable address /test).
-  await page.goto(`${srv.url}/`);
-  await page.waitForSelector('#home-test-link');
+  // Generous waits: on a busy machine loading the page alone can take tens of seconds.
+  await page.goto(`${srv.url}/`, { timeout: 60000 });
+  await page.waitForSelector('#home-test-link', { timeout: 60000 }).catch((e) => {
+    // Say why in the message itself (the TAP reporter prints no appended context): a page
+    // that never rendered usually logged a module error.
+    throw new Error(`${e.message} at ${page.url()}; console:\n${pageLogTail(page, 20)}`);
+  });
   await page.click('#home-test-link');
-  await waitFor(() => page.evaluate(() => document.body.dataset.state === 'test'), 10000, { message: 'the test page' });
+  await waitFor(() => page.evaluate(() => document.body.dataset.state === 'test'), 30000, { message: 'the test page' });
   assert.equal(new URL(page.url()).pathname, '/test');
   // /test itself serves the client (a page load, as from a bookmark or the help texts).
   const direct = await httpRequest(srv, 'GET', '/test');
@@ -123,7 +129,7 @@ test('a working setup passes every check, and the report downloads with the figu
     const done = await waitFor(async () => {
       const s = await pageChecks(page);
       return s.verdict ? s : null;
-    }, 60000, { message: 'the verdict' });
+    }, 120000, { message: 'the verdict' });
     for (const id of ['camera', 'microphone', 'speakers', 'websocket', 'media']) {
       assert.equal(done.checks[id].status, 'ok', `${id}: ${JSON.stringify(done.checks[id])}`);
     }
@@ -184,7 +190,7 @@ test('with UDP blocked and no TCP fallback the media check fails and the verdict
     const done = await waitFor(async () => {
       const s = await pageChecks(page);
       return s.verdict ? s : null;
-    }, 60000, { message: 'the verdict' });
+    }, 120000, { message: 'the verdict' });
     assert.equal(done.checks.websocket.status, 'ok', 'HTTPS and the WebSocket still work');
     assert.equal(done.checks.media.status, 'fail', JSON.stringify(done.checks.media));
     assert.equal(done.checks.media.code, 'no_connection');
@@ -211,7 +217,7 @@ test('with UDP blocked but TCP to the HTTPS port open the media check warns: TCP
     const done = await waitFor(async () => {
       const s = await pageChecks(page);
       return s.verdict ? s : null;
-    }, 60000, { message: 'the verdict' });
+    }, 120000, { message: 'the verdict' });
     assert.equal(done.checks.websocket.status, 'ok');
     assert.equal(done.checks.media.status, 'warning', JSON.stringify(done.checks.media));
     assert.equal(done.checks.media.code, 'tcp');

@@ -43,6 +43,36 @@ export const DEFAULT_HTTPS_PORT = 443;
 export const MAX_GOOD_LOSS = 0.05;
 export const MAX_GOOD_RTT_MS = 500;
 
+/** The server's RTCP interval (str0m): its receiver reports on the probe's audio come this often. */
+export const SERVER_REPORT_INTERVAL_MS = 5000;
+/** The server ends a probe this long after opening it (docs/operations.md, `POST /api/probe`). */
+export const PROBE_LIFETIME_MS = 30000;
+
+/**
+ * How long each check may take at most. A check that succeeds stops waiting at once (the first
+ * camera frame, one second after the first sound, the `pong`, the connection, the first
+ * receiver report): these only bound a failing or slow machine. Generous, because a busy
+ * computer (a video call in another tab, a build) starts media slowly, and giving up too early
+ * would blame the network for a busy processor.
+ */
+export const CHECK_TIMING = Object.freeze({
+  /** Until the camera's first frame. */
+  cameraMs: 15000,
+  /** Listening to the microphone for a sound. */
+  micListenMs: 12000,
+  /** Sampling the microphone's level this often (Chromium's fake microphone beeps about 20 ms every 500 ms). */
+  micSampleMs: 40,
+  /** Until the WebSocket's `pong`. */
+  websocketMs: 10000,
+  /** Until the probe's ICE and DTLS connect. */
+  mediaConnectMs: 15000,
+  /**
+   * After connecting, for the server's first receiver report (loss and round trip): more than
+   * two report intervals, and connecting plus measuring stays within the probe's life.
+   */
+  mediaMeasureMs: 12000,
+});
+
 /** @type {NetworkInfo} */
 export const UNKNOWN_NETWORK = Object.freeze({ addresses: [], udpPorts: null, httpsPort: null, source: 'unknown' });
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CHECK_IDS, UNKNOWN_NETWORK, answerCandidates, buildReport, judgeMedia, mediaFigures, networkInfo,
+  CHECK_IDS, CHECK_TIMING, PROBE_LIFETIME_MS, SERVER_REPORT_INTERVAL_MS, UNKNOWN_NETWORK, answerCandidates, buildReport, judgeMedia, mediaFigures, networkInfo,
   parseNetwork, reportFilename, result, udpAdvice, udpPortsText, verdict,
 } from '../js/conntest.js';
 import fr from '../js/i18n/fr.js';
@@ -226,4 +226,24 @@ test('the report: date, browser, every check, the server ports; nothing personal
 
 test('report file name', () => {
   assert.equal(reportFilename(new Date(2024, 0, 5, 23, 59)), 'webconf-test-2024-01-05.json');
+});
+
+test('the checks wait long enough for a busy machine', () => {
+  // The first receiver report comes within one RTCP interval of connecting; waiting for more
+  // than two leaves room for a late or lost one before the check goes without loss and RTT.
+  assert.ok(CHECK_TIMING.mediaMeasureMs > 2 * SERVER_REPORT_INTERVAL_MS, JSON.stringify(CHECK_TIMING));
+  // Starting media (ICE, DTLS) on a loaded machine takes seconds, not tens of them.
+  assert.ok(CHECK_TIMING.mediaConnectMs >= 15000);
+  // The server ends the probe 30 s after opening it: connecting and measuring fit, with a
+  // margin for the offer and the POST.
+  assert.ok(CHECK_TIMING.mediaConnectMs + CHECK_TIMING.mediaMeasureMs <= PROBE_LIFETIME_MS - 2000);
+  assert.ok(CHECK_TIMING.cameraMs >= 10000 && CHECK_TIMING.websocketMs >= 10000);
+  // Chromium's fake microphone beeps 20 ms every 500 ms, the meter sees ~21 ms: sample often
+  // and long enough to catch several beeps.
+  assert.ok(CHECK_TIMING.micSampleMs <= 50 && CHECK_TIMING.micListenMs >= 10000);
+  // The whole run still ends within a minute and a half when everything times out.
+  const worst = CHECK_TIMING.cameraMs + CHECK_TIMING.micListenMs + CHECK_TIMING.websocketMs
+    + CHECK_TIMING.mediaConnectMs + CHECK_TIMING.mediaMeasureMs;
+  assert.ok(worst <= 90000, `worst case ${worst} ms`);
+  assert.ok(Object.isFrozen(CHECK_TIMING));
 });

@@ -151,3 +151,57 @@ export async function expectMediaStopped(page, id, { label = page.label, timeout
   }
 }
 
+
+/**
+ * Like `expectMediaFlowing`, for a busy machine (simulcast at 1280×720 starts slowly when the
+ * processor is loaded, and a decoder may stall for a second): waits up to `timeoutMs` for audio
+ * and video from every participant in `ids`, takes a first sample, then polls until every
+ * counter (audio packets, audio samples where reported, decoded video frames) has grown past
+ * that sample, at least `windowMs` later and within `growTimeoutMs`. Same assertion, no single
+ * read after a fixed wait. Returns the last sample.
+ */
+export async function waitForMediaFlowing(page, ids, {
+  label = page.label, timeoutMs = 60000, windowMs = 2000, growTimeoutMs = 30000, pcPath,
+} = {}) {
+  await waitFor(
+    async () => {
+      const { byParticipant, error } = await mediaStats(page, pcPath);
+      if (error) throw new Error(error);
+      return ids.every((id) => {
+        const c = counters(byParticipant[id]);
+        return c.audioPackets > 0 && c.videoFrames > 0;
+      });
+    },
+    timeoutMs,
+    { interval: 250, message: `${label} to receive audio packets and decode video frames from ${ids.join(', ')}` },
+  );
+  const first = await mediaStats(page, pcPath);
+  const firstAt = Date.now();
+  let last = first;
+  const problems = () => {
+    const out = [];
+    for (const id of ids) {
+      const a = counters(first.byParticipant[id]);
+      const b = counters(last.byParticipant[id]);
+      if (!(b.audioPackets > a.audioPackets)) out.push(`${id}: audio packetsReceived ${a.audioPackets} -> ${b.audioPackets}`);
+      if (a.audioSamples !== undefined && b.audioSamples !== undefined && !(b.audioSamples > a.audioSamples)) {
+        out.push(`${id}: audio totalSamplesReceived ${a.audioSamples} -> ${b.audioSamples}`);
+      }
+      if (!(b.videoFrames > a.videoFrames)) out.push(`${id}: video framesDecoded ${a.videoFrames} -> ${b.videoFrames}`);
+    }
+    return out;
+  };
+  await waitFor(
+    async () => {
+      last = await mediaStats(page, pcPath);
+      return Date.now() - firstAt >= windowMs && problems().length === 0;
+    },
+    growTimeoutMs,
+    {
+      interval: 500,
+      message: () => `${label}: media to keep flowing after the first sample: ${problems().join('; ')}\n` +
+        `first sample: ${safeJson(first)}\nlast sample: ${safeJson(last)}`,
+    },
+  );
+  return last;
+}

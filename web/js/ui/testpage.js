@@ -12,7 +12,7 @@ import { createLevelMeter, deviceErrorName, playTestSound } from '../devices.js'
 import { signalingUrl } from '../signaling.js';
 import { checkBrowser, detectFeatures, identifyBrowser } from '../browsercheck.js';
 import {
-  CHECK_IDS, buildReport, judgeMedia, mediaFigures, networkInfo, parseNetwork, reportFilename, result,
+  CHECK_IDS, CHECK_TIMING, buildReport, judgeMedia, mediaFigures, networkInfo, parseNetwork, reportFilename, result,
   verdict,
 } from '../conntest.js';
 import { el } from './dom.js';
@@ -24,13 +24,13 @@ import { setState } from '../hooks.js';
 /** @typedef {import('../conntest.js').NetworkInfo} NetworkInfo */
 /** @typedef {import('../i18n.js').MessageKey} MessageKey */
 
-/** How long each check may take. */
-const CAMERA_TIMEOUT_MS = 8000;
-const MIC_LISTEN_MS = 6000;
-const WS_TIMEOUT_MS = 8000;
-const MEDIA_CONNECT_TIMEOUT_MS = 12000;
+/** How long each check may take (../conntest.js `CHECK_TIMING`). */
+const CAMERA_TIMEOUT_MS = CHECK_TIMING.cameraMs;
+const MIC_LISTEN_MS = CHECK_TIMING.micListenMs;
+const WS_TIMEOUT_MS = CHECK_TIMING.websocketMs;
+const MEDIA_CONNECT_TIMEOUT_MS = CHECK_TIMING.mediaConnectMs;
 /** After connecting, how long to wait at most for the server's first receiver report. */
-const MEDIA_MEASURE_MS = 8000;
+const MEDIA_MEASURE_MS = CHECK_TIMING.mediaMeasureMs;
 /** A level above this counts as sound heard (the meter's scale, 0..1). */
 const HEARD_LEVEL = 0.02;
 
@@ -317,7 +317,7 @@ export function renderTestPage(root) {
       meter.dataset.level = v.toFixed(2);
       if (peak > HEARD_LEVEL && !heardAt) heardAt = Date.now();
       if (heardAt && Date.now() - heardAt > 1000) break;
-      await sleep(100);
+      await sleep(CHECK_TIMING.micSampleMs);
     }
     level.stop();
     meter.value = 0;

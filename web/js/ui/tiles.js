@@ -9,6 +9,7 @@ import { t } from '../i18n.js';
 import { initials } from '../displayname.js';
 import { el } from './dom.js';
 import { icon } from './icons.js';
+import { watchFrames } from '../framewatch.js';
 
 /** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
 
@@ -24,6 +25,7 @@ import { icon } from './icons.js';
  * @property {HTMLElement} micOff
  * @property {HTMLElement} roleBadge  "Modérateur", shown for moderators only.
  * @property {HTMLElement} cameraOff  Screen-reader text, present while the avatar shows.
+ * @property {import('../framewatch.js').FrameWatch | null} frames  Remote video: are frames coming?
  */
 
 const ASPECT = 16 / 9;
@@ -42,6 +44,9 @@ export class TileGrid {
     /** @private @type {Map<string, MediaStreamTrack[]>} */ this.pending = new Map();
     /** @private */ this.resizer = new ResizeObserver(() => this.layout());
     this.resizer.observe(container);
+    // A camera outside last-N stops sending frames without Chromium muting its track: watch
+    // the frame counters (../framewatch.js) and show the avatar while they stand still.
+    /** @private */ this.frameTimer = setInterval(() => this.checkFrames(), 1000);
   }
 
   /** Number of tiles, the local one included. */
@@ -68,6 +73,8 @@ export class TileGrid {
   upsert(info) {
     let tile = this.tiles.get(info.id);
     if (tile) {
+      // Camera turned on again: judge its frames afresh.
+      if (info.video && !tile.info.video) tile.frames = null;
       tile.info = { ...info };
     } else {
       tile = this.create(info, false);
@@ -100,8 +107,9 @@ export class TileGrid {
   attachTrack(participantId, track, remoteStream) {
     remoteStream.addEventListener('removetrack', (ev) => this.detachTrack(participantId, ev.track));
     track.addEventListener('ended', () => this.detachTrack(participantId, track));
-    // A camera outside last-N gets no frames: the browser mutes the track, the avatar shows
-    // instead of a frozen picture (docs/protocol.md, `speakers`).
+    // A camera outside last-N gets no frames: the avatar shows instead of a frozen picture
+    // while the track is muted (Chromium: only until its first packet) or its frames stand
+    // still (`checkFrames`; docs/protocol.md, "Cameras outside last-N").
     if (track.kind === 'video') {
       const paused = () => {
         const t = this.tiles.get(participantId);
@@ -128,6 +136,7 @@ export class TileGrid {
 
   /** Remove every tile and stop observing. */
   dispose() {
+    clearInterval(this.frameTimer);
     this.resizer.disconnect();
     for (const tile of this.tiles.values()) tile.video.srcObject = null;
     this.tiles.clear();
@@ -172,7 +181,7 @@ export class TileGrid {
     if (local) root.dataset.local = 'true';
 
     /** @type {Tile} */
-    const tile = { info: { ...info }, local, root, video, stream, name, avatar, micOff, roleBadge, cameraOff };
+    const tile = { info: { ...info }, local, root, video, stream, name, avatar, micOff, roleBadge, cameraOff, frames: null };
     this.tiles.set(info.id, tile);
     // The local tile stays first; others join in order of arrival.
     this.container.append(root);
@@ -191,6 +200,7 @@ export class TileGrid {
       if (old.kind === track.kind && old !== track) tile.stream.removeTrack(old);
     }
     if (!tile.stream.getTracks().includes(track)) tile.stream.addTrack(track);
+    if (track.kind === 'video') tile.frames = null;
     // Re-assigning makes every browser pick up tracks added after the first assignment.
     tile.video.srcObject = tile.stream;
     this.play(tile);
@@ -229,12 +239,34 @@ export class TileGrid {
     tile.root.dataset.audio = info.audio ? 'on' : 'off';
     tile.micOff.hidden = info.audio;
     const videoTrack = tile.stream.getVideoTracks()[0];
-    const paused = !tile.local && info.video && videoTrack !== undefined && videoTrack.muted;
+    const paused = !tile.local && info.video && videoTrack !== undefined
+      && (videoTrack.muted || tile.frames?.stalled === true);
     if (paused) tile.root.dataset.videoPaused = 'true';
     else delete tile.root.dataset.videoPaused;
     const showVideo = info.video && videoTrack !== undefined && !paused;
     tile.root.dataset.video = showVideo ? 'on' : 'off';
     tile.cameraOff.hidden = showVideo;
+  }
+
+  /**
+   * Sample every remote video's frame counter; refresh the tiles whose frames stopped or came
+   * back. Not judged (no avatar from here): no camera, a muted track (already an avatar), a
+   * video not playing (autoplay refused), or a browser without the counter.
+   * @private
+   */
+  checkFrames() {
+    const now = performance.now();
+    for (const tile of this.tiles.values()) {
+      if (tile.local) continue;
+      const track = tile.stream.getVideoTracks()[0];
+      const judged = tile.info.video && track !== undefined && track.readyState === 'live' && !track.muted
+        && !tile.video.paused && typeof tile.video.getVideoPlaybackQuality === 'function';
+      const was = tile.frames?.stalled === true;
+      tile.frames = judged
+        ? watchFrames(tile.frames, tile.video.getVideoPlaybackQuality().totalVideoFrames, now)
+        : null;
+      if ((tile.frames?.stalled === true) !== was) this.refresh(tile);
+    }
   }
 
   /**

@@ -1,0 +1,177 @@
+// Last-N through the real binary and headless Chromium (issue 6; docs/protocol.md, "Cameras
+// outside last-N"; docs/configuration.md, `media.last_n`): with `last_n = 2` and four
+// participants publishing their fake camera, Dave receives two of the three other cameras.
+//   - the two inside his last-N show moving video (frames decoded grow, per track, and the
+//     tile says `data-video="on"`, no avatar);
+//   - the one outside gets no frames: its tile shows the avatar and name
+//     (`data-video-paused="true"`, `data-video="off"`, `.avatar` displayed);
+//   - Dave pins that one with the tile's pin button: its video comes back (frames grow, avatar
+//     hidden) and one of the two others goes to its avatar instead; unpinned, two cameras again.
+//
+// Which two are inside last-N is not assumed: the server puts the latest speakers first, and
+// Chromium's fake microphones beep. The test reads it from Dave's page and checks that exactly
+// two flow. Four pages of one browser; every wait polls with generous timeouts (two cores,
+// four 1280×720 simulcast encoders).
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  Diagnostics,
+  joinRoom,
+  launchChromium,
+  randomRoom,
+  safeJson,
+  startServer,
+  stepper,
+  waitFor,
+} from './harness.mjs';
+
+const LAST_N = 2;
+const diagnostics = new Diagnostics();
+let server;
+let browser;
+
+before(async () => {
+  // Appended to the [media] table.
+  server = await startServer({ extraToml: `last_n = ${LAST_N}` });
+  diagnostics.addServer(server);
+  browser = await launchChromium('chromium-lastn');
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/**
+ * Page side: for each id, the decoded frames of that participant's camera (the receiver whose
+ * `a=msid` track id is `<id>-video`), the track's `muted`, and what its tile shows.
+ * @param {string[]} ids
+ */
+async function cameras(ids) {
+  const pc = /** @type {any} */ (window).webconf.pc;
+  const sdp = pc?.currentRemoteDescription?.sdp ?? '';
+  const sections = sdp.split(/\r?\nm=/);
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const id of ids) {
+    const tile = document.querySelector(`#tiles .tile[data-participant-id="${id}"]`);
+    const avatar = tile?.querySelector('.avatar');
+    const video = tile?.querySelector('video');
+    const entry = {
+      frames: -1,
+      muted: null,
+      tileVideo: tile?.getAttribute('data-video') ?? null,
+      paused: tile?.getAttribute('data-video-paused') === 'true',
+      avatarShown: avatar instanceof HTMLElement && getComputedStyle(avatar).display !== 'none',
+      videoVisible: video instanceof HTMLElement && getComputedStyle(video).visibility !== 'hidden',
+      name: tile?.querySelector('.tile-name')?.textContent ?? null,
+    };
+    for (const tr of pc ? pc.getTransceivers() : []) {
+      if (!tr.mid) continue;
+      const section = sections.find((s) => new RegExp(`\\na=mid:${tr.mid}\\r?\\n`).test(`\n${s}`));
+      if (!section || !section.includes(`a=msid:${id} ${id}-video`)) continue;
+      entry.muted = tr.receiver.track.muted;
+      const report = await tr.receiver.getStats();
+      report.forEach((s) => {
+        if (s.type === 'inbound-rtp') entry.frames = s.framesDecoded ?? 0;
+      });
+    }
+    out[id] = entry;
+  }
+  return out;
+}
+
+/**
+ * Polls Dave's page until the cameras of `ids` split into "flowing" (frames decoded grew over
+ * the last ~1.5 s and the tile shows the video) and "avatar" (no new frame over the last ~3 s and
+ * the tile shows the avatar), and `accept({flowing, avatar})` holds. Returns that split.
+ */
+async function expectSplit(page, ids, accept, what, timeoutMs = 45000) {
+  /** @type {Array<{at: number, cams: Record<string, any>}>} */
+  const history = [];
+  let split = null;
+  await waitFor(async () => {
+    const now = Date.now();
+    history.push({ at: now, cams: await page.evaluate(cameras, ids) });
+    while (history.length > 1 && now - history[0].at > 6000) history.shift();
+    const latest = history[history.length - 1].cams;
+    const olderThan = (ms) => [...history].reverse().find((h) => now - h.at >= ms)?.cams;
+    const before15 = olderThan(1500);
+    const before3 = olderThan(3000);
+    if (!before15 || !before3) return false;
+    const flowing = [];
+    const avatar = [];
+    for (const id of ids) {
+      const c = latest[id];
+      if (c.frames > before15[id].frames && c.frames > 0 && c.tileVideo === 'on' && !c.avatarShown && c.videoVisible) {
+        flowing.push(id);
+      } else if (c.frames === before3[id].frames && c.paused && c.tileVideo === 'off' && c.avatarShown && c.name) {
+        avatar.push(id);
+      }
+    }
+    split = { flowing, avatar };
+    return flowing.length + avatar.length === ids.length && accept(split) ? split : false;
+  }, timeoutMs, {
+    interval: 500,
+    message: () => `${page.label}: ${what}; last split ${safeJson(split)}; last samples ${safeJson(history.slice(-2))}`,
+  });
+  return split;
+}
+
+test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one back`, async (t) => {
+  const step = stepper(t, diagnostics);
+  const room = randomRoom('lastn');
+  const members = [];
+  let dave;
+  let others;
+  let split;
+
+  await step('four participants join with their cameras', async () => {
+    for (const name of ['Alice', 'Bob', 'Carol', 'Dave']) {
+      members.push(await joinRoom(browser, server, room, name, { diagnostics, timeoutMs: 60000 }));
+    }
+    dave = members[3];
+    others = members.slice(0, 3).map((m) => m.id);
+    await waitFor(async () => (await dave.page.evaluate(
+      (ids) => ids.every((id) => document.querySelector(`#tiles .tile[data-participant-id="${id}"]`)), others)),
+    20000, { message: 'Dave to show a tile for each of the three others' });
+  });
+
+  await step(`Dave receives ${LAST_N} cameras; the third shows its avatar and name`, async () => {
+    split = await expectSplit(dave.page, others, (s) => s.flowing.length === LAST_N,
+      `${LAST_N} cameras moving and ${others.length - LAST_N} avatar`);
+    assert.equal(split.avatar.length, others.length - LAST_N, safeJson(split));
+    const outside = split.avatar[0];
+    const name = members.find((m) => m.id === outside).name;
+    const shown = await dave.page.evaluate(cameras, [outside]);
+    assert.equal(shown[outside].name, name, `the avatar's tile is named: ${safeJson(shown)}`);
+  });
+
+  await step('Dave pins the avatar-only participant: its video comes back, another goes to avatar', async () => {
+    const target = split.avatar[0];
+    const before = split;
+    await dave.page.click(`#tiles .tile[data-participant-id="${target}"] [data-action="pin"]`);
+    const pressed = await dave.page.$eval(`#tiles .tile[data-participant-id="${target}"] [data-action="pin"]`,
+      (b) => b.getAttribute('aria-pressed'));
+    assert.equal(pressed, 'true');
+    await waitFor(async () => {
+      const view = await dave.page.evaluate(() => /** @type {any} */ (window).webconf.view);
+      return view?.tiles.some((x) => x.participant === target && !x.screen && x.pinned);
+    }, 10000, { message: 'Dave\'s view to say the pinned camera is pinned' });
+    split = await expectSplit(dave.page, others,
+      (s) => s.flowing.length === LAST_N && s.flowing.includes(target),
+      `the pinned camera (${target}) moving again and one of ${safeJson(before.flowing)} on its avatar`);
+    assert.equal(split.avatar.length, 1, safeJson(split));
+    assert.ok(before.flowing.includes(split.avatar[0]), `the one now outside was inside before: ${safeJson({ before, split })}`);
+  });
+
+  await step('unpinned: still two cameras moving and one avatar', async () => {
+    const pinned = await dave.page.$$eval('#tiles .tile [data-action="pin"][aria-pressed="true"]',
+      (bs) => bs.map((b) => b.closest('.tile')?.getAttribute('data-participant-id')));
+    assert.equal(pinned.length, 1, safeJson(pinned));
+    await dave.page.click(`#tiles .tile[data-participant-id="${pinned[0]}"] [data-action="pin"]`);
+    split = await expectSplit(dave.page, others, (s) => s.flowing.length === LAST_N,
+      `${LAST_N} cameras moving and one avatar after unpinning`);
+  });
+});
