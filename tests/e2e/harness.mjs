@@ -104,13 +104,16 @@ export class Diagnostics {
 }
 
 /**
- * Adds `context` to what the test runner prints for `err`: it prints the stack, which V8 may
- * already have rendered with the old message (assert's errors do), so extend the stack.
+ * Adds `context` to what the test runner prints for `err`: the stack (which V8 may already
+ * have rendered with the old message, as assert's errors do) and the message.
  */
 export function appendContext(err, context) {
   if (!(err instanceof Error)) return;
   const stack = err.stack || `${err.name}: ${err.message}`;
   err.stack = `${stack}\n${context}`;
+  // node:test's TAP reporter prints the message (its `error:` field) and only the frames of
+  // the stack: the message carries the context too.
+  err.message = `${err.message}\n${context}`;
 }
 
 /**
