@@ -1,10 +1,14 @@
 //! One synthetic participant: a str0m [`Rtc`] (full ICE, DTLS client or server as negotiated)
-//! on its own UDP socket on 127.0.0.1, driven by its own tokio task in the style of str0m's
-//! run loop: wait for a datagram, a signaling message, the next frame or the `Rtc`'s timeout;
-//! apply it; drain the `Rtc`. One task per participant costs little while idle, so hundreds
-//! share one core.
+//! on its own UDP socket (on 127.0.0.1 unless told otherwise), driven by its own tokio task in
+//! the style of str0m's run loop: wait for a datagram, a signaling message, the next frame or
+//! the `Rtc`'s timeout; apply it; drain the `Rtc`. One task per participant costs little while
+//! idle, so hundreds share one core.
+//!
+//! With Janus ([`Target::separate_subscriber_pc`]) a publishing participant has a second `Rtc`
+//! for what it receives (Janus's subscriber handle). Both share the socket and its host
+//! candidate; [`Rtc::accepts`] tells whose a datagram is.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,6 +73,8 @@ pub struct Shared {
     pub keyframe_interval: Duration,
     /// Longest wait for `welcome` and then for media to connect.
     pub join_timeout: Duration,
+    /// Local address of the participants' sockets.
+    pub bind_ip: IpAddr,
     /// Live counters.
     pub progress: Progress,
 }
@@ -183,7 +189,7 @@ impl Participant {
     async fn drive(&mut self, mut phase: watch::Receiver<Phase>) -> Result<(), String> {
         let shared = self.shared.clone();
         let plan = self.result.plan.clone();
-        let socket = bind_udp().map_err(|e| format!("udp: {e}"))?;
+        let socket = bind_udp(shared.bind_ip).map_err(|e| format!("udp: {e}"))?;
         let local = socket.local_addr().map_err(|e| format!("udp: {e}"))?;
         let name = format!("load {}", plan.index);
         let mut session = Session::join(
@@ -198,27 +204,26 @@ impl Participant {
         self.result.times.welcome = Some(self.started.elapsed());
         shared.progress.joined.fetch_add(1, Ordering::Relaxed);
 
-        let mut rtc = Rtc::builder()
-            .set_crypto_provider(shared.crypto.clone())
-            .clear_codecs()
-            .enable_opus(true, false)
-            .enable_vp8(true)
-            .set_stats_interval(None)
-            .build(Instant::now());
-        let candidate = Candidate::host(local, "udp").map_err(|e| format!("candidate: {e}"))?;
-        rtc.add_local_candidate(candidate);
+        let mut rtc = new_rtc(&shared, local)?;
+        // With Janus, what a publisher receives comes on a second peer connection; a viewer
+        // (publishing nothing) has only that one.
+        let publishes = plan.audio || plan.video;
+        let separate_sub = shared.target.separate_subscriber_pc() && publishes;
+        let mut sub: Option<Rtc> = None;
 
-        // Publish: always an audio m-line (a muted microphone when not publishing audio, as a
-        // browser with its microphone off), a video one when publishing video.
+        // Publish: an audio m-line (for webconf always: a muted microphone when not publishing
+        // audio, as a browser with its microphone off), a video one when publishing video.
         let mut change = rtc.sdp_api();
         let stream = Some(format!("load{}", plan.index));
-        let audio_mid = change.add_media(
-            MediaKind::Audio,
-            Direction::SendOnly,
-            stream.clone(),
-            None,
-            None,
-        );
+        let audio_mid = (plan.audio || shared.target.muted_audio_line()).then(|| {
+            change.add_media(
+                MediaKind::Audio,
+                Direction::SendOnly,
+                stream.clone(),
+                None,
+                None,
+            )
+        });
         let video_mid = plan.video.then(|| {
             let simulcast = shared.simulcast.then(|| {
                 let mut s = Simulcast::new();
@@ -235,12 +240,14 @@ impl Participant {
                 simulcast,
             )
         });
-        let (offer, pending) = change.apply().ok_or("no offer to make")?;
-        session
-            .send_offer(offer.to_sdp_string())
-            .await
-            .map_err(|e| format!("signaling: {e}"))?;
-        let mut pending: Option<SdpPendingOffer> = Some(pending);
+        let mut pending: Option<SdpPendingOffer> = None;
+        if let Some((offer, p)) = change.apply() {
+            session
+                .send_offer(offer.to_sdp_string())
+                .await
+                .map_err(|e| format!("signaling: {e}"))?;
+            pending = Some(p);
+        }
         let mut publishing: Option<Publishing> = None;
         let mut clock: Option<MediaClock> = None;
         let mut connected = false;
@@ -251,8 +258,18 @@ impl Participant {
 
         loop {
             // Drain the Rtc until it names its next timeout.
-            let rtc_timeout =
-                self.drain(&mut rtc, &socket, &mut connected, &mut clock, video_mid)?;
+            let mut rtc_timeout = self.drain(
+                &mut rtc,
+                Leg::Main,
+                &socket,
+                &mut connected,
+                &mut clock,
+                video_mid,
+            )?;
+            if let Some(s) = sub.as_mut() {
+                let t = self.drain(s, Leg::Sub, &socket, &mut connected, &mut clock, None)?;
+                rtc_timeout = rtc_timeout.min(t);
+            }
             let now = Instant::now();
             if !connected && now >= join_deadline {
                 let stage = if self.result.times.ice.is_some() {
@@ -265,7 +282,7 @@ impl Participant {
                     shared.join_timeout
                 ));
             }
-            if !rtc.is_alive() {
+            if !rtc.is_alive() || sub.as_ref().is_some_and(|s| !s.is_alive()) {
                 return Err("media: session closed".into());
             }
             if let Some(t) = stopping {
@@ -288,8 +305,17 @@ impl Participant {
                     for i in 1..=RECV_BATCH {
                         let now = Instant::now();
                         shared.progress.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
-                        self.receive(&mut rtc, now, source, local, buf.get(..n).unwrap_or_default());
-                        self.drain(&mut rtc, &socket, &mut connected, &mut clock, video_mid)?;
+                        let data = buf.get(..n).unwrap_or_default();
+                        match sub.as_mut() {
+                            Some(s) if accepts(s, now, source, local, data) => {
+                                self.receive(s, now, source, local, data);
+                                self.drain(s, Leg::Sub, &socket, &mut connected, &mut clock, None)?;
+                            }
+                            _ => {
+                                self.receive(&mut rtc, now, source, local, data);
+                                self.drain(&mut rtc, Leg::Main, &socket, &mut connected, &mut clock, video_mid)?;
+                            }
+                        }
                         if i == RECV_BATCH {
                             break;
                         }
@@ -306,14 +332,22 @@ impl Participant {
                             let p = pending.take().ok_or("signaling: answer without offer")?;
                             rtc.sdp_api().accept_answer(p, answer).map_err(|e| format!("sdp: {e}"))?;
                             publishing = Some(Publishing {
-                                audio: plan.audio.then(|| pt_of(&mut rtc, audio_mid, Codec::Opus)).flatten().map(|pt| (audio_mid, pt)),
+                                audio: audio_mid.filter(|_| plan.audio).and_then(|m| pt_of(&mut rtc, m, Codec::Opus).map(|pt| (m, pt))),
                                 video: video_mid.and_then(|m| pt_of(&mut rtc, m, Codec::Vp8).map(|pt| (m, pt))),
                             });
                             session.send_media_state(plan.audio, plan.video).await.map_err(|e| format!("signaling: {e}"))?;
                         }
                         Signal::Offer(sdp) => {
                             let offer = SdpOffer::from_sdp_string(&sdp).map_err(|e| format!("sdp: {e}"))?;
-                            let answer = rtc.sdp_api().accept_offer(offer).map_err(|e| format!("sdp: {e}"))?;
+                            let target = if separate_sub {
+                                if sub.is_none() {
+                                    sub = Some(new_rtc(&shared, local)?);
+                                }
+                                sub.as_mut().ok_or("no subscriber connection")?
+                            } else {
+                                &mut rtc
+                            };
+                            let answer = target.sdp_api().accept_offer(offer).map_err(|e| format!("sdp: {e}"))?;
                             session.send_answer(answer.to_sdp_string()).await.map_err(|e| format!("signaling: {e}"))?;
                         }
                         Signal::Error(_) => self.result.server_errors += 1,
@@ -337,8 +371,10 @@ impl Participant {
                     .map_err(|e| format!("signaling: {e}"))?;
             }
             if now >= rtc_timeout {
-                if let Err(e) = rtc.handle_input(Input::Timeout(now)) {
-                    return Err(format!("media: {e}"));
+                for r in std::iter::once(&mut rtc).chain(sub.as_mut()) {
+                    if let Err(e) = r.handle_input(Input::Timeout(now)) {
+                        return Err(format!("media: {e}"));
+                    }
                 }
             }
             if stopping.is_none() {
@@ -378,6 +414,7 @@ impl Participant {
     fn drain(
         &mut self,
         rtc: &mut Rtc,
+        leg: Leg,
         socket: &UdpSocket,
         connected: &mut bool,
         clock: &mut Option<MediaClock>,
@@ -399,6 +436,8 @@ impl Participant {
                     ) => {
                         self.result.times.ice.get_or_insert(self.started.elapsed());
                     }
+                    // The subscriber leg's connection is not the participant's join milestone.
+                    Event::Connected if leg == Leg::Sub => {}
                     Event::Connected => {
                         *connected = true;
                         self.result.times.connected = Some(self.started.elapsed());
@@ -422,7 +461,8 @@ impl Participant {
                         let track = d
                             .mid
                             .bytes()
-                            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+                            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+                            ^ ((leg as u64) << 63);
                         self.result.metrics.record_rtp(
                             track,
                             **d.seq_range.start(),
@@ -541,19 +581,61 @@ impl Participant {
 /// 200 KiB) overflows when a busy machine delays the task by a few tens of milliseconds.
 const RECV_BUFFER: usize = 1 << 20;
 
-/// A UDP socket on 127.0.0.1 with an ephemeral port and a [`RECV_BUFFER`] receive buffer (the
-/// kernel caps it at `net.core.rmem_max`).
-fn bind_udp() -> std::io::Result<UdpSocket> {
+/// A UDP socket on `ip` with an ephemeral port and a [`RECV_BUFFER`] receive buffer (the kernel
+/// caps it at `net.core.rmem_max`).
+fn bind_udp(ip: IpAddr) -> std::io::Result<UdpSocket> {
     let socket = socket2::Socket::new(
-        socket2::Domain::IPV4,
+        socket2::Domain::for_address(SocketAddr::new(ip, 0)),
         socket2::Type::DGRAM,
         Some(socket2::Protocol::UDP),
     )?;
     // Best effort: a smaller buffer still works.
     let _ = socket.set_recv_buffer_size(RECV_BUFFER);
-    socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+    socket.bind(&SocketAddr::new(ip, 0).into())?;
     socket.set_nonblocking(true)?;
     UdpSocket::from_std(socket.into())
+}
+
+/// Which peer connection of a participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leg {
+    /// The only one (webconf, a Janus viewer) or a Janus publisher's.
+    Main = 0,
+    /// A Janus publisher's subscriber connection.
+    Sub = 1,
+}
+
+/// A str0m client `Rtc` as the generator uses it (Opus and VP8 only, no stats), with our host
+/// candidate. str0m 0.25 offers every SRTP profile it has (AEAD_AES_256_GCM,
+/// AEAD_AES_128_GCM, AES128_CM_SHA1_80) and has no setting to narrow them: the DTLS server picks
+/// (see `docs/benchmarks.md`).
+fn new_rtc(shared: &Shared, local: SocketAddr) -> Result<Rtc, String> {
+    let mut rtc = Rtc::builder()
+        .set_crypto_provider(shared.crypto.clone())
+        .clear_codecs()
+        .enable_opus(true, false)
+        .enable_vp8(true)
+        .set_stats_interval(None)
+        .build(Instant::now());
+    let candidate = Candidate::host(local, "udp").map_err(|e| format!("candidate: {e}"))?;
+    rtc.add_local_candidate(candidate);
+    Ok(rtc)
+}
+
+/// Whether `rtc` takes this datagram (its STUN credentials or its remote address).
+fn accepts(rtc: &Rtc, now: Instant, source: SocketAddr, local: SocketAddr, data: &[u8]) -> bool {
+    let Ok(contents) = data.try_into() else {
+        return false;
+    };
+    rtc.accepts(&Input::Receive(
+        now,
+        Receive {
+            proto: Protocol::Udp,
+            source,
+            destination: local,
+            contents,
+        },
+    ))
 }
 
 /// The payload type negotiated for `codec` on `mid`.

@@ -16,6 +16,7 @@
 //!   which is reported.
 
 pub mod client;
+pub mod janus;
 pub mod media;
 pub mod metrics;
 pub mod procstat;
@@ -46,8 +47,10 @@ pub struct LoadConfig {
     pub participants_per_room: u32,
     /// How many participants of each room publish video (the first ones).
     pub video_publishers: u32,
-    /// Whether every participant publishes audio.
+    /// Whether participants publish audio.
     pub audio: bool,
+    /// How many participants of each room publish audio (the first ones); `None`: all.
+    pub audio_publishers: Option<u32>,
     /// Single-layer video quality.
     pub profile: VideoProfile,
     /// Publish three simulcast layers (q, h, f) instead of one.
@@ -66,6 +69,8 @@ pub struct LoadConfig {
     pub room_prefix: String,
     /// Print a progress line on stderr every second.
     pub progress: bool,
+    /// The local address the participants' UDP sockets bind to (their ICE host candidate).
+    pub bind_ip: std::net::IpAddr,
 }
 
 impl Default for LoadConfig {
@@ -86,6 +91,8 @@ impl Default for LoadConfig {
             server_pid: None,
             room_prefix: "load".into(),
             progress: true,
+            audio_publishers: None,
+            bind_ip: std::net::IpAddr::from([127, 0, 0, 1]),
         }
     }
 }
@@ -130,6 +137,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
         simulcast: config.simulcast,
         keyframe_interval: config.keyframe_interval,
         join_timeout: config.join_timeout,
+        bind_ip: config.bind_ip,
         progress: Progress::default(),
     });
     let before = sample(config.server_pid)?;
@@ -151,7 +159,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
             index,
             room_index,
             room: room_name(&config.room_prefix, run_id, room_index),
-            audio: config.audio,
+            audio: config.audio && config.audio_publishers.is_none_or(|n| k < n),
             video: k < config.video_publishers,
         };
         tasks.push(tokio::spawn(client::run(
@@ -224,6 +232,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
         participants_per_room: config.participants_per_room,
         video_publishers_per_room: config.video_publishers,
         audio: config.audio,
+        audio_publishers_per_room: config.audio_publishers,
         video_profile: config.profile,
         simulcast: config.simulcast,
         duration_secs: config.duration.as_secs_f64(),

@@ -14,10 +14,11 @@ use webconf_load::LoadConfig;
 ///
 /// The server must run with `[http] tls = "off"` and the generator's address (127.0.0.1) in an
 /// agents zone (the default `internal` zone), so that its participants may open rooms.
+/// With `--target janus`, `--url` is Janus's WebSocket API (`ws://host:8188`, no TLS).
 #[derive(Parser, Debug)]
 #[command(name = "webconf-load", version)]
 struct Cli {
-    /// The server's base URL (plain HTTP).
+    /// The server's base URL (plain HTTP), or Janus's WebSocket URL with `--target janus`.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
     /// Which kind of server.
@@ -35,6 +36,12 @@ struct Cli {
     /// Nobody publishes audio.
     #[arg(long)]
     no_audio: bool,
+    /// Only the first N participants of each room publish audio (default: all).
+    #[arg(long)]
+    audio_publishers: Option<u32>,
+    /// Local address of the participants' UDP sockets (their ICE host candidate).
+    #[arg(long, default_value = "127.0.0.1")]
+    bind_ip: std::net::IpAddr,
     /// Single-layer video quality.
     #[arg(long, value_enum, default_value_t = VideoProfile::P360)]
     video: VideoProfile,
@@ -85,6 +92,8 @@ async fn main() -> anyhow::Result<ExitCode> {
         participants_per_room: cli.participants_per_room,
         video_publishers: cli.publishers,
         audio: !cli.no_audio,
+        audio_publishers: cli.audio_publishers,
+        bind_ip: cli.bind_ip,
         profile: cli.video,
         simulcast: cli.simulcast,
         duration: secs(cli.duration, "duration")?,

@@ -57,8 +57,10 @@ pub struct RunSetup {
     pub participants_per_room: u32,
     /// Of those, how many publish video.
     pub video_publishers_per_room: u32,
-    /// Whether everyone publishes audio.
+    /// Whether participants publish audio.
     pub audio: bool,
+    /// How many of each room publish audio (`None`: all).
+    pub audio_publishers_per_room: Option<u32>,
     /// Single-layer video quality.
     pub video_profile: crate::media::VideoProfile,
     /// Three simulcast layers instead of one.
@@ -356,11 +358,18 @@ impl Report {
         let q = |q: &Quantiles| format!("{:>8.1} {:>8.1} {:>8.1}", q.p50_ms, q.p99_ms, q.max_ms);
         let _ = writeln!(
             t,
-            "webconf-load: {} rooms × {} participants ({} video, audio {}, {}{}), {:.0} s, {}",
+            "webconf-load ({}): {} rooms × {} participants ({} video, audio {}, {}{}), {:.0} s, {}",
+            serde_json::to_string(&s.target)
+                .unwrap_or_default()
+                .trim_matches('"'),
             s.rooms,
             s.participants_per_room,
             s.video_publishers_per_room,
-            if s.audio { "on" } else { "off" },
+            match (s.audio, s.audio_publishers_per_room) {
+                (false, _) => "off".to_owned(),
+                (true, None) => "on".to_owned(),
+                (true, Some(n)) => format!("{n} of each room"),
+            },
             serde_json::to_string(&s.video_profile)
                 .unwrap_or_default()
                 .trim_matches('"'),
@@ -534,6 +543,7 @@ mod tests {
             participants_per_room: 2,
             video_publishers_per_room: 1,
             audio: true,
+            audio_publishers_per_room: None,
             video_profile: VideoProfile::P360,
             simulcast: false,
             duration_secs: 1.0,

@@ -2,9 +2,10 @@
 //!
 //! [`Session`] is what the media side ([`crate::client`]) talks to: join, publish with an SDP
 //! offer, answer the server's offers, leave. [`Target::Webconf`] speaks webconf's protocol
-//! (`docs/protocol.md`) over a WebSocket. A second target (Janus's JSON API, for a side-by-side
-//! benchmark) is one more [`Target`] variant and one more [`Session`] variant; the media side
-//! does not change.
+//! (`docs/protocol.md`) over a WebSocket. [`Target::Janus`] speaks Janus's VideoRoom JSON API
+//! ([`crate::janus`]), for a side-by-side benchmark. The media side differs in one point only:
+//! with Janus, a publisher's subscriptions arrive on a second peer connection
+//! ([`Target::separate_subscriber_pc`]).
 
 use std::time::Duration;
 
@@ -22,6 +23,22 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub enum Target {
     /// webconf's own signaling (`/ws`, `docs/protocol.md`).
     Webconf,
+    /// The Janus WebRTC Server's VideoRoom plugin (WebSocket API, `janus-protocol`).
+    Janus,
+}
+
+impl Target {
+    /// Whether a participant that publishes receives on a second peer connection (Janus: one
+    /// publisher handle, one subscriber handle) rather than on its single one (webconf).
+    pub fn separate_subscriber_pc(self) -> bool {
+        self == Target::Janus
+    }
+
+    /// Whether a participant that publishes nothing still negotiates a (silent) audio m-line.
+    /// webconf: yes, as a browser with its microphone off. Janus: a viewer does not publish.
+    pub fn muted_audio_line(self) -> bool {
+        self == Target::Webconf
+    }
 }
 
 /// Why signaling failed.
@@ -96,8 +113,10 @@ pub enum Signal {
 
 /// The signaling session of one participant, whatever the target.
 pub enum Session {
-    /// webconf.
-    Webconf(WebconfSession),
+    /// webconf (boxed: its WebSocket is large, and the enum moves into each participant).
+    Webconf(Box<WebconfSession>),
+    /// Janus.
+    Janus(crate::janus::JanusSession),
 }
 
 impl Session {
@@ -110,8 +129,11 @@ impl Session {
         timeout: Duration,
     ) -> Result<Session, SignalingError> {
         match target {
-            Target::Webconf => Ok(Session::Webconf(
+            Target::Webconf => Ok(Session::Webconf(Box::new(
                 WebconfSession::join(endpoint, room, name, timeout).await?,
+            ))),
+            Target::Janus => Ok(Session::Janus(
+                crate::janus::JanusSession::join(&endpoint.origin, room, name, timeout).await?,
             )),
         }
     }
@@ -120,6 +142,7 @@ impl Session {
     pub async fn send_offer(&mut self, sdp: String) -> Result<(), SignalingError> {
         match self {
             Session::Webconf(s) => s.send(&ClientMessage::Offer { sdp }).await,
+            Session::Janus(s) => s.send_offer(sdp),
         }
     }
 
@@ -127,6 +150,7 @@ impl Session {
     pub async fn send_answer(&mut self, sdp: String) -> Result<(), SignalingError> {
         match self {
             Session::Webconf(s) => s.send(&ClientMessage::Answer { sdp }).await,
+            Session::Janus(s) => s.send_answer(sdp),
         }
     }
 
@@ -145,6 +169,8 @@ impl Session {
                 })
                 .await
             }
+            // Janus has no such message: subscribers learn of publishers from the room.
+            Session::Janus(_) => Ok(()),
         }
     }
 
@@ -152,6 +178,8 @@ impl Session {
     pub async fn keepalive(&mut self) -> Result<(), SignalingError> {
         match self {
             Session::Webconf(s) => s.send(&ClientMessage::Ping).await,
+            // The Janus task sends its own session keep-alive every 25 s.
+            Session::Janus(_) => Ok(()),
         }
     }
 
@@ -159,6 +187,7 @@ impl Session {
     pub async fn recv(&mut self) -> Result<Signal, SignalingError> {
         match self {
             Session::Webconf(s) => s.recv().await,
+            Session::Janus(s) => s.recv().await,
         }
     }
 
@@ -169,6 +198,7 @@ impl Session {
                 let _ = s.send(&ClientMessage::Leave).await;
                 let _ = s.ws.close(None).await;
             }
+            Session::Janus(s) => s.leave().await,
         }
     }
 }
