@@ -190,9 +190,9 @@ test('bad signaling input while a call runs', async (t) => {
     await expectAlive(c);
   });
 
-  await step('a frame above 65536 bytes gets too_large and close code 1009', async () => {
+  await step('a frame above 1 MiB (signaling.max_message_bytes) gets too_large and close code 1009', async () => {
     const c = await connect({ label: 'too large' });
-    c.sendJson({ type: 'ping', padding: 'x'.repeat(70000) });
+    c.sendJson({ type: 'ping', padding: 'x'.repeat(1_100_000) });
     await expectError(c, 'too_large', { fatal: true });
     const closed = await Promise.race([c.closed, new Promise((r) => setTimeout(() => r(null), 3000))]);
     assert.ok(closed, 'the socket was not closed within 3 s after too_large');

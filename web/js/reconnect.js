@@ -128,9 +128,19 @@ export function rejoinRetryable(code) {
  */
 export function addressGone(previous, gathered) {
   if (!previous || previous.endsWith('.local')) return false;
-  const now = [...gathered];
+  const now = [...gathered].map(bareAddress);
   if (now.length === 0 || now.some((a) => a.endsWith('.local'))) return false;
-  return !now.includes(previous);
+  return !now.includes(bareAddress(previous));
+}
+
+/**
+ * An address as `getStats()` gives it: Chromium writes an IPv6 candidate's address in brackets
+ * (`[fd00::2]`) in `icecandidate` events and without them in the stats.
+ * @param {string} address
+ * @returns {string}
+ */
+function bareAddress(address) {
+  return address.replace(/^\[(.*)\]$/, '$1').toLowerCase();
 }
 
 /**

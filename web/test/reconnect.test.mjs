@@ -93,6 +93,10 @@ test('only a busy server or the join rate limit are retried; other refusals end 
 test('an address change is recognised from the addresses a restart gathers', () => {
   assert.equal(addressGone('198.18.1.2', ['127.0.0.1', '198.18.1.3']), true, 'moved to .3');
   assert.equal(addressGone('198.18.1.2', ['198.18.1.2', '198.18.1.3']), false, 'still there');
+  // Chromium brackets IPv6 candidate addresses in icecandidate events, not in getStats().
+  assert.equal(addressGone('fd00:198:18:7::2', ['[fd00:198:18:7::2]', '127.0.0.1']), false, 'IPv6 still there');
+  assert.equal(addressGone('fd00:198:18:7::2', ['[fd00:198:18:7::3]']), true, 'IPv6 moved to ::3');
+  assert.equal(addressGone('FD00::2', ['[fd00::2]']), false, 'case does not matter');
   assert.equal(addressGone('2001:db8::2', ['2001:db8::2']), false);
   assert.equal(addressGone(null, ['198.18.1.3']), false, 'unknown before: proves nothing');
   assert.equal(addressGone('198.18.1.2', []), false, 'nothing gathered (yet): proves nothing');

@@ -217,7 +217,7 @@ impl Default for MediaConfig {
 impl Default for SignalingConfig {
     fn default() -> Self {
         SignalingConfig {
-            max_message_bytes: 65536,
+            max_message_bytes: 1_048_576,
             ping_interval_secs: 5,
             idle_timeout_secs: 15,
             resume_grace_secs: 10,
@@ -397,9 +397,9 @@ impl Config {
         );
         let bytes = sig.max_message_bytes;
         ensure!(
-            (1024..=1_048_576).contains(&bytes),
+            (1024..=4_194_304).contains(&bytes),
             "signaling.max_message_bytes",
-            "({bytes}) must be between 1024 and 1048576"
+            "({bytes}) must be between 1024 and 4194304"
         );
         let (ping, idle) = (sig.ping_interval_secs, sig.idle_timeout_secs);
         ensure!(

@@ -15,6 +15,10 @@ use tokio::sync::mpsc;
 use tracing::debug;
 use webconf_room::{ClientMessage, ErrorCode, ServerMessage};
 
+/// The close code of a browser giving up a socket it believes dead (docs/protocol.md): its
+/// participant keeps its place for a `resume`, as when the socket breaks.
+pub const DEAD_LINK_CLOSE: u16 = 4000;
+
 use crate::engine::{Command, ConnId, Outgoing, Peer};
 use crate::http::AppState;
 
@@ -22,6 +26,11 @@ use crate::http::AppState;
 const RATE_PER_SEC: f64 = 50.0;
 /// Burst allowance above the average.
 const RATE_BURST: f64 = 100.0;
+/// A message costs one unit of the rate, plus one per this many bytes: big messages (SDP in
+/// large rooms) are allowed, but not fast.
+const RATE_BYTES_PER_UNIT: usize = 65536;
+/// How long a closing socket waits for the browser's close frame.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// Depth of a socket's outgoing queue; a browser that lets it fill up is disconnected.
 const OUTGOING_QUEUE: usize = 256;
 
@@ -85,12 +94,14 @@ impl RateLimit {
         RateLimit { tokens: RATE_BURST, last: now }
     }
 
-    fn allow(&mut self, now: Instant) -> bool {
+    /// Takes the cost of a message of `len` bytes, if there is enough left.
+    fn allow(&mut self, now: Instant, len: usize) -> bool {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + elapsed * RATE_PER_SEC).min(RATE_BURST);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        let cost = 1.0 + (len / RATE_BYTES_PER_UNIT) as f64;
+        if self.tokens >= cost {
+            self.tokens -= cost;
             true
         } else {
             false
@@ -132,7 +143,7 @@ async fn serve(state: AppState, peer: Peer, mut socket: WebSocket) {
                             let _ = close(&mut socket, 1009, "message too large").await;
                             break;
                         }
-                        if !rate.allow(now) {
+                        if !rate.allow(now, text.len()) {
                             let err = ServerMessage::error(ErrorCode::RateLimited, "too many messages; slow down", false);
                             if send(&mut socket, &err).await.is_err() { break }
                             continue;
@@ -151,7 +162,12 @@ async fn serve(state: AppState, peer: Peer, mut socket: WebSocket) {
                         let err = ServerMessage::error(ErrorCode::BadMessage, "binary frames are not part of the protocol", false);
                         if send(&mut socket, &err).await.is_err() { break }
                     }
-                    Message::Close(_) => break,
+                    // 4000 "dead link": the browser gave up a socket it believes dead (its
+                    // network changed) and is taking its place back on another one.
+                    Message::Close(frame) => {
+                        broken = frame.is_some_and(|f| f.code == DEAD_LINK_CLOSE);
+                        break;
+                    }
                     Message::Ping(_) | Message::Pong(_) => {}
                 }
             }
@@ -188,10 +204,22 @@ async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), axum::E
     socket.send(Message::Text(Utf8Bytes::from(msg.to_json()))).await
 }
 
+/// Sends a close frame, then lets the browser answer it (at most [`CLOSE_WAIT`]): a socket
+/// dropped at once, with the browser's reply or the rest of a big frame still coming, is reset,
+/// and the browser then sees 1006 instead of our code.
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) -> Result<(), axum::Error> {
     socket
         .send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) })))
-        .await
+        .await?;
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(frame)) = socket.recv().await {
+            if matches!(frame, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -245,12 +273,23 @@ mod tests {
     fn rate_limit_allows_bursts_then_the_average() {
         let t0 = Instant::now();
         let mut r = RateLimit::new(t0);
-        let allowed = (0..200).filter(|_| r.allow(t0)).count();
+        let allowed = (0..200).filter(|_| r.allow(t0, 100)).count();
         assert_eq!(allowed, RATE_BURST as usize);
-        assert!(!r.allow(t0));
+        assert!(!r.allow(t0, 100));
         // One second later, about RATE_PER_SEC more.
         let t1 = t0 + Duration::from_secs(1);
-        let allowed = (0..200).filter(|_| r.allow(t1)).count();
+        let allowed = (0..200).filter(|_| r.allow(t1, 100)).count();
         assert_eq!(allowed, RATE_PER_SEC as usize);
+    }
+
+    #[test]
+    fn big_messages_cost_more() {
+        let t0 = Instant::now();
+        let mut r = RateLimit::new(t0);
+        // 1 MiB costs 17 units: five of them fit in the burst of 100, not six.
+        let allowed = (0..10).filter(|_| r.allow(t0, 1 << 20)).count();
+        assert_eq!(allowed, 5);
+        // A small one still passes in what is left.
+        assert!(r.allow(t0, 10));
     }
 }

@@ -7,6 +7,18 @@
 // host side 198.18.x.1, namespace side 198.18.x.2, and 198.18.x.3 for an address change (a /29
 // rather than a /30, whose .3 would be the broadcast address). Nothing is routed: the server
 // listens on 198.18.x.1, which the namespace reaches on-link.
+//
+// IPv6 (`createNetns(t, { ipv6: true })`; the default is IPv4 only, IPv6 disabled on the pair):
+// unique-local fd00:198:18:x::/64 besides the IPv4 addresses, host side fd00:198:18:x::1,
+// namespace side ::2, and ::3 for an address change (`moveAddress(6)`). The addresses are added
+// with `nodad` and the pair generates no link-local address (`addrgenmode none`), so nothing
+// appears a moment later (an address appearing makes browsers abort loads); neighbour discovery
+// runs from the unique-local addresses. The nftables table is `inet`: `cut` and `drop` apply to
+// both families (ICMPv6, hence neighbour discovery, included). Used by the IPv6 variants of
+// tests/e2e/resilience.test.mjs (Bob reaches the server at https://[fd00:198:18:x::1]).
+// One difference with IPv4 matters to them: after `moveAddress(6)` Linux still sends an
+// established TCP socket's packets from the deleted address (IPv4 does not route them), so what
+// the browser sends on its old signaling socket (a close frame) still reaches the server.
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -51,6 +63,9 @@ async function usedIndexes() {
   const out = await sh('ip', ['-o', '-4', 'addr', 'show']);
   const used = new Set();
   for (const m of out.matchAll(/198\.18\.(\d+)\.\d+/g)) used.add(Number(m[1]));
+  // An IPv6 namespace has its IPv4 addresses too; its /64 is checked all the same.
+  const out6 = await sh('ip', ['-o', '-6', 'addr', 'show']).catch(() => '');
+  for (const m of out6.matchAll(/fd00:198:18:(\d+)::/g)) used.add(Number(m[1]));
   return used;
 }
 
@@ -62,25 +77,35 @@ const TABLE = 'webconf_e2e';
  * @property {string} hostAddr   198.18.x.1: the server's address for this namespace.
  * @property {string} nsAddr     The namespace's current address (198.18.x.2, then .3).
  * @property {string} altAddr    198.18.x.3, for `changeAddress`.
+ * @property {string | null} hostAddr6  fd00:198:18:x::1 with `ipv6`, else null (no brackets).
+ * @property {string | null} nsAddr6    The namespace's current IPv6 address (::2, then ::3), or
+ *   null.
+ * @property {string | null} altAddr6   fd00:198:18:x::3 with `ipv6`, else null.
  * @property {string} chromium   A wrapper that starts Chromium inside the namespace.
  * @property {(...args: string[]) => Promise<string>} exec  A command inside the namespace.
  * @property {() => Promise<void>} cut      Drop every packet of the veth, both ways.
  * @property {(percent: number) => Promise<void>} drop  Drop `percent` % of the packets at
  *   random, each way (`numgen random mod 100 < N drop`).
- * @property {() => Promise<void>} restore  Remove the cut or the drop.
- * @property {() => Promise<string>} moveAddress  Replace the namespace's address by the other
- *   one (.2 ↔ .3), as a laptop moving from Wi-Fi to cable does; returns the new one.
+ * @property {(kbytesPerSecond: number) => Promise<void>} limit  Police the namespace's downlink
+ *   (what enters it through the veth) to `kbytesPerSecond` kB/s, dropping the excess
+ *   (`limit rate over N kbytes/second burst N kbytes drop` on the `in` chain only; the uplink
+ *   is untouched).
+ * @property {() => Promise<void>} restore  Remove the cut, the drop or the limit.
+ * @property {(family?: 4 | 6) => Promise<string>} moveAddress  Replace the namespace's address
+ *   by the other one (.2 ↔ .3, or with `6` ::2 ↔ ::3), as a laptop moving from Wi-Fi to cable
+ *   does; returns the new one.
  * @property {() => Promise<void>} destroy  Remove everything (idempotent).
  */
 
 /**
  * Creates a namespace with a veth pair to the host and an nftables table (accepting everything
  * until told otherwise). Registers its removal with `t.after` (node:test), so it goes even when
- * the test fails.
+ * the test fails. `ipv6` adds IPv6 on the pair (see the header), besides IPv4.
  * @param {{after: (fn: () => Promise<void> | void) => void}} t
+ * @param {{ipv6?: boolean}} [options]
  * @returns {Promise<Netns>}
  */
-export async function createNetns(t) {
+export async function createNetns(t, { ipv6 = false } = {}) {
   const used = await usedIndexes();
   let x = 0;
   for (let i = 0; i < 250; i++) {
@@ -97,6 +122,9 @@ export async function createNetns(t) {
   const hostAddr = `198.18.${x}.1`;
   const addrs = [`198.18.${x}.2`, `198.18.${x}.3`];
   let current = 0;
+  const hostAddr6 = ipv6 ? `fd00:198:18:${x}::1` : null;
+  const addrs6 = ipv6 ? [`fd00:198:18:${x}::2`, `fd00:198:18:${x}::3`] : [];
+  let current6 = 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `webconf-netns-${x}-`));
   const chromium = path.join(dir, 'chromium-in-netns');
 
@@ -116,10 +144,22 @@ export async function createNetns(t) {
     await sh('ip', ['netns', 'add', name]);
     await sh('ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
     await sh('ip', ['link', 'set', nsIf, 'netns', name]);
-    // No IPv6 on the pair: its link-local addresses would come up (DAD) a moment later, and
-    // every address change makes the host's browsers abort loads (ERR_NETWORK_CHANGED).
-    fs.writeFileSync(`/proc/sys/net/ipv6/conf/${hostIf}/disable_ipv6`, '1');
-    await exec('sh', '-c', `echo 1 > /proc/sys/net/ipv6/conf/${nsIf}/disable_ipv6`);
+    if (ipv6) {
+      // IPv6 without link-local addresses (they would come up after DAD, a moment later, and
+      // every address change makes the host's browsers abort loads: ERR_NETWORK_CHANGED), and
+      // unique-local ones usable at once (nodad).
+      fs.writeFileSync(`/proc/sys/net/ipv6/conf/${hostIf}/disable_ipv6`, '0');
+      await exec('sh', '-c', `echo 0 > /proc/sys/net/ipv6/conf/${nsIf}/disable_ipv6`);
+      await sh('ip', ['link', 'set', 'dev', hostIf, 'addrgenmode', 'none']);
+      await exec('ip', 'link', 'set', 'dev', nsIf, 'addrgenmode', 'none');
+      await sh('ip', ['-6', 'addr', 'add', `${hostAddr6}/64`, 'dev', hostIf, 'nodad']);
+      await exec('ip', '-6', 'addr', 'add', `${addrs6[0]}/64`, 'dev', nsIf, 'nodad');
+    } else {
+      // No IPv6 on the pair: its link-local addresses would come up (DAD) a moment later, and
+      // every address change makes the host's browsers abort loads (ERR_NETWORK_CHANGED).
+      fs.writeFileSync(`/proc/sys/net/ipv6/conf/${hostIf}/disable_ipv6`, '1');
+      await exec('sh', '-c', `echo 1 > /proc/sys/net/ipv6/conf/${nsIf}/disable_ipv6`);
+    }
     await sh('ip', ['addr', 'add', `${hostAddr}/29`, 'dev', hostIf]);
     await sh('ip', ['link', 'set', hostIf, 'up']);
     await exec('ip', 'link', 'set', 'lo', 'up');
@@ -153,16 +193,40 @@ export async function createNetns(t) {
       return addrs[current];
     },
     altAddr: addrs[1],
+    hostAddr6,
+    get nsAddr6() {
+      return ipv6 ? addrs6[current6] : null;
+    },
+    altAddr6: ipv6 ? addrs6[1] : null,
     chromium,
     exec,
     cut: () => rules('drop'),
     drop: (percent) => {
       const n = Math.round(percent);
       if (!(n >= 0 && n <= 100)) throw new Error(`bad percentage ${percent}`);
+      // nft refuses `< 100` (out of 0-99) and `< 0` would drop nothing: those two as such.
+      if (n === 100) return rules('drop');
+      if (n === 0) return rules(null);
       return rules(`numgen random mod 100 < ${n} drop`);
     },
+    limit: async (kbytesPerSecond) => {
+      const n = Math.round(kbytesPerSecond);
+      if (!(n >= 1 && n <= 1_000_000)) throw new Error(`bad rate ${kbytesPerSecond}`);
+      await rules(null);
+      // A burst of a second's worth, as a link's buffer would absorb: without it the policer
+      // drops every burst above the rate (a keyframe is one), not just the excess over time.
+      await exec('nft', `add rule inet ${TABLE} in iifname "${nsIf}" limit rate over ${n} kbytes/second burst ${n} kbytes drop`);
+    },
     restore: () => rules(null),
-    async moveAddress() {
+    async moveAddress(family = 4) {
+      if (family === 6) {
+        if (!ipv6) throw new Error('moveAddress(6) needs createNetns(t, { ipv6: true })');
+        const next6 = 1 - current6;
+        await exec('ip', '-6', 'addr', 'add', `${addrs6[next6]}/64`, 'dev', nsIf, 'nodad');
+        await exec('ip', '-6', 'addr', 'del', `${addrs6[current6]}/64`, 'dev', nsIf);
+        current6 = next6;
+        return addrs6[current6];
+      }
       const next = 1 - current;
       await exec('ip', 'addr', 'add', `${addrs[next]}/29`, 'dev', nsIf);
       await exec('ip', 'addr', 'del', `${addrs[current]}/29`, 'dev', nsIf);

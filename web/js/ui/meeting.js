@@ -449,7 +449,8 @@ export function startMeeting(root, opts) {
     for (const p of welcome.participants) showParticipant(p, true);
     controls?.resync(welcome.participants);
     const session = peer;
-    watchConnection(session, session.pc.iceConnectionState !== 'connected' && session.pc.iceConnectionState !== 'completed');
+    // Down until media is seen flowing again: the earlier watch may have shown "reconnecting".
+    watchConnection(session, true);
     session.abandonOffer();
     session.restartIce().catch((err) => console.warn('webconf: ICE restart after resuming failed', err));
     setLocalState(me.audio, me.video);

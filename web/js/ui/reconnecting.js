@@ -147,7 +147,8 @@ export function watchIce({
   let down = startDown;
   let stopped = false;
   let restarting = false;
-  let connectedOnce = false;
+  // Watching a connection that is already up (after `resume`: the same connection).
+  let connectedOnce = iceAction(pc.iceConnectionState) === 'ok';
   /** Received bytes, when they last grew, the local address of the pair that carried them. */
   let received = -1;
   let receivedAt = Date.now();
@@ -234,12 +235,18 @@ export function watchIce({
     }
     const now = Date.now();
     if (bytes !== received) {
+      const grew = received >= 0;
       received = bytes;
       receivedAt = now;
       if (address) localAddress = address;
       if (stalled) {
         stalled = false;
         onState();
+      } else if (grew && down && !restarting && iceAction(pc.iceConnectionState) === 'ok') {
+        // Started down (taken over from an earlier watch) and media flows again.
+        clearTimeout(timer);
+        timer = undefined;
+        setDown(false);
       }
       return;
     }
