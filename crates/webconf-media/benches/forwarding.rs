@@ -4,10 +4,13 @@
 //!   str0m (layer decision and timestamp rewriting);
 //! - `call`: 200 ms of a whole simulated call (5 participants, one of them simulcasting),
 //!   through the deterministic test harness: SRTP, packetization, forwarding, allocation.
+//! - `server`: the server's share only of a 10-person call (everyone publishing audio and
+//!   video, everyone receiving): the time spent in the core's drive functions, per datagram
+//!   it sends (criterion's throughput, in datagrams). The str0m clients' work is left out.
 
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use webconf_media::bench_support::Forwarding;
 
 #[allow(dead_code)]
@@ -51,5 +54,31 @@ fn call(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decision, call);
+fn server(c: &mut Criterion) {
+    let mut w = harness::World::new();
+    for _ in 0..10 {
+        w.join(1);
+    }
+    w.run_for(Duration::from_secs(3));
+    let sent = |w: &harness::World| w.sent_to.values().sum::<u64>();
+    // Datagrams the server sends in 200 ms, once the call is established.
+    let before = sent(&w);
+    w.run_for(Duration::from_millis(200));
+    let per_run = sent(&w) - before;
+    let mut group = c.benchmark_group("server");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(per_run));
+    group.bench_function("200 ms of a 10-person call (datagrams sent)", |b| {
+        b.iter_custom(|iters| {
+            let busy = w.sfu_busy;
+            for _ in 0..iters {
+                w.run_for(Duration::from_millis(200));
+            }
+            w.sfu_busy - busy
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decision, call, server);
 criterion_main!(benches);

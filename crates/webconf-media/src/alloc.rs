@@ -8,7 +8,7 @@ use std::time::Instant;
 use str0m::bwe::Bitrate;
 use str0m::media::MediaKind;
 
-use crate::bwe::{allocate, grow, VideoDemand};
+use crate::bwe::{allocate, grow, VideoDemand, UP_HEADROOM};
 use crate::peer::{TrackLabel, TrackOutState};
 use crate::sfu::Sfu;
 use crate::simulcast::layer_for_height;
@@ -21,8 +21,27 @@ pub(crate) const AUDIO_RESERVE: u64 = 50_000;
 /// The estimator is asked to probe up to this factor of what the tiles would like.
 const PROBE_FACTOR: f64 = 1.3;
 
-/// Below this share of what we really send, the estimate means congestion.
+/// Below this share of what we really send, the estimate (the highest of the last
+/// [`crate::bwe::HOLD`]) means congestion. Not higher: while videos climb (one layer a second,
+/// without asking the estimate) the estimate lags behind what we send, by up to a third in the
+/// harness's lossless network (1.5 times the acknowledged rate of a moment ago). A link that
+/// takes much less than we send (a policer drops the excess, GCC's loss controller settles near
+/// its rate) shows at once; a slight overshoot (under 1/0.6) only once the estimate is the
+/// ceiling, after a first step down.
 const CONGESTED: f64 = 0.6;
+
+/// After a step down for lack of bandwidth, the estimate stays the ceiling for this long even
+/// when it is above what we send: climbing back needs the estimate (raised by padding and
+/// probes) to cover the next layer. Past it, videos climb freely again (one layer a second),
+/// which re-tests a link that stayed poor at most this often.
+const CEILING_AFTER_STEP_DOWN: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Screen shares and pinned cameras keep their lowest layer up to this much beyond the
+/// estimate (Jitsi's bridge: `max-oversend-bitrate = 500 kbps` for the on-stage video)...
+const OVERSEND: u64 = 500_000;
+
+/// ... unless the estimate is below this (a link that can barely carry the microphones).
+const OVERSEND_MIN_ESTIMATE: u64 = 150_000;
 
 /// Without congestion, videos climb one layer per this interval at most (see [`grow`]).
 const STEP_UP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -32,6 +51,7 @@ struct Video {
     index: usize,
     source: PeerId,
     screen: bool,
+    pinned: bool,
     heights: Vec<u32>,
     bitrates: Vec<u64>,
     current: Option<usize>,
@@ -59,6 +79,13 @@ impl Sfu {
 
     /// Decides what one subscriber receives now.
     pub(crate) fn reallocate(&mut self, now: Instant, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if let Some(e) = p.estimate {
+            p.estimates.record(now, e);
+        }
+        let held_estimate = p.estimates.max(now);
         let Some(p) = self.peers.get(&peer) else {
             return;
         };
@@ -94,13 +121,14 @@ impl Sfu {
             let screen = t.label == TrackLabel::Screen;
             // A blocked camera, or one that sends nothing, takes no place.
             if (!screen && !src.allow_video) || !tin.flowing(now) {
-                videos.push(Video { index, source: t.source, screen, heights: Vec::new(), bitrates: Vec::new(), current: t.fwd.current, target: t.fwd.target });
+                videos.push(Video { index, source: t.source, screen, pinned: false, heights: Vec::new(), bitrates: Vec::new(), current: t.fwd.current, target: t.fwd.target });
                 continue;
             }
             videos.push(Video {
                 index,
                 source: t.source,
                 screen,
+                pinned: false,
                 heights: tin.heights(),
                 bitrates: tin.bitrates(now),
                 current: t.fwd.current,
@@ -126,6 +154,9 @@ impl Sfu {
             }
         };
         let pinned: Vec<PeerId> = p.view.iter().flatten().filter(|r| r.pinned && !r.screen).map(|r| r.source).collect();
+        for v in &mut videos {
+            v.pinned = !v.screen && pinned.contains(&v.source);
+        }
         let cameras: Vec<PeerId> = videos.iter().filter(|v| !v.screen && shown(v).is_some()).map(|v| v.source).collect();
         let chosen = lastn::select(&cameras, &pinned, &recent, self.config.last_n);
 
@@ -143,26 +174,47 @@ impl Sfu {
                     bitrates: v.bitrates.clone(),
                     // A switch under way counts as done: the allocation holds its own decisions.
                     current: v.current.max(v.target),
+                    protected: v.screen || v.pinned,
                 }
             })
             .collect();
         let audio_count = audio_on.iter().filter(|(_, on)| *on).count() as u64;
-        // Congested: the estimate is below what we really send. Then everything must fit in
-        // it, by priority. Otherwise the estimate says little (while the path is not full,
-        // str0m's estimate, like libwebrtc's, only follows what we send: it is capped at 1.5
-        // times the acknowledged rate), so videos keep their layers and climb one at a time.
+        // The estimate works as a ceiling when it is below what we really send (congested), or
+        // for a while after a step down for lack of bandwidth (recovering: climbing back must
+        // be earned by the estimate, which padding and probes raise). Otherwise it says little
+        // (while the path is not full, str0m's estimate, like libwebrtc's, only follows what we
+        // send: it is capped at 1.5 times the acknowledged rate), so videos keep their layers
+        // and climb one at a time. The estimate used is the highest of the last `bwe::HOLD`
+        // (1.5 s): a momentary dip (a CPU stall read as queueing delay) lowers nothing.
         let sent = p.sent.rate().unwrap_or(0);
-        let congested_budget = match (self.config.initial_estimate, p.estimate) {
-            (Some(_), Some(estimate)) if (estimate as f64) < sent as f64 * CONGESTED => {
-                Some(estimate.saturating_sub(audio_count * AUDIO_RESERVE))
-            }
+        let held = self.config.initial_estimate.and(held_estimate);
+        let recovering = p.last_step_down.is_some_and(|t| now.saturating_duration_since(t) < CEILING_AFTER_STEP_DOWN);
+        let ceiling = match held {
+            Some(estimate) if recovering || (estimate as f64) < sent as f64 * CONGESTED => Some(estimate),
             _ => None,
         };
         let may_step_up = p.last_step_down.is_none_or(|t| now.saturating_duration_since(t) >= self.config.step_up_delay)
             && p.last_step_up.is_none_or(|t| now.saturating_duration_since(t) >= STEP_UP_INTERVAL);
-        let alloc = match congested_budget {
-            Some(budget) => allocate(budget, &demands, may_step_up),
+        let alloc = match ceiling {
+            Some(estimate) => {
+                let budget = estimate.saturating_sub(audio_count * AUDIO_RESERVE);
+                let oversend = if estimate >= OVERSEND_MIN_ESTIMATE { OVERSEND } else { 0 };
+                allocate(budget, &demands, may_step_up, oversend)
+            }
             None => grow(&demands, may_step_up),
+        };
+        // What the allocation costs, and what its next step up would: str0m pads up to the
+        // latter (capped by its estimate) so the estimate can grow to allow it.
+        let cost = |d: &VideoDemand, l: Option<usize>| l.and_then(|l| d.bitrates.get(l)).filter(|b| **b != u64::MAX).copied().unwrap_or(0);
+        let spending: u64 = demands.iter().zip(&alloc).map(|(d, l)| cost(d, *l)).sum::<u64>() + audio_count * AUDIO_RESERVE;
+        let next_step = demands.iter().zip(&alloc).find_map(|(d, l)| {
+            let want = d.want?;
+            let next = (l.map_or(0, |l| l + 1)..=want).find(|n| d.bitrates.get(*n).is_some_and(|b| *b != u64::MAX))?;
+            Some(((cost(d, Some(next)) as f64 * UP_HEADROOM) as u64).saturating_sub(cost(d, *l)))
+        });
+        let minimum = match (ceiling, next_step) {
+            (Some(_), Some(extra)) => spending + extra,
+            _ => 0,
         };
         let desired: u64 = demands
             .iter()
@@ -203,11 +255,14 @@ impl Sfu {
         if stepped_down {
             p.last_step_down = Some(now);
         }
-        // Let str0m's estimator probe a little above what the tiles would like.
-        if self.config.initial_estimate.is_some() && desired.abs_diff(p.desired) > p.desired / 10 {
+        // Let str0m's estimator probe a little above what the tiles would like and, while the
+        // estimate is the ceiling, pad up to what the next step up needs.
+        let changed = |new: u64, old: u64| new.abs_diff(old) > old / 10;
+        if self.config.initial_estimate.is_some() && (changed(desired, p.desired) || changed(minimum, p.padding_minimum)) {
             p.desired = desired;
-            let target = Bitrate::bps((desired.max(AUDIO_RESERVE) as f64 * PROBE_FACTOR) as u64);
-            p.rtc.bwe().set_bitrate(Bitrate::ZERO, target);
+            p.padding_minimum = minimum;
+            let target = (desired.max(AUDIO_RESERVE) as f64 * PROBE_FACTOR) as u64;
+            p.rtc.bwe().set_bitrate(Bitrate::bps(minimum.min(target)), Bitrate::bps(target));
         }
     }
 

@@ -1,16 +1,61 @@
-//! Sharing one subscriber's bandwidth estimate among the videos it receives: a pure function.
+//! Sharing one subscriber's bandwidth estimate among the videos it receives: pure functions.
 //!
 //! Audio is served first (a fixed reserve per forwarded audio track, taken off the estimate
 //! before this runs), so when the estimate drops video stops before audio suffers. Then, in
 //! priority order (screen shares, pinned, speakers, the rest):
 //!
-//! 1. every wanted video gets its lowest layer while that fits, so everyone stays visible at
-//!    low quality before anyone gets high quality;
+//! 1. every *protected* video (a screen share, a pinned camera) gets its lowest layer, even a
+//!    little beyond the budget (up to `oversend`, as Jitsi's bridge does for the on-stage
+//!    video), then every other wanted video gets its lowest layer while that fits, so everyone
+//!    stays visible at low quality before anyone gets high quality;
 //! 2. the videos are raised, highest priority first, toward the layer their tile size asks for.
 //!
 //! Going up is careful: a layer above the one being sent costs [`UP_HEADROOM`] times its
 //! bitrate, and no video goes up at all while `may_step_up` is false (the caller forbids it for
-//! a while after a step down). Going down is immediate.
+//! a while after a step down). Going down is immediate, but the estimate it works from is
+//! [`EstimateHold::max`]: the highest of the last [`HOLD`], so only a sustained drop lowers
+//! anything (a CPU stall of the browser or the server makes the delay-based estimate dip for a
+//! moment; a real bottleneck keeps it down).
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// How long the estimate must stay low before layers go down: the allocation works from the
+/// highest estimate of this window.
+pub(crate) const HOLD: Duration = Duration::from_millis(1500);
+
+/// The estimates of the last [`HOLD`], to take their maximum.
+#[derive(Debug, Default)]
+pub(crate) struct EstimateHold {
+    samples: VecDeque<(Instant, u64)>,
+}
+
+impl EstimateHold {
+    /// Records the estimate in force at `now`.
+    pub(crate) fn record(&mut self, now: Instant, estimate: u64) {
+        // Older samples that are not above this one can never be the maximum again.
+        while self.samples.back().is_some_and(|(_, e)| *e <= estimate) {
+            self.samples.pop_back();
+        }
+        self.samples.push_back((now, estimate));
+        self.prune(now);
+    }
+
+    fn prune(&mut self, now: Instant) {
+        // Keep the newest sample whatever its age: it is the estimate in force.
+        while self.samples.len() > 1 && self.samples.front().is_some_and(|(t, _)| now.saturating_duration_since(*t) > HOLD) {
+            self.samples.pop_front();
+        }
+    }
+
+    /// The highest estimate recorded during the last [`HOLD`] (the caller records one every
+    /// allocation round), or the latest one if it is older; `None` before the first.
+    pub(crate) fn max(&mut self, now: Instant) -> Option<u64> {
+        self.prune(now);
+        // Samples are kept in decreasing order: the front is the maximum.
+        self.samples.front().map(|(_, e)| *e)
+    }
+}
 
 /// The margin a step up needs: the estimate must cover the new layer by this factor.
 pub(crate) const UP_HEADROOM: f64 = 1.25;
@@ -24,6 +69,9 @@ pub(crate) struct VideoDemand {
     pub bitrates: Vec<u64>,
     /// The layer being sent now, if any.
     pub current: Option<usize>,
+    /// A screen share or a pinned camera: its lowest layer may exceed the budget (see
+    /// [`allocate`]).
+    pub protected: bool,
 }
 
 impl VideoDemand {
@@ -41,22 +89,30 @@ impl VideoDemand {
 }
 
 /// Under congestion: the layer each video gets (`None`: paused) within `budget` (bit/s for
-/// video), in the order of `videos`, which is priority order.
-pub(crate) fn allocate(budget: u64, videos: &[VideoDemand], may_step_up: bool) -> Vec<Option<usize>> {
+/// video), in the order of `videos`, which is priority order. Protected videos get their lowest
+/// layer while the total stays within `budget + oversend`.
+pub(crate) fn allocate(budget: u64, videos: &[VideoDemand], may_step_up: bool, oversend: u64) -> Vec<Option<usize>> {
     let mut alloc: Vec<Option<usize>> = vec![None; videos.len()];
     let mut spent: u64 = 0;
-    // 1. Lowest layer for everyone wanted, in priority order.
-    for (i, v) in videos.iter().enumerate() {
-        if v.want.is_none() {
-            continue;
-        }
-        // The lowest layer that flows (a publisher may have stopped sending its lowest).
-        let Some((layer, cost)) = (0..v.bitrates.len()).find_map(|l| v.cost(l, may_step_up).map(|c| (l, c))) else {
-            continue;
-        };
-        if spent.saturating_add(cost) <= budget {
-            alloc[i] = Some(layer);
-            spent += cost;
+    // 1. Lowest layer for everyone wanted: the protected ones first, then the others, each in
+    //    priority order.
+    for protected in [true, false] {
+        let limit = if protected { budget.saturating_add(oversend) } else { budget };
+        for (i, v) in videos.iter().enumerate() {
+            if v.want.is_none() || v.protected != protected {
+                continue;
+            }
+            // The lowest layer that flows (a publisher may have stopped sending its lowest).
+            // A protected video that is paused restarts even while stepping up is forbidden.
+            let Some((layer, cost)) =
+                (0..v.bitrates.len()).find_map(|l| v.cost(l, may_step_up || protected).map(|c| (l, c)))
+            else {
+                continue;
+            };
+            if spent.saturating_add(cost) <= limit {
+                alloc[i] = Some(layer);
+                spent += cost;
+            }
         }
     }
     // 2. Raise toward the wanted layer, highest priority first.
@@ -69,10 +125,10 @@ pub(crate) fn allocate(budget: u64, videos: &[VideoDemand], may_step_up: bool) -
             let Some(next_cost) = v.cost(next, may_step_up) else {
                 continue;
             };
-            if (spent - cost).saturating_add(next_cost) > budget {
+            if spent.saturating_sub(cost).saturating_add(next_cost) > budget {
                 break;
             }
-            spent = spent - cost + next_cost;
+            spent = spent.saturating_sub(cost) + next_cost;
             cost = next_cost;
             layer = next;
         }
@@ -111,38 +167,38 @@ mod tests {
     const LADDER: [u64; 3] = [150_000, 500_000, 1_500_000];
 
     fn video(want: Option<usize>, current: Option<usize>) -> VideoDemand {
-        VideoDemand { want, bitrates: LADDER.to_vec(), current }
+        VideoDemand { want, bitrates: LADDER.to_vec(), current, protected: false }
     }
 
     #[test]
     fn a_big_estimate_gives_each_video_the_layer_its_tile_asks_for() {
         let v = [video(Some(2), Some(2)), video(Some(0), Some(0)), video(Some(1), Some(1)), video(None, None)];
-        assert_eq!(allocate(10_000_000, &v, true), vec![Some(2), Some(0), Some(1), None]);
+        assert_eq!(allocate(10_000_000, &v, true, 0), vec![Some(2), Some(0), Some(1), None]);
     }
 
     #[test]
     fn a_falling_estimate_steps_down_lowest_priority_first_then_pauses() {
         let v = [video(Some(2), Some(2)), video(Some(2), Some(2))];
-        assert_eq!(allocate(3_000_000, &v, true), vec![Some(2), Some(2)]);
-        assert_eq!(allocate(2_000_000, &v, true), vec![Some(2), Some(1)]);
-        assert_eq!(allocate(1_000_000, &v, true), vec![Some(1), Some(1)]);
-        assert_eq!(allocate(400_000, &v, true), vec![Some(0), Some(0)]);
-        assert_eq!(allocate(200_000, &v, true), vec![Some(0), None], "the first keeps its video");
-        assert_eq!(allocate(100_000, &v, true), vec![None, None]);
+        assert_eq!(allocate(3_000_000, &v, true, 0), vec![Some(2), Some(2)]);
+        assert_eq!(allocate(2_000_000, &v, true, 0), vec![Some(2), Some(1)]);
+        assert_eq!(allocate(1_000_000, &v, true, 0), vec![Some(1), Some(1)]);
+        assert_eq!(allocate(400_000, &v, true, 0), vec![Some(0), Some(0)]);
+        assert_eq!(allocate(200_000, &v, true, 0), vec![Some(0), None], "the first keeps its video");
+        assert_eq!(allocate(100_000, &v, true, 0), vec![None, None]);
     }
 
     #[test]
     fn stepping_up_needs_headroom_and_permission() {
         let v = [video(Some(2), Some(1))];
         // 1.5 Mbit/s exactly is not enough to go up: 1.875 is needed.
-        assert_eq!(allocate(1_500_000, &v, true), vec![Some(1)]);
-        assert_eq!(allocate(1_900_000, &v, true), vec![Some(2)]);
+        assert_eq!(allocate(1_500_000, &v, true, 0), vec![Some(1)]);
+        assert_eq!(allocate(1_900_000, &v, true, 0), vec![Some(2)]);
         // Not allowed to go up: stays, even with plenty.
-        assert_eq!(allocate(10_000_000, &v, false), vec![Some(1)]);
+        assert_eq!(allocate(10_000_000, &v, false, 0), vec![Some(1)]);
         // But going down is always allowed.
-        assert_eq!(allocate(300_000, &v, false), vec![Some(0)]);
+        assert_eq!(allocate(300_000, &v, false, 0), vec![Some(0)]);
         // A paused video does not restart while stepping up is forbidden.
-        assert_eq!(allocate(10_000_000, &[video(Some(2), None)], false), vec![None]);
+        assert_eq!(allocate(10_000_000, &[video(Some(2), None)], false, 0), vec![None]);
     }
 
     #[test]
@@ -159,9 +215,55 @@ mod tests {
     fn a_layer_that_does_not_flow_is_skipped() {
         let mut v = video(Some(2), Some(1));
         v.bitrates[2] = u64::MAX;
-        assert_eq!(allocate(10_000_000, &[v.clone()], true), vec![Some(1)]);
+        assert_eq!(allocate(10_000_000, &[v.clone()], true, 0), vec![Some(1)]);
         v.bitrates[0] = u64::MAX;
         v.current = None;
-        assert_eq!(allocate(10_000_000, &[v], true), vec![Some(1)]);
+        assert_eq!(allocate(10_000_000, &[v], true, 0), vec![Some(1)]);
+    }
+
+    #[test]
+    fn screens_and_pinned_videos_keep_their_lowest_layer_unless_the_estimate_is_tiny() {
+        let mut pinned = video(Some(2), Some(2));
+        pinned.protected = true;
+        let other = video(Some(2), Some(2));
+        // 100 kbit/s for video: the pinned video keeps its 150 kbit/s layer (oversend), the
+        // other one is paused; without oversend both are.
+        assert_eq!(allocate(100_000, &[other.clone(), pinned.clone()], true, 500_000), vec![None, Some(0)]);
+        assert_eq!(allocate(100_000, &[other.clone(), pinned.clone()], true, 0), vec![None, None]);
+        // The oversend is bounded: two protected 150 kbit/s layers over a zero budget need 300.
+        let both = [pinned.clone(), pinned.clone()];
+        assert_eq!(allocate(0, &both, true, 200_000), vec![Some(0), None]);
+        // A protected video goes first even when it comes later in the order, and others get
+        // only what is left of the budget.
+        assert_eq!(allocate(300_000, &[other.clone(), pinned.clone()], true, 500_000), vec![Some(0), Some(0)]);
+        assert_eq!(allocate(200_000, &[other.clone(), pinned.clone()], true, 500_000), vec![None, Some(0)]);
+        // A paused protected video restarts even while stepping up is forbidden.
+        let mut paused = pinned.clone();
+        paused.current = None;
+        assert_eq!(allocate(1_000_000, &[paused], false, 500_000), vec![Some(0)]);
+    }
+
+    #[test]
+    fn the_hold_keeps_the_highest_estimate_of_the_last_second_and_a_half() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut h = EstimateHold::default();
+        assert_eq!(h.max(t0), None);
+        h.record(t0, 2_000_000);
+        // A dip (a CPU stall) does not count until it lasted HOLD.
+        h.record(ms(200), 300_000);
+        h.record(ms(400), 400_000);
+        assert_eq!(h.max(ms(400)), Some(2_000_000));
+        h.record(ms(1400), 350_000);
+        assert_eq!(h.max(ms(1400)), Some(2_000_000));
+        h.record(ms(1600), 350_000);
+        assert_eq!(h.max(ms(1600)), Some(400_000), "the 2 Mbit/s sample is 1.6 s old");
+        h.record(ms(3200), 350_000);
+        assert_eq!(h.max(ms(3200)), Some(350_000));
+        // A rise counts at once.
+        h.record(ms(3400), 1_000_000);
+        assert_eq!(h.max(ms(3400)), Some(1_000_000));
+        // The latest estimate stays in force however old.
+        assert_eq!(h.max(ms(60_000)), Some(1_000_000));
     }
 }

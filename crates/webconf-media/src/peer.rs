@@ -230,6 +230,10 @@ pub(crate) struct Peer {
     pub last_step_up: Option<Instant>,
     /// The desired bitrate last given to str0m's estimator (to probe up to it).
     pub desired: u64,
+    /// The padding minimum last given to str0m's estimator (bit/s; 0: none).
+    pub padding_minimum: u64,
+    /// The recent estimates, for the allocation's hold ([`crate::bwe::EstimateHold`]).
+    pub estimates: crate::bwe::EstimateHold,
     /// NACKs received from this peer so far, per forwarded track.
     pub nacks: Vec<(Mid, u64)>,
     /// The local addresses of its network zone: packets arriving on another are dropped.

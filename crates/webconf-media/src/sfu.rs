@@ -184,6 +184,8 @@ impl Sfu {
                 sent: crate::simulcast::RateMeter::new(),
                 estimate_pinned: false,
                 desired: 0,
+                padding_minimum: 0,
+                estimates: Default::default(),
                 nacks: Vec::new(),
                 local_addresses: addresses.to_vec(),
             },

@@ -156,6 +156,11 @@ pub struct MediaConfig {
     /// Last-N: the most cameras one participant receives at once (pinned, then the latest
     /// speakers); the others show their avatar. Screen shares do not count. 1 to 100.
     pub last_n: u32,
+    /// Bandwidth estimation: each participant's video layers also fit the estimate of its
+    /// downlink (transport-wide congestion control), so a poor link gets smaller layers or
+    /// avatars instead of losses. `false` (the default until proven under a real bottleneck
+    /// on a loaded machine, docs/architecture.md): layers follow the tile sizes only.
+    pub bandwidth_estimation: bool,
 }
 
 /// `[signaling]`: the WebSocket.
@@ -210,6 +215,7 @@ impl Default for MediaConfig {
             tcp: true,
             tcp_port: 0,
             last_n: 9,
+            bandwidth_estimation: false,
         }
     }
 }

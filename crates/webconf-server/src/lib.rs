@@ -89,10 +89,9 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
         addresses: addresses.clone(),
         ports: config.media.ports().collect(),
         last_n: config.media.last_n as usize,
-        // Bandwidth-driven layer allocation stays off until its step-down path is proven with
-        // real browsers: on a loaded test machine its delay-based estimate paused screen shares
-        // (tests/e2e/media.test.mjs). Layers still follow each subscriber's tile sizes.
-        initial_estimate: None,
+        // `media.bandwidth_estimation` (docs/architecture.md, "Media policy"); off: layers
+        // follow each subscriber's tile sizes only.
+        initial_estimate: if config.media.bandwidth_estimation { SfuConfig::default().initial_estimate } else { None },
         ..SfuConfig::default()
     });
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);

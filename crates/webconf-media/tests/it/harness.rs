@@ -127,6 +127,9 @@ pub struct World {
     pub stats: HashMap<PeerId, Vec<webconf_media::PeerMediaStats>>,
     /// Active speaker changes the SFU reported, in order.
     pub speaker_events: Vec<(RoomId, PeerId)>,
+    /// Wall time spent inside the SFU's drive functions (`handle_timeout`, `handle_packet`,
+    /// `poll_output`), for the benchmarks: the server's share of a simulated call.
+    pub sfu_busy: Duration,
     last_media: Instant,
     media_time: Duration,
     /// The server addresses the next joining client is given (its network zone's), instead
@@ -162,6 +165,7 @@ impl World {
             offers_lost: HashMap::new(),
             stats: HashMap::new(),
             speaker_events: Vec::new(),
+            sfu_busy: Duration::ZERO,
             last_media: now,
             media_time: Duration::ZERO,
             zone_addresses: None,
@@ -290,7 +294,9 @@ impl World {
     fn step(&mut self) {
         let now = self.now;
         // Timers.
+        let t0 = Instant::now();
         self.sfu.handle_timeout(now);
+        self.sfu_busy += t0.elapsed();
         for c in self.clients.iter_mut().filter(|c| c.active) {
             c.rtc.handle_input(Input::Timeout(now)).expect("client timeout");
         }
@@ -342,10 +348,16 @@ impl World {
                         continue;
                     }
                     // Datagrams to an unknown address are simply lost.
+                    let t0 = Instant::now();
                     let _ = self.sfu.handle_packet(now, tx.3, tx.0, tx.1, &tx.2);
+                    self.sfu_busy += t0.elapsed();
                 }
             }
-            while let Some(out) = self.sfu.poll_output() {
+            loop {
+                let t0 = Instant::now();
+                let out = self.sfu.poll_output();
+                self.sfu_busy += t0.elapsed();
+                let Some(out) = out else { break };
                 moved = true;
                 self.handle_sfu_output(out);
             }

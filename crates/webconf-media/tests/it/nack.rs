@@ -53,10 +53,11 @@ fn a_falling_estimate_steps_one_subscriber_down_without_touching_the_others() {
     }
     assert_eq!(top, [true, true], "both receive 720p");
 
-    // b's path collapses to 300 kbit/s: the 720p layer (~500 kbit/s) no longer fits.
+    // b's path collapses to 300 kbit/s: the 720p layer (~500 kbit/s) no longer fits. Layers go
+    // down once the estimate stayed low for 1.5 s (`bwe::HOLD`), then at the next keyframe.
     let now = w.now;
     w.sfu.inject_estimate(now, w.clients[b].peer, 300_000).expect("estimate");
-    w.run_for(Duration::from_secs(1));
+    w.run_for(Duration::from_millis(2500));
     let (fb, fc) = (w.clients[b].frames.len(), w.clients[c].frames.len());
     w.run_for(Duration::from_secs(2));
     let got_b = layers(&w, b, fb);
@@ -67,7 +68,7 @@ fn a_falling_estimate_steps_one_subscriber_down_without_touching_the_others() {
     // Below what even the lowest layer needs with audio: video stops, audio goes on.
     let now = w.now;
     w.sfu.inject_estimate(now, w.clients[b].peer, 60_000).expect("estimate");
-    w.run_for(Duration::from_secs(1));
+    w.run_for(Duration::from_millis(2500));
     let fb = w.clients[b].frames.len();
     let audio = format!("{}-audio", crate::harness::stream_of(a));
     let heard = w.clients[b].frames_of_track(&audio);
