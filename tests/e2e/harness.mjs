@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mediaStats } from './lib/stats.mjs';
 import puppeteer from 'puppeteer-core';
 
 export { sleep };

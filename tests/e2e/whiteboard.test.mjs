@@ -167,7 +167,8 @@ test('whiteboard and screen annotations between Chromium pages', async (t) => {
     await waitFor(async () => (await ink(b.page, '#whiteboard-canvas', STROKE_AREA)) > 20, 5000,
       { message: 'B: the stroke drawn on its canvas' });
     assert.equal(await ink(b.page, '#whiteboard-canvas', RECT_AREA), 0, 'B: nothing elsewhere');
-    assert.deepEqual(await board(a.page), seen, 'A has the same board');
+    // A's hook follows the server's relay, which may reach A a moment after B.
+    await waitBoard(a, (x) => safeJson(x) === safeJson(seen), 'the same board as B');
   });
 
   await step('(a) B draws a rectangle: A sees it', async () => {
@@ -206,12 +207,14 @@ test('whiteboard and screen annotations between Chromium pages', async (t) => {
     // Redo is offered to A and draws the stroke again… then undone again for a clean board.
     await a.page.click('#board-redo');
     await waitBoard(b, (x) => x.length === 2 && x.some((o) => o.author === a.id), 'A\'s stroke back (redo)');
+    // A's history takes an action back only once A got the server's relay of it.
+    await waitBoard(a, (x) => x.length === 2, 'A\'s stroke back (redo), at A');
     await a.page.click('#board-undo');
     await waitBoard(b, (x) => x.length === 1, 'A\'s stroke undone again');
   });
 
   await step('select and move, eraser, text, and their undo, seen by B', async () => {
-    const [rect] = await board(a.page);
+    const [rect] = await waitBoard(a, (x) => x.length === 1, 'only B\'s rectangle, at A');
     await a.page.click('#board-tool-select');
     // Grab the rectangle's edge and drag it up and left by a tenth of the canvas.
     await drag(a.page, '#whiteboard-canvas', [0.6, 0.7], [0.5, 0.6], 5);
@@ -219,11 +222,13 @@ test('whiteboard and screen annotations between Chromium pages', async (t) => {
     assert.equal(moved[0].id, rect.id);
     assert.ok(moved[0].shape.at[0] < rect.shape.at[0] - 500 && moved[0].shape.at[1] < rect.shape.at[1] - 500, safeJson(moved));
     assert.deepEqual(moved[0].shape.size, rect.shape.size, 'a move keeps the size');
+    await waitBoard(a, (x) => x.length === 1 && safeJson(x[0].shape) === safeJson(moved[0].shape), 'the move confirmed at A');
     await a.page.click('#board-undo');
     await waitBoard(b, (x) => x.length === 1 && safeJson(x[0].shape) === safeJson(rect.shape), 'the move undone');
     await a.page.click('#board-tool-eraser');
     await drag(a.page, '#whiteboard-canvas', [0.55, 0.7], [0.65, 0.7], 5);
     await waitBoard(b, (x) => x.length === 0, 'the rectangle erased');
+    await waitBoard(a, (x) => x.length === 0, 'the erasure confirmed at A');
     await a.page.click('#board-undo');
     await waitBoard(b, (x) => x.length === 1 && x[0].id === rect.id, 'the erasure undone (same id)');
     await a.page.click('#board-tool-text');
@@ -236,6 +241,7 @@ test('whiteboard and screen annotations between Chromium pages', async (t) => {
     await a.page.keyboard.press('Enter');
     const withText = await waitBoard(b, (x) => x.length === 2 && x[1].shape.kind === 'text', 'A\'s text');
     assert.equal(withText[1].shape.text, 'Ordre du jour');
+    await waitBoard(a, (x) => x.length === 2, 'A\'s text confirmed at A');
     await a.page.click('#board-undo');
     await waitBoard(b, (x) => x.length === 1, 'the text undone');
   });
