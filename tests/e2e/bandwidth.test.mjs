@@ -20,13 +20,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Diagnostics,
-  appendContext,
   joinRoom,
   launchChromium,
   randomRoom,
   safeJson,
   startServer,
   waitFor,
+  stepRunner,
 } from './harness.mjs';
 import { createNetns, netnsSkipReason } from './lib/netns.mjs';
 
@@ -185,16 +185,7 @@ test('a subscriber on a policed link gets small layers, the others keep large on
     await browserB.close();
     await server.stop();
   });
-  const step = async (name, fn) => {
-    try {
-      return await fn();
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      err.message = `${name}: ${err.message}`;
-      appendContext(err, await diagnostics.render());
-      throw err;
-    }
-  };
+  const step = stepRunner(diagnostics);
   const room = randomRoom('bwe');
   const alice = await step('Alice joins', () => joinRoom(browserA, server, room, 'Alice', { diagnostics })
     .catch((e) => {

@@ -118,6 +118,24 @@ export function appendContext(err, context) {
 }
 
 /**
+ * A step runner for scenarios that are not split into subtests: `step(name, fn)` runs `fn` and
+ * returns its value; a failure is renamed after the step and carries the diagnostics.
+ * @param {Diagnostics} diagnostics
+ */
+export function stepRunner(diagnostics) {
+  return async (name, fn) => {
+    try {
+      return await fn();
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      err.message = `${name}: ${err.message}`;
+      appendContext(err, await diagnostics.render());
+      throw err;
+    }
+  };
+}
+
+/**
  * Runs one stateful step of a scenario as a node:test subtest. Once a step fails, the later
  * steps of the same scenario are skipped (they depend on its state), and the failure message
  * gets the diagnostics appended.

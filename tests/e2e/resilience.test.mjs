@@ -24,7 +24,6 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Diagnostics,
-  appendContext,
   expectMediaFlowing,
   joinRoom,
   launchChromium,
@@ -33,6 +32,7 @@ import {
   randomRoom,
   startServer,
   waitFor,
+  stepRunner,
 } from './harness.mjs';
 import { watchPresence } from './lib/presence.mjs';
 import { createNetns, netnsSkipReason } from './lib/netns.mjs';
@@ -80,16 +80,7 @@ async function setupCall(t, { ipv6 = false } = {}) {
     await browserB.close();
     await server.stop();
   });
-  const step = async (name, fn) => {
-    try {
-      return await fn();
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      err.message = `${name}: ${err.message}`;
-      appendContext(err, await diagnostics.render());
-      throw err;
-    }
-  };
+  const step = stepRunner(diagnostics);
   const room = randomRoom('netns');
   // The new veth may still make the host's Chromium abort a load (ERR_NETWORK_CHANGED): again.
   const alice = await step('Alice joins', () => joinRoom(browserA, server, room, 'Alice', { diagnostics })

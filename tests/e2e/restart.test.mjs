@@ -12,9 +12,9 @@ import {
   launchChromium,
   pageState,
   randomRoom,
-  appendContext,
   startServer,
   waitFor,
+  stepRunner,
 } from './harness.mjs';
 
 /** Issue 7: clients rejoin and media flows again within 20 s of the server's restart. */
@@ -37,16 +37,7 @@ after(async () => {
 });
 
 /** Runs one step; a failure names it and carries the diagnostics (logs of pages and servers). */
-async function step(name, fn) {
-  try {
-    return await fn();
-  } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    err.message = `${name}: ${err.message}`;
-    appendContext(err, await diagnostics.render());
-    throw err;
-  }
-}
+const step = stepRunner(diagnostics);
 
 /** The reconnection hooks of a page: state, own id, body[data-connection], the banner. */
 function connectionState(page) {

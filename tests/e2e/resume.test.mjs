@@ -18,7 +18,7 @@ import {
   safeJson,
   sleep,
   startServer,
-  appendContext,
+  stepRunner,
   waitFor,
 } from './harness.mjs';
 import { startTcpRelay } from './lib/proxy.mjs';
@@ -42,20 +42,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** Runs one step and returns its value; a failure names it and carries the diagnostics. */
-function stepper(t) {
-  return async (name, fn) => {
-    try {
-      return await fn();
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      err.message = `${name}: ${err.message}`;
-      appendContext(err, await diagnostics.render());
-      throw err;
-    }
-  };
-}
 
 async function connect(label) {
   const client = await connectSignaling(server.wsUrl, { origin: server.origin, label });
@@ -83,7 +69,7 @@ async function nextError(client) {
 }
 
 test('resume: the right secret takes the place back; anything else is refused and changes nothing', async (t) => {
-  const step = stepper(t);
+  const step = stepRunner(diagnostics);
   const room = randomRoom('resume');
   const alice = await step('Alice joins', () => rawJoin(room, 'Alice'));
   const bob = await step('Bob joins', () => rawJoin(room, 'Bob'));
@@ -180,7 +166,7 @@ test('resume: the right secret takes the place back; anything else is refused an
 });
 
 test('Chromium: Bob\'s socket is cut twice; he keeps his place and media, and catches up on what he missed', async (t) => {
-  const step = stepper(t);
+  const step = stepRunner(diagnostics);
   const target = new URL(server.url);
   const relay = await startTcpRelay({ host: target.hostname, port: Number(target.port) });
   relays.add(relay);

@@ -272,16 +272,7 @@ impl Rooms {
         for m in &room.members {
             fx.outbox.push((m.id.clone(), ServerMessage::ParticipantJoined { participant: info.clone() }));
         }
-        fx.outbox.push((
-            member.id.clone(),
-            ServerMessage::Welcome {
-                version: PROTOCOL_VERSION,
-                you: member.id.clone(),
-                room: room_name.clone(),
-                role: member.role,
-                participants: room.members.iter().map(Member::info).collect(),
-            },
-        ));
+        fx.outbox.push((member.id.clone(), welcome(room_name, &member, room.members.iter().map(Member::info).collect())));
         if !room.hands.is_empty() {
             fx.outbox.push((member.id.clone(), ServerMessage::Hands { queue: room.hands.clone() }));
         }
@@ -310,14 +301,9 @@ impl Rooms {
         };
         let room = self.rooms.get(room_name)?;
         let me = room.members.iter().find(|m| &m.id == id)?;
+        let others: Vec<ParticipantInfo> = room.members.iter().filter(|m| &m.id != id).map(Member::info).collect();
         Some(vec![
-            ServerMessage::Welcome {
-                version: PROTOCOL_VERSION,
-                you: id.clone(),
-                room: room_name.clone(),
-                role: me.role,
-                participants: room.members.iter().filter(|m| &m.id != id).map(Member::info).collect(),
-            },
+            welcome(room_name, me, others),
             ServerMessage::Hands { queue: room.hands.clone() },
             ServerMessage::RoomState { locked: room.password_hash.is_some() },
             ServerMessage::BoardState { objects: room.board.objects().to_vec() },
@@ -330,14 +316,6 @@ impl Rooms {
             return None;
         };
         self.rooms.get(room_name).map(|r| r.media_key)
-    }
-
-    /// The role of a participant in a room.
-    pub fn role_of(&self, id: &ParticipantId) -> Option<Role> {
-        let Some(Place::In(room_name)) = self.place.get(id) else {
-            return None;
-        };
-        self.rooms.get(room_name)?.members.iter().find(|m| &m.id == id).map(|m| m.role)
     }
 
     /// Records a microphone/camera/screen change; `participant_updated` goes to the others.
@@ -446,6 +424,17 @@ impl Rooms {
         self.place.remove(id);
         fx.outbox.push((id.clone(), ServerMessage::RoomEnded { reason: EndReason::WaitTimeout }));
         fx.evicted.push(id.clone());
+    }
+}
+
+/// `welcome` for `member` of `room`, with the others in it.
+fn welcome(room: &RoomName, member: &Member, others: Vec<ParticipantInfo>) -> ServerMessage {
+    ServerMessage::Welcome {
+        version: PROTOCOL_VERSION,
+        you: member.id.clone(),
+        room: room.clone(),
+        role: member.role,
+        participants: others,
     }
 }
 
@@ -564,12 +553,10 @@ mod tests {
         assert_eq!(msgs[1], ServerMessage::Hands { queue: vec![] });
         assert_eq!(msgs[2], ServerMessage::RoomState { locked: false });
         assert_eq!(msgs[3], ServerMessage::BoardState { objects: vec![] });
-        assert_eq!(rooms.role_of(&g), Some(Role::Guest));
         assert!(rooms.media_key_of(&g).is_some());
         assert_eq!(rooms.media_key_of(&g), rooms.media_key_of(&a));
         assert!(rooms.media_key_of(&w).is_none());
         assert!(rooms.resync(&w).is_none(), "a waiting guest has no room to resync");
-        assert!(rooms.role_of(&w).is_none());
         rooms.leave(t0, &g);
         assert!(rooms.resync(&g).is_none(), "gone");
     }

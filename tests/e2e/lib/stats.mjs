@@ -77,11 +77,10 @@ function counters(entry) {
 }
 
 /**
- * Asserts that `page` decodes audio and video from every participant in `ids`: waits until
- * each has decoded something, then takes two samples `windowMs` apart and requires audio
- * packets, audio samples (where the browser reports them) and decoded video frames to grow.
+ * Waits until `page` has received audio packets and decoded video frames from every
+ * participant in `ids`.
  */
-export async function expectMediaFlowing(page, ids, { label = page.label, timeoutMs = 20000, windowMs = 2000, pcPath } = {}) {
+async function waitForMediaStart(page, ids, { label, timeoutMs, pcPath, interval = 100 }) {
   await waitFor(
     async () => {
       const { byParticipant, error } = await mediaStats(page, pcPath);
@@ -92,23 +91,36 @@ export async function expectMediaFlowing(page, ids, { label = page.label, timeou
       });
     },
     timeoutMs,
-    {
-      message: `${label} to receive audio packets and decode video frames from ${ids.join(', ')}`,
-    },
+    { interval, message: `${label} to receive audio packets and decode video frames from ${ids.join(', ')}` },
   );
+}
+
+/** What did not grow from sample `a` to sample `b`, per participant of `ids` (empty: all grew). */
+function growthProblems(ids, first, last) {
+  const out = [];
+  for (const id of ids) {
+    const a = counters(first.byParticipant[id]);
+    const b = counters(last.byParticipant[id]);
+    if (!(b.audioPackets > a.audioPackets)) out.push(`${id}: audio packetsReceived ${a.audioPackets} -> ${b.audioPackets}`);
+    if (a.audioSamples !== undefined && b.audioSamples !== undefined && !(b.audioSamples > a.audioSamples)) {
+      out.push(`${id}: audio totalSamplesReceived ${a.audioSamples} -> ${b.audioSamples}`);
+    }
+    if (!(b.videoFrames > a.videoFrames)) out.push(`${id}: video framesDecoded ${a.videoFrames} -> ${b.videoFrames}`);
+  }
+  return out;
+}
+
+/**
+ * Asserts that `page` decodes audio and video from every participant in `ids`: waits until
+ * each has decoded something, then takes two samples `windowMs` apart and requires audio
+ * packets, audio samples (where the browser reports them) and decoded video frames to grow.
+ */
+export async function expectMediaFlowing(page, ids, { label = page.label, timeoutMs = 20000, windowMs = 2000, pcPath } = {}) {
+  await waitForMediaStart(page, ids, { label, timeoutMs, pcPath });
   const first = await mediaStats(page, pcPath);
   await sleep(windowMs);
   const second = await mediaStats(page, pcPath);
-  const problems = [];
-  for (const id of ids) {
-    const a = counters(first.byParticipant[id]);
-    const b = counters(second.byParticipant[id]);
-    if (!(b.audioPackets > a.audioPackets)) problems.push(`${id}: audio packetsReceived ${a.audioPackets} -> ${b.audioPackets}`);
-    if (a.audioSamples !== undefined && b.audioSamples !== undefined && !(b.audioSamples > a.audioSamples)) {
-      problems.push(`${id}: audio totalSamplesReceived ${a.audioSamples} -> ${b.audioSamples}`);
-    }
-    if (!(b.videoFrames > a.videoFrames)) problems.push(`${id}: video framesDecoded ${a.videoFrames} -> ${b.videoFrames}`);
-  }
+  const problems = growthProblems(ids, first, second);
   if (problems.length) {
     throw new Error(
       `${label}: media did not keep flowing over ${windowMs} ms: ${problems.join('; ')}\n` +
@@ -163,34 +175,11 @@ export async function expectMediaStopped(page, id, { label = page.label, timeout
 export async function waitForMediaFlowing(page, ids, {
   label = page.label, timeoutMs = 60000, windowMs = 2000, growTimeoutMs = 30000, pcPath,
 } = {}) {
-  await waitFor(
-    async () => {
-      const { byParticipant, error } = await mediaStats(page, pcPath);
-      if (error) throw new Error(error);
-      return ids.every((id) => {
-        const c = counters(byParticipant[id]);
-        return c.audioPackets > 0 && c.videoFrames > 0;
-      });
-    },
-    timeoutMs,
-    { interval: 250, message: `${label} to receive audio packets and decode video frames from ${ids.join(', ')}` },
-  );
+  await waitForMediaStart(page, ids, { label, timeoutMs, pcPath, interval: 250 });
   const first = await mediaStats(page, pcPath);
   const firstAt = Date.now();
   let last = first;
-  const problems = () => {
-    const out = [];
-    for (const id of ids) {
-      const a = counters(first.byParticipant[id]);
-      const b = counters(last.byParticipant[id]);
-      if (!(b.audioPackets > a.audioPackets)) out.push(`${id}: audio packetsReceived ${a.audioPackets} -> ${b.audioPackets}`);
-      if (a.audioSamples !== undefined && b.audioSamples !== undefined && !(b.audioSamples > a.audioSamples)) {
-        out.push(`${id}: audio totalSamplesReceived ${a.audioSamples} -> ${b.audioSamples}`);
-      }
-      if (!(b.videoFrames > a.videoFrames)) out.push(`${id}: video framesDecoded ${a.videoFrames} -> ${b.videoFrames}`);
-    }
-    return out;
-  };
+  const problems = () => growthProblems(ids, first, last);
   await waitFor(
     async () => {
       last = await mediaStats(page, pcPath);

@@ -140,9 +140,10 @@ impl Engine {
             return refuse(self, "this participant is no longer in a room");
         };
         // A waiting guest has no session (and no secret): only participants in a room resume.
-        if self.rooms.resync(&participant).is_none() || self.sessions.peer_of(&participant).is_none() {
+        let Some(room_now) = self.rooms.resync(&participant).filter(|_| self.sessions.peer_of(&participant).is_some())
+        else {
             return refuse(self, "this participant is no longer in a room");
-        }
+        };
         // The same rights as before, from the new address: an agent's place is not taken back
         // from outside the agents' networks, and a session offered one zone's media addresses is
         // not moved to a client of another zone (those flows stay apart).
@@ -174,7 +175,7 @@ impl Engine {
         }
         self.by_participant.insert(participant.clone(), conn);
         info!(conn, old_conn, "participant resumed on a new connection");
-        for msg in self.rooms.resync(&participant).unwrap_or_default() {
+        for msg in room_now {
             self.send(conn, msg);
         }
         for msg in missed_chat {
