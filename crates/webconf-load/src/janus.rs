@@ -23,7 +23,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -33,7 +33,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::signaling::{Signal, SignalingError};
+use crate::signaling::{next_json, Signal, SignalingError};
 
 /// The VideoRoom plugin's package name.
 pub const PLUGIN: &str = "janus.plugin.videoroom";
@@ -497,18 +497,7 @@ impl Conn {
 
     /// The next message from Janus; unreadable ones are `Err(Unreadable)`.
     async fn next(&mut self) -> Result<Incoming, SignalingError> {
-        loop {
-            match self.ws.next().await {
-                None => return Err(SignalingError::Closed),
-                Some(Err(e)) => return Err(e.into()),
-                Some(Ok(Message::Text(text))) => {
-                    return serde_json::from_str(text.as_str())
-                        .map_err(|e| SignalingError::Unreadable(e.to_string()))
-                }
-                Some(Ok(Message::Close(_))) => return Err(SignalingError::Closed),
-                Some(Ok(_)) => {}
-            }
-        }
+        next_json(&mut self.ws).await
     }
 
     /// Waits for the `success` of transaction `t` and returns its id (session or handle).

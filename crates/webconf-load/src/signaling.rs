@@ -321,19 +321,7 @@ impl WebconfSession {
     }
 
     async fn next_message(&mut self) -> Result<ServerMessage, SignalingError> {
-        loop {
-            match self.ws.next().await {
-                None => return Err(SignalingError::Closed),
-                Some(Err(e)) => return Err(e.into()),
-                Some(Ok(Message::Text(text))) => {
-                    return serde_json::from_str(text.as_str())
-                        .map_err(|e| SignalingError::Unreadable(e.to_string()))
-                }
-                Some(Ok(Message::Close(_))) => return Err(SignalingError::Closed),
-                // Pings are answered by tungstenite itself.
-                Some(Ok(_)) => {}
-            }
-        }
+        next_json(&mut self.ws).await
     }
 
     async fn recv(&mut self) -> Result<Signal, SignalingError> {
@@ -360,6 +348,25 @@ impl WebconfSession {
             }
             _ => Signal::Other,
         })
+    }
+}
+
+/// The next text frame of `ws`, read as JSON (webconf's or Janus's); pings are answered by
+/// tungstenite itself, other frames skipped.
+pub(crate) async fn next_json<T: serde::de::DeserializeOwned>(
+    ws: &mut WebSocketStream<MaybeTlsStream<TcpStream>>,
+) -> Result<T, SignalingError> {
+    loop {
+        match ws.next().await {
+            None => return Err(SignalingError::Closed),
+            Some(Err(e)) => return Err(e.into()),
+            Some(Ok(Message::Text(text))) => {
+                return serde_json::from_str(text.as_str())
+                    .map_err(|e| SignalingError::Unreadable(e.to_string()))
+            }
+            Some(Ok(Message::Close(_))) => return Err(SignalingError::Closed),
+            Some(Ok(_)) => {}
+        }
     }
 }
 
