@@ -38,6 +38,10 @@ pub struct ProcSample {
     pub rss_kib: u64,
     /// Highest resident memory so far, KiB (`VmHWM`).
     pub peak_rss_kib: u64,
+    /// Resident anonymous memory now, KiB (`RssAnon`): the heap and stacks, without the pages
+    /// of the binary and libraries that the run touches for the first time (those are shared
+    /// and paid once, not per participant).
+    pub anon_kib: u64,
 }
 
 /// Reads process `pid` now.
@@ -47,14 +51,14 @@ pub fn sample(pid: u32) -> Result<ProcSample, ProcError> {
         std::fs::read_to_string(dir.join(f)).map_err(|source| ProcError::Io { pid, source })
     };
     let cpu = parse_stat_cpu(&read("stat")?).ok_or(ProcError::Format { pid, file: "stat" })?;
-    let (rss_kib, peak_rss_kib) = parse_status_rss(&read("status")?).ok_or(ProcError::Format {
-        pid,
-        file: "status",
-    })?;
+    let status = read("status")?;
+    let format = ProcError::Format { pid, file: "status" };
+    let (rss_kib, peak_rss_kib) = parse_status_rss(&status).ok_or(format)?;
     Ok(ProcSample {
         cpu,
         rss_kib,
         peak_rss_kib,
+        anon_kib: status_field(&status, "RssAnon:").unwrap_or(rss_kib),
     })
 }
 
@@ -72,13 +76,15 @@ pub fn parse_stat_cpu(stat: &str) -> Option<Duration> {
 
 /// `VmRSS` and `VmHWM`, in KiB, from the text of `/proc/<pid>/status`.
 pub fn parse_status_rss(status: &str) -> Option<(u64, u64)> {
-    let field = |name: &str| -> Option<u64> {
-        let line = status.lines().find(|l| l.starts_with(name))?;
-        line[name.len()..].split_whitespace().next()?.parse().ok()
-    };
-    let rss = field("VmRSS:")?;
-    let peak = field("VmHWM:").unwrap_or(rss);
+    let rss = status_field(status, "VmRSS:")?;
+    let peak = status_field(status, "VmHWM:").unwrap_or(rss);
     Some((rss, peak))
+}
+
+/// The number of a `Name:\t 123 kB` line of `/proc/<pid>/status`.
+pub fn status_field(status: &str, name: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with(name))?;
+    line[name.len()..].split_whitespace().next()?.parse().ok()
 }
 
 #[cfg(test)]
@@ -115,6 +121,7 @@ mod tests {
     fn reads_this_process() {
         let s = sample(std::process::id()).expect("own /proc entry");
         assert!(s.rss_kib > 0 && s.peak_rss_kib >= s.rss_kib);
+        assert!(s.anon_kib > 0 && s.anon_kib <= s.rss_kib, "{s:?}");
         assert!(matches!(sample(u32::MAX), Err(ProcError::Io { .. })));
     }
 }

@@ -162,6 +162,9 @@ pub struct ServerReport {
     pub rss_peak_mib: f64,
     /// (end − before) / connected participants, KiB.
     pub rss_per_participant_kib: f64,
+    /// The same for anonymous resident memory (`RssAnon`: heap and stacks, not the pages of
+    /// the binary touched for the first time), KiB: what each participant costs.
+    pub anon_per_participant_kib: f64,
 }
 
 /// Everything a run measured.
@@ -295,6 +298,13 @@ impl Report {
         let server = server.map(|s| {
             let cpu = s.end.cpu.saturating_sub(s.start.cpu).as_secs_f64();
             let mib = |kib: u64| kib as f64 / 1024.0;
+            let per_participant = |before: u64, end: u64| {
+                if connected > 0 {
+                    end.saturating_sub(before) as f64 / f64::from(connected)
+                } else {
+                    0.0
+                }
+            };
             ServerReport {
                 pid: s.pid,
                 cpu_secs: cpu,
@@ -303,11 +313,8 @@ impl Report {
                 rss_before_mib: mib(s.before.rss_kib),
                 rss_end_mib: mib(s.end.rss_kib),
                 rss_peak_mib: mib(s.end.peak_rss_kib),
-                rss_per_participant_kib: if connected > 0 {
-                    s.end.rss_kib.saturating_sub(s.before.rss_kib) as f64 / f64::from(connected)
-                } else {
-                    0.0
-                },
+                rss_per_participant_kib: per_participant(s.before.rss_kib, s.end.rss_kib),
+                anon_per_participant_kib: per_participant(s.before.anon_kib, s.end.anon_kib),
             }
         });
         Report {
@@ -429,7 +436,7 @@ impl Report {
                 .map_or("-".into(), |v| format!("{v:.2}"));
             let _ = writeln!(
                 t,
-                "server pid {}: cpu {:.2} s ({:.0} % of a core), {} µs per forwarded packet; rss {:.1} → {:.1} MiB (peak {:.1}), {:.0} KiB per participant",
+                "server pid {}: cpu {:.2} s ({:.0} % of a core), {} µs per forwarded packet; rss {:.1} → {:.1} MiB (peak {:.1}), {:.0} KiB per participant ({:.0} KiB anonymous)",
                 sv.pid,
                 sv.cpu_secs,
                 sv.cpu_percent,
@@ -437,7 +444,8 @@ impl Report {
                 sv.rss_before_mib,
                 sv.rss_end_mib,
                 sv.rss_peak_mib,
-                sv.rss_per_participant_kib
+                sv.rss_per_participant_kib,
+                sv.anon_per_participant_kib
             );
         }
         t
@@ -644,6 +652,7 @@ mod tests {
             cpu: Duration::from_millis(cpu_ms),
             rss_kib: rss,
             peak_rss_kib: rss,
+            anon_kib: rss / 2,
         };
         let samples = ServerSamples {
             pid: 7,
@@ -664,5 +673,6 @@ mod tests {
         assert_eq!(sv.cpu_percent, 50.0);
         assert_eq!(sv.cpu_us_per_packet, Some(1000.0));
         assert_eq!(sv.rss_per_participant_kib, 1024.0);
+        assert_eq!(sv.anon_per_participant_kib, 512.0);
     }
 }

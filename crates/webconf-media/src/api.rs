@@ -39,7 +39,19 @@ pub struct SfuConfig {
     pub allocation_interval: Duration,
     /// How long after a step down for lack of bandwidth no video of that subscriber steps up.
     pub step_up_delay: Duration,
+    /// How long each forwarded video packet is kept to answer the subscriber's NACKs. With
+    /// every subscriber's copy of every video, this buffer is most of the server's memory.
+    /// The default is str0m's own, 3 s, because with bandwidth estimation on, str0m also pads
+    /// its probes with cached packets: with 1 s the estimate sometimes climbed back too slowly
+    /// after a false alarm (harness test `nack::a_falling_estimate…`, run in parallel).
+    /// Without estimation the server uses [`RETRANSMIT_WINDOW_WITHOUT_ESTIMATION`].
+    pub retransmit_window: Duration,
 }
+
+/// The retransmission window when bandwidth estimation is off: 1 s is what libwebrtc's own
+/// sender keeps at least (`max(1 s, 3 × RTT)`), several retransmissions at the round-trip times
+/// of Europe; Janus keeps 500 ms (`max_nack_queue`).
+pub const RETRANSMIT_WINDOW_WITHOUT_ESTIMATION: Duration = Duration::from_secs(1);
 
 impl Default for SfuConfig {
     fn default() -> Self {
@@ -54,6 +66,7 @@ impl Default for SfuConfig {
             initial_estimate: Some(1_500_000),
             allocation_interval: Duration::from_millis(200),
             step_up_delay: Duration::from_secs(4),
+            retransmit_window: Duration::from_secs(3),
         }
     }
 }

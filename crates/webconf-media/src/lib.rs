@@ -35,7 +35,7 @@ mod sfu;
 mod simulcast;
 mod speaker;
 
-pub use api::{PeerMediaStats, Protocol, SfuConfig, SfuOutput, ViewRequest};
+pub use api::{PeerMediaStats, Protocol, SfuConfig, SfuOutput, ViewRequest, RETRANSMIT_WINDOW_WITHOUT_ESTIMATION};
 pub use error::SfuError;
 pub use peer::TrackLabel;
 pub use sfu::Sfu;

@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer};
@@ -128,7 +128,7 @@ impl Sfu {
         let creds = IceCreds::new();
         let ufrag = creds.ufrag.clone();
         // VP8 and H.264 come with an RTX payload type: NACKed packets are resent from the
-        // send buffer (str0m keeps the last 1000 video packets per stream).
+        // send buffer (`SfuConfig::retransmit_window` of each forwarded video, set when it opens).
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
             .set_local_ice_credentials(creds)
@@ -297,9 +297,15 @@ impl Sfu {
         let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let pending = p.pending.take().ok_or(SfuError::UnexpectedAnswer(peer))?;
         let result = p.rtc.sdp_api().accept_answer(pending, answer);
+        let window = self.config.retransmit_window;
         for t in p.tracks_out.iter_mut() {
             t.state = match (t.state, &result) {
-                (TrackOutState::Negotiating(m), Ok(())) => TrackOutState::Open(m),
+                (TrackOutState::Negotiating(m), Ok(())) => {
+                    if t.kind == MediaKind::Video {
+                        set_retransmit_window(&mut p.rtc, m, window);
+                    }
+                    TrackOutState::Open(m)
+                }
                 (TrackOutState::Negotiating(_), Err(_)) => TrackOutState::ToOpen,
                 (TrackOutState::NegotiatingStop(m), Err(_)) => TrackOutState::ToStop(m),
                 (s, _) => s,
@@ -695,6 +701,19 @@ impl Sfu {
 }
 
 /// The simulcast rids a media declares, in its order (empty without simulcast).
+/// Keeps a forwarded video's sent packets for NACKs only `window` ([`SfuConfig::retransmit_window`]).
+fn set_retransmit_window(rtc: &mut Rtc, mid: Mid, window: Duration) {
+    if let Some(stream) = rtc.direct_api().stream_tx_by_mid(mid, None) {
+        stream.set_rtx_cache(RETRANSMIT_MAX_PACKETS, window, Some(RETRANSMIT_RATIO_CAP));
+    }
+}
+
+/// The most packets a forwarded video keeps for NACKs, whatever the window (str0m's default).
+const RETRANSMIT_MAX_PACKETS: usize = 1000;
+/// Queued retransmissions are dropped when they exceed this share of a stream's bytes
+/// (str0m's default).
+const RETRANSMIT_RATIO_CAP: f32 = 0.15;
+
 fn rids_of(rids: &Rids) -> Vec<Rid> {
     match rids {
         Rids::Specific(v) => v.clone(),

@@ -92,6 +92,12 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
         // `media.bandwidth_estimation` (docs/architecture.md, "Media policy"); off: layers
         // follow each subscriber's tile sizes only.
         initial_estimate: if config.media.bandwidth_estimation { SfuConfig::default().initial_estimate } else { None },
+        // Without estimation no probe pads with cached packets: keep them for NACKs only.
+        retransmit_window: if config.media.bandwidth_estimation {
+            SfuConfig::default().retransmit_window
+        } else {
+            webconf_media::RETRANSMIT_WINDOW_WITHOUT_ESTIMATION
+        },
         ..SfuConfig::default()
     });
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);

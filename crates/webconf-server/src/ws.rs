@@ -36,6 +36,9 @@ const OUTGOING_QUEUE: usize = 256;
 
 static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
+/// The read buffer of each signaling socket, bytes.
+const WS_READ_BUFFER: usize = 8 * 1024;
+
 /// `GET /ws`: checks the origin, then upgrades.
 pub async fn handler(
     State(state): State<AppState>,
@@ -55,6 +58,10 @@ pub async fn handler(
     let hard_limit = cap.saturating_mul(4).max(1 << 20);
     ws.max_message_size(hard_limit)
         .max_frame_size(hard_limit)
+        // tungstenite reads into a 128 KiB buffer per socket by default: more than all of a
+        // participant's media state. Signaling messages are small; a big one (an SDP of a
+        // large room) is read in several chunks.
+        .read_buffer_size(WS_READ_BUFFER)
         .on_upgrade(move |socket| serve(state, peer, socket))
 }
 

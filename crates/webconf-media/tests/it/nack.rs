@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use webconf_media::SfuConfig;
+
 use crate::harness::{video_track, JoinOptions, World};
 
 #[test]
@@ -27,6 +29,45 @@ fn lost_packets_toward_a_subscriber_are_resent_from_the_buffer() {
     assert!(served > 0, "the SFU counted b's NACKs");
     // The frames are whole and in order: sequence numbers never go back.
     assert!(frames.windows(2).all(|p| p[1].seq.0 > p[0].seq.1));
+}
+
+/// b's frames of a's video over 4.5 s, 4 of them with `loss` toward b, and the NACKs the SFU
+/// counted from b.
+fn frames_through_loss(w: &mut World, loss: f64) -> (usize, u64) {
+    let a = w.join(1);
+    let b = w.join(1);
+    w.run_for(Duration::from_secs(3));
+    let b_addr = w.clients[b].addr;
+    let from = w.clients[b].frames.len();
+    w.loss.insert(b_addr, loss);
+    w.run_for(Duration::from_secs(4));
+    w.loss.remove(&b_addr);
+    w.run_for(Duration::from_millis(500));
+    let frames = w.clients[b].video_frames(&video_track(a), from).len();
+    let nacks = w.stats.get(&w.clients[b].peer).and_then(|s| s.last()).map_or(0, |s| s.nacks_in);
+    (frames, nacks)
+}
+
+#[test]
+fn packets_are_kept_for_retransmission_only_the_configured_window() {
+    // 20 % loss: the default window (3 s) repairs nearly all of it (about 104 of 112 frames
+    // here; some retransmissions are lost too).
+    let (repaired, _) = frames_through_loss(&mut World::new(), 0.2);
+    assert!(repaired >= 100, "with the default window b got {repaired} frames");
+    // The server's window without bandwidth estimation (1 s) repairs as much.
+    let config = SfuConfig {
+        retransmit_window: webconf_media::RETRANSMIT_WINDOW_WITHOUT_ESTIMATION,
+        initial_estimate: None,
+        ..SfuConfig::default()
+    };
+    let (repaired, _) = frames_through_loss(&mut World::with_config(config), 0.2);
+    assert!(repaired >= 100, "with a 1 s window and no estimation b got {repaired} frames");
+    // A window shorter than a NACK's way back: a lost packet is gone once newer ones were sent
+    // (about 82 frames here).
+    let config = SfuConfig { retransmit_window: Duration::from_millis(1), ..SfuConfig::default() };
+    let (lost, nacks) = frames_through_loss(&mut World::with_config(config), 0.2);
+    assert!(nacks > 0, "b asked for retransmissions");
+    assert!(lost <= 95, "with a 1 ms window b still got {lost} frames: old packets were resent");
 }
 
 #[test]
