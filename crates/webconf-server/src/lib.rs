@@ -32,6 +32,7 @@ pub mod media_io;
 pub mod netinfo;
 pub mod tcp_media;
 pub mod tls;
+pub mod udp_send;
 pub mod ws;
 pub mod zones_media;
 
