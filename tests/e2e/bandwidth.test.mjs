@@ -4,8 +4,10 @@
 //
 // Alice and Carol (host namespace) publish their cameras in three layers (320, 640 and 1280
 // wide) and pin each other. Bob runs in his own namespace (tests/e2e/lib/netns.mjs) with a big
-// window, so his tiles ask for a large layer (≥ 640 wide) of both. Then nftables polices what
-// enters Bob's namespace to LIMIT_KBYTES kB/s (drops the excess: the link's rate, not a queue):
+// window, so his tiles ask for a large layer (≥ 640 wide) of both. Then Bob's downlink becomes a
+// bottleneck of LIMIT_KBIT kbit/s (`tc tbf` on the host end of his veth: a token bucket with a
+// 150 ms queue, as a real access link has; tests/e2e/lib/shaper.mjs), between what both small
+// layers need and what one large layer would (measured from Alice's and Carol's layers):
 //   - Bob keeps decoding video from both, on the small layer (≤ 320 wide), with no gap of
 //     MAX_GAP_MS or more over SAMPLE_MS once adapted, and audio from both keeps flowing
 //     throughout;
@@ -32,19 +34,66 @@ import { createNetns, netnsSkipReason } from './lib/netns.mjs';
 
 const skip = netnsSkipReason();
 
+/** The server's reserve per forwarded microphone, kbit/s (`AUDIO_RESERVE` in alloc.rs). */
+const AUDIO_RESERVE = 50;
+/** The margin the server wants for a step up (`UP_HEADROOM` in bwe.rs). */
+const UP_HEADROOM = 1.25;
 /**
- * Bob's downlink while limited, in kB/s, unless WEBCONF_BWE_LIMIT_KBYTES says: derived from
- * what Bob receives unlimited, since Chromium's encoder sends its fake camera's 640-wide layer
- * at 200 to 400 kbit/s depending on the machine's load. With R kbit/s for the two 640-wide
- * layers (the 320-wide ones are about R/6 each), the limit is R/2 + 60 kbit/s: below 60 % of
- * what is sent (the server sees congestion), above the two small layers plus the two
- * microphones' reserve (2 × 50 kbit/s), below one small and one 640-wide layer.
- * @param {number} kbps
+ * GCC's estimate behind a full bottleneck swings between about 0.85 of the rate it sees
+ * acknowledged (its back-off on overuse) and a little above the link's rate (before the queue's
+ * growth is noticed), and counts RTP bytes, a few per cent under the wire's. The link's rate is
+ * chosen so that the low end still keeps both small layers and the high end never raises one.
  */
-function limitFor(kbps) {
-  const fixed = Number(process.env.WEBCONF_BWE_LIMIT_KBYTES || 0);
-  return fixed > 0 ? fixed : Math.round((kbps / 2 + 60) / 8);
+const ESTIMATE_LOW = 0.8;
+const ESTIMATE_HIGH = 1.08;
+
+/**
+ * Bob's downlink while limited, in kbit/s, unless WEBCONF_BWE_LIMIT_KBIT says: derived from
+ * what Alice and Carol really send in each layer (their outbound-rtp by rid), since Chromium's
+ * encoder sends its fake camera's layers at rates that vary with the machine's load (320 wide:
+ * 100 to 200 kbit/s; 640 wide: 200 to 400). `keep` is the estimate the server needs to keep
+ * both small layers (their rates plus two microphones' reserve), `raise` the one at which it
+ * would raise one of them to 640 wide (with its headroom); the link's rate sits between
+ * `keep / ESTIMATE_LOW` and `raise / ESTIMATE_HIGH`, and the test fails if the layers leave no
+ * room for it (the encoder sends the two layers at nearly the same rate: nothing to test).
+ * @param {{l: number, m: number}} a  Alice's layer rates, kbit/s.
+ * @param {{l: number, m: number}} c  Carol's.
+ */
+function limitFor(a, c) {
+  const fixed = Number(process.env.WEBCONF_BWE_LIMIT_KBIT || 0);
+  const keep = a.l + c.l + 2 * AUDIO_RESERVE;
+  const raise = Math.min(a.m * UP_HEADROOM + c.l, c.m * UP_HEADROOM + a.l) + 2 * AUDIO_RESERVE;
+  const low = keep / ESTIMATE_LOW;
+  const high = raise / ESTIMATE_HIGH;
+  return { kbit: fixed > 0 ? fixed : Math.round((low + high) / 2), low: Math.round(low), high: Math.round(high) };
 }
+
+/**
+ * Page side: the rate (kbit/s) of each layer the page's camera sends, by rid, over `durationMs`.
+ * @param {number} durationMs
+ */
+async function sendingLayers(durationMs) {
+  const pc = /** @type {any} */ (window).webconf?.pc;
+  const read = async () => {
+    /** @type {Record<string, number>} */
+    const bytes = {};
+    if (!pc) return bytes;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === 'outbound-rtp' && s.kind === 'video' && s.rid) bytes[s.rid] = s.bytesSent ?? 0;
+    });
+    return bytes;
+  };
+  const before = await read();
+  const start = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, durationMs));
+  const after = await read();
+  const seconds = (performance.now() - start) / 1000;
+  /** @type {Record<string, number>} */
+  const kbps = {};
+  for (const rid of Object.keys(after)) kbps[rid] = Math.round(((after[rid] - (before[rid] ?? 0)) * 8) / seconds / 1000);
+  return kbps;
+}
+
 /** How long Bob has to step down to the small layers once limited. */
 const ADAPT_MS = 25_000;
 /** How long the limited, adapted call is watched. */
@@ -72,9 +121,9 @@ const RECOVER_MS = 20_000;
 function sampleReceiving(ids, durationMs, intervalMs) {
   const read = async () => {
     const pc = /** @type {any} */ (window).webconf?.pc;
-    /** @type {Record<string, {width: number, frames: number, videoBytes: number, audioPackets: number}>} */
+    /** @type {Record<string, {width: number, frames: number, videoBytes: number, audioPackets: number, lost: number, nacks: number, freezes: number}>} */
     const out = {};
-    for (const id of ids) out[id] = { width: 0, frames: 0, videoBytes: 0, audioPackets: 0 };
+    for (const id of ids) out[id] = { width: 0, frames: 0, videoBytes: 0, audioPackets: 0, lost: 0, nacks: 0, freezes: 0 };
     if (!pc) return out;
     const sdp = pc.currentRemoteDescription?.sdp ?? '';
     /** @type {Map<string, {id: string, kind: string}>} */
@@ -97,6 +146,9 @@ function sampleReceiving(ids, durationMs, intervalMs) {
           o.width = s.frameWidth ?? 0;
           o.frames += s.framesDecoded ?? 0;
           o.videoBytes += s.bytesReceived ?? 0;
+          o.lost += s.packetsLost ?? 0;
+          o.nacks += s.nackCount ?? 0;
+          o.freezes += s.freezeCount ?? 0;
         } else {
           o.audioPackets += s.packetsReceived ?? 0;
         }
@@ -120,7 +172,7 @@ function sampleReceiving(ids, durationMs, intervalMs) {
 function figures(samples, ids) {
   const first = samples[0];
   const last = samples.at(-1);
-  /** @type {Record<string, {longestGapMs: number, widths: number[], frames: number, audioPackets: number, kbps: number}>} */
+  /** @type {Record<string, {longestGapMs: number, widths: number[], frames: number, audioPackets: number, kbps: number, lost: number, nacks: number, freezes: number}>} */
   const res = {};
   for (const id of ids) {
     let longest = 0;
@@ -141,6 +193,10 @@ function figures(samples, ids) {
       frames: last.by[id].frames - first.by[id].frames,
       audioPackets: last.by[id].audioPackets - first.by[id].audioPackets,
       kbps: Math.round(((last.by[id].videoBytes - first.by[id].videoBytes) * 8) / seconds / 1000),
+      // Video packets lost (after retransmissions), NACKs sent, freezes (Chromium's count).
+      lost: last.by[id].lost - first.by[id].lost,
+      nacks: last.by[id].nacks - first.by[id].nacks,
+      freezes: last.by[id].freezes - first.by[id].freezes,
     };
   }
   return res;
@@ -159,9 +215,9 @@ async function waitWidths(page, ids, ok, what, timeoutMs) {
 
 // Not yet reliable (docs/architecture.md, "Media policy"): runs and reports as a todo, so it
 // does not fail .ci/run, until it passes three times in a row; then remove `todo`.
-const TODO = 'bandwidth-driven layers are off by default: under the policer one video climbs back into the limit and freezes';
+const TODO = 'bandwidth-driven layers are off by default: after the overload, str0m\'s loss-based estimate keeps falling for seconds and pauses videos the link could carry';
 
-test('a subscriber on a policed link gets small layers, the others keep large ones, and it recovers', { skip: skip ?? false, todo: skip ? false : TODO, timeout: 240_000 }, async (t) => {
+test('a subscriber on a bottleneck link gets small layers, the others keep large ones, and it recovers', { skip: skip ?? false, todo: skip ? false : TODO, timeout: 240_000 }, async (t) => {
   const diagnostics = new Diagnostics();
   const ns = await createNetns(t);
   const server = await startServer({
@@ -207,18 +263,27 @@ test('a subscriber on a policed link gets small layers, the others keep large on
     ]);
   });
 
-  const unlimitedKbps = await step('unlimited, Bob\'s big tiles get a large layer (≥ 640 wide) of both', async () => {
+  const limit = await step('unlimited, Bob\'s big tiles get a large layer (≥ 640 wide) of both', async () => {
     await waitWidths(bob.page, senders, (w) => w >= 640, 'a large layer of Alice and Carol', 30_000);
     const s = figures(await bob.page.evaluate(sampleReceiving, senders, 3_000, 200), senders);
     console.log(`unlimited: Bob receives ${safeJson(s)}`);
-    return s[alice.id].kbps + s[carol.id].kbps;
+    // Measured again (three times at most) while the layers leave no room: an encoder that
+    // just adapted to the machine's load sends a burst (a keyframe, a layer restarted).
+    let found = null;
+    for (let i = 0; i < 3 && !(found && found.low < found.high); i++) {
+      const [a, c] = await Promise.all([alice.page.evaluate(sendingLayers, 3_000), carol.page.evaluate(sendingLayers, 3_000)]);
+      found = limitFor(a, c);
+      console.log(`unlimited: Alice sends ${safeJson(a)}, Carol ${safeJson(c)} (kbit/s by rid): ${safeJson(found)}`);
+    }
+    return /** @type {{kbit: number, low: number, high: number}} */ (found);
   });
-  const LIMIT_KBYTES = limitFor(unlimitedKbps);
-  await ns.limit(LIMIT_KBYTES);
+  assert.ok(limit.low < limit.high, `the layers leave room for a limit between keeping the small ones and raising one: ${safeJson(limit)}`);
+  const LIMIT_KBIT = limit.kbit;
+  await ns.shape({ kbitPerSecond: LIMIT_KBIT });
   const limitedAt = Date.now();
-  const adaptMs = await step(`limited to ${LIMIT_KBYTES} kB/s, Bob steps down to the small layers`, () =>
+  const adaptMs = await step(`limited to ${LIMIT_KBIT} kbit/s, Bob steps down to the small layers`, () =>
     waitWidths(bob.page, senders, (w) => w > 0 && w <= 320, 'the small layer (≤ 320 wide) of both', ADAPT_MS));
-  console.log(`limited to ${LIMIT_KBYTES} kB/s: Bob on the small layers after ${adaptMs} ms`);
+  console.log(`limited to ${LIMIT_KBIT} kbit/s (${safeJson(limit)}): Bob on the small layers after ${adaptMs} ms`);
 
   await step('adapted: Bob\'s video from both keeps decoding, small, without freezes; audio flows; Alice and Carol keep the large layer', async () => {
     // Let the switch settle (the keyframes of the small layers, the queued losses).

@@ -8,7 +8,7 @@ use std::time::Instant;
 use str0m::bwe::Bitrate;
 use str0m::media::MediaKind;
 
-use crate::bwe::{allocate, grow, VideoDemand, UP_HEADROOM};
+use crate::bwe::{allocate, ceiling, grow, VideoDemand, HOLD, UP_HEADROOM};
 use crate::peer::{TrackLabel, TrackOutState};
 use crate::sfu::Sfu;
 use crate::simulcast::layer_for_height;
@@ -20,15 +20,6 @@ pub(crate) const AUDIO_RESERVE: u64 = 50_000;
 
 /// The estimator is asked to probe up to this factor of what the tiles would like.
 const PROBE_FACTOR: f64 = 1.3;
-
-/// Below this share of what we really send, the estimate (the highest of the last
-/// [`crate::bwe::HOLD`]) means congestion. Not higher: while videos climb (one layer a second,
-/// without asking the estimate) the estimate lags behind what we send, by up to a third in the
-/// harness's lossless network (1.5 times the acknowledged rate of a moment ago). A link that
-/// takes much less than we send (a policer drops the excess, GCC's loss controller settles near
-/// its rate) shows at once; a slight overshoot (under 1/0.6) only once the estimate is the
-/// ceiling, after a first step down.
-const CONGESTED: f64 = 0.6;
 
 /// After a step down for lack of bandwidth, the estimate stays the ceiling for this long even
 /// when it is above what we send: climbing back needs the estimate (raised by padding and
@@ -179,20 +170,20 @@ impl Sfu {
             })
             .collect();
         let audio_count = audio_on.iter().filter(|(_, on)| *on).count() as u64;
-        // The estimate works as a ceiling when it is below what we really send (congested), or
-        // for a while after a step down for lack of bandwidth (recovering: climbing back must
-        // be earned by the estimate, which padding and probes raise). Otherwise it says little
+        // The estimate works as a ceiling when it is well below what we really send or the path
+        // loses much of it (congested), or for a while after a step down for lack of bandwidth
+        // (recovering: climbing back must be earned by the estimate, which padding and probes
+        // raise); see `bwe::ceiling`. Otherwise it says little
         // (while the path is not full, str0m's estimate, like libwebrtc's, only follows what we
         // send: it is capped at 1.5 times the acknowledged rate), so videos keep their layers
         // and climb one at a time. The estimate used is the highest of the last `bwe::HOLD`
         // (1.5 s): a momentary dip (a CPU stall read as queueing delay) lowers nothing.
+        // A transport report's loss counts for `HOLD` (reports come every `stats_interval`).
         let sent = p.sent.rate().unwrap_or(0);
         let held = self.config.initial_estimate.and(held_estimate);
         let recovering = p.last_step_down.is_some_and(|t| now.saturating_duration_since(t) < CEILING_AFTER_STEP_DOWN);
-        let ceiling = match held {
-            Some(estimate) if recovering || (estimate as f64) < sent as f64 * CONGESTED => Some(estimate),
-            _ => None,
-        };
+        let path = p.path.filter(|(t, _)| now.saturating_duration_since(*t) <= HOLD).map(|(_, l)| l);
+        let ceiling = ceiling(held, sent, path, recovering);
         let may_step_up = p.last_step_down.is_none_or(|t| now.saturating_duration_since(t) >= self.config.step_up_delay)
             && p.last_step_up.is_none_or(|t| now.saturating_duration_since(t) >= STEP_UP_INTERVAL);
         let alloc = match ceiling {
@@ -254,6 +245,9 @@ impl Sfu {
         }
         if stepped_down {
             p.last_step_down = Some(now);
+        }
+        if stepped_up || stepped_down {
+            tracing::debug!(peer = peer.0, ?held, sent, ?ceiling, ?alloc, up = stepped_up, down = stepped_down, "layers");
         }
         // Let str0m's estimator probe a little above what the tiles would like and, while the
         // estimate is the ceiling, pad up to what the next step up needs.

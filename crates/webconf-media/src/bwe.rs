@@ -60,6 +60,55 @@ impl EstimateHold {
 /// The margin a step up needs: the estimate must cover the new layer by this factor.
 pub(crate) const UP_HEADROOM: f64 = 1.25;
 
+/// Below this share of what we really send, the estimate means congestion. Not higher: while
+/// videos climb (one layer a second, without asking the estimate) the estimate lags behind what
+/// we send, by up to a third on a lossless path (1.5 times the acknowledged rate of a moment
+/// ago).
+pub(crate) const CONGESTED: f64 = 0.6;
+
+/// From this share of packets lost toward a subscriber (str0m's TWCC loss over the last second),
+/// the path is full whatever the estimate says (libwebrtc's loss-based controller backs off
+/// from 10 % too). Needed because behind a bottleneck that overflows (a link's queue drops the
+/// excess) GCC's estimate can stay between [`CONGESTED`] and 1 times what we send for
+/// seconds, while a fifth of every video is lost.
+pub(crate) const LOSS_CONGESTED: f32 = 0.10;
+
+/// One transport report's view of the path toward a subscriber.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct PathLoss {
+    /// The fraction of packets lost (str0m's TWCC loss over the report's last second).
+    pub loss: f32,
+    /// What we sent over the report's interval (bit/s).
+    pub sent: u64,
+}
+
+impl PathLoss {
+    /// What the path carried: what we sent less what it lost. A fraction out of 0..=1 counts
+    /// as all lost.
+    fn carried(&self) -> u64 {
+        let kept = if (0.0..=1.0).contains(&self.loss) { 1.0 - f64::from(self.loss) } else { 0.0 };
+        (self.sent as f64 * kept).round() as u64
+    }
+}
+
+/// What the allocation must fit in, if anything: `held` is the estimate ([`EstimateHold::max`];
+/// `None`: bandwidth estimation is off), `sent` what we really send (bit/s), `path` the latest
+/// transport report if recent, `recovering` true for a while after a step down.
+///
+/// - A lossy path (loss ≥ [`LOSS_CONGESTED`]) is congested: the ceiling is what it carried
+///   while the report was measured (what a layer switch has not lowered yet), or the estimate
+///   if lower.
+/// - Otherwise the estimate is the ceiling when it is below [`CONGESTED`] times `sent`, or while
+///   recovering (climbing back must be earned by the estimate, which padding and probes raise).
+/// - Otherwise none: while the path is not full the estimate only follows what we send.
+pub(crate) fn ceiling(held: Option<u64>, sent: u64, path: Option<PathLoss>, recovering: bool) -> Option<u64> {
+    let estimate = held?;
+    if let Some(path) = path.filter(|p| p.loss >= LOSS_CONGESTED || p.loss.is_nan()) {
+        return Some(estimate.min(path.carried()));
+    }
+    (recovering || (estimate as f64) < sent as f64 * CONGESTED).then_some(estimate)
+}
+
 /// What one video asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct VideoDemand {
@@ -241,6 +290,27 @@ mod tests {
         let mut paused = pinned.clone();
         paused.current = None;
         assert_eq!(allocate(1_000_000, &[paused], false, 500_000), vec![Some(0)]);
+    }
+
+    #[test]
+    fn the_estimate_is_a_ceiling_under_congestion_loss_or_recovery_only() {
+        let path = |loss: f32, sent: u64| Some(PathLoss { loss, sent });
+        // Bandwidth estimation off: never.
+        assert_eq!(ceiling(None, 1_000_000, path(0.5, 1_000_000), true), None);
+        // The estimate follows what we send (a path not full): no ceiling.
+        assert_eq!(ceiling(Some(700_000), 1_000_000, None, false), None);
+        assert_eq!(ceiling(Some(700_000), 1_000_000, path(0.02, 1_000_000), false), None);
+        // Far below what we send: congested.
+        assert_eq!(ceiling(Some(500_000), 1_000_000, None, false), Some(500_000));
+        // Recovering after a step down: the estimate, even above what we send.
+        assert_eq!(ceiling(Some(1_500_000), 1_000_000, None, true), Some(1_500_000));
+        // A fifth lost: what the path carried, below an estimate that lags...
+        assert_eq!(ceiling(Some(900_000), 1_000_000, path(0.2, 1_000_000), false), Some(800_000));
+        assert_eq!(ceiling(Some(600_000), 1_000_000, path(0.2, 1_000_000), false), Some(600_000));
+        // ... measured on what was sent then, not on what a step down already lowered.
+        assert_eq!(ceiling(Some(900_000), 500_000, path(0.2, 1_000_000), true), Some(800_000));
+        assert_eq!(ceiling(Some(900_000), 1_000_000, path(1.5, 1_000_000), false), Some(0), "a bad fraction counts as all lost");
+        assert_eq!(ceiling(Some(900_000), 1_000_000, path(f32::NAN, 1_000_000), false), Some(0), "so does NaN");
     }
 
     #[test]

@@ -234,6 +234,9 @@ pub(crate) struct Peer {
     pub padding_minimum: u64,
     /// The recent estimates, for the allocation's hold ([`crate::bwe::EstimateHold`]).
     pub estimates: crate::bwe::EstimateHold,
+    /// The latest transport report's loss toward this peer and what we sent meanwhile, and when
+    /// it came: a lossy path is congested ([`crate::bwe::ceiling`]).
+    pub path: Option<(Instant, crate::bwe::PathLoss)>,
     /// NACKs received from this peer so far, per forwarded track.
     pub nacks: Vec<(Mid, u64)>,
     /// The local addresses of its network zone: packets arriving on another are dropped.

@@ -186,6 +186,7 @@ impl Sfu {
                 desired: 0,
                 padding_minimum: 0,
                 estimates: Default::default(),
+                path: None,
                 nacks: Vec::new(),
                 local_addresses: addresses.to_vec(),
             },
@@ -585,6 +586,7 @@ impl Sfu {
                     }
                     Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) if !p.estimate_pinned => {
                         p.estimate = Some(estimate.as_u64());
+                        tracing::trace!(peer = peer.0, estimate = estimate.as_u64(), "estimate");
                         self.work.push_back(Work::Reallocate(peer));
                     }
                     Event::MediaEgressStats(st) => match p.nacks.iter_mut().find(|(m, _)| *m == st.mid) {
@@ -628,6 +630,11 @@ impl Sfu {
                                 .filter(|t| t.kind == MediaKind::Video && matches!(t.state, TrackOutState::Open(_)) && t.fwd.target.is_none())
                                 .count() as u32,
                         };
+                        tracing::trace!(peer = peer.0, loss_out = ?stats.loss_out, bitrate_out = stats.bitrate_out, rtt = ?stats.rtt_ms, "stats");
+                        p.path = stats.loss_out.map(|loss| (st.timestamp, crate::bwe::PathLoss { loss, sent: stats.bitrate_out }));
+                        if stats.loss_out.is_some_and(|l| l >= crate::bwe::LOSS_CONGESTED || l.is_nan()) {
+                            self.work.push_back(Work::Reallocate(peer));
+                        }
                         self.outputs.push_back(SfuOutput::Stats { peer, stats });
                     }
                     _ => {}

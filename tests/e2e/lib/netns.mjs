@@ -1,7 +1,9 @@
 // A network namespace per test, for the resilience tests (tests/e2e/resilience.test.mjs): a
 // browser runs inside it and reaches the server, in the host namespace, through a veth pair
-// whose traffic nftables can cut or randomly drop. Needs root, `ip` (iproute2) and `nft`
-// (nftables); runs only when WEBCONF_NETNS_TESTS=1 (.ci/run sets it; CI runs as root).
+// whose traffic nftables can cut or randomly drop, and whose downlink `tc` can shape into a
+// bottleneck (./shaper.mjs, for tests/e2e/bandwidth.test.mjs). Needs root, `ip` and `tc`
+// (iproute2) and `nft` (nftables); runs only when WEBCONF_NETNS_TESTS=1 (.ci/run sets it; CI
+// runs as root).
 //
 // Addresses: 198.18.x.0/29 (RFC 2544 benchmarking range, never routed), one x per namespace:
 // host side 198.18.x.1, namespace side 198.18.x.2, and 198.18.x.3 for an address change (a /29
@@ -25,6 +27,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { shapeLink, unshapeLink } from './shaper.mjs';
 
 const run = promisify(execFile);
 
@@ -41,7 +44,7 @@ export function netnsSkipReason() {
     '(.ci/run does; apt-get install nftables iproute2)';
   if (process.env[NETNS_SWITCH] !== '1') return `${NETNS_SWITCH} is not 1: ${how}`;
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return `not root: ${how}`;
-  for (const tool of ['/usr/sbin/ip', '/usr/sbin/nft']) {
+  for (const tool of ['/usr/sbin/ip', '/usr/sbin/nft', '/usr/sbin/tc']) {
     const found = fs.existsSync(tool) || (process.env.PATH || '').split(':').some((d) => fs.existsSync(path.join(d, path.basename(tool))));
     if (!found) return `${path.basename(tool)} is missing: ${how}`;
   }
@@ -86,11 +89,10 @@ const TABLE = 'webconf_e2e';
  * @property {() => Promise<void>} cut      Drop every packet of the veth, both ways.
  * @property {(percent: number) => Promise<void>} drop  Drop `percent` % of the packets at
  *   random, each way (`numgen random mod 100 < N drop`).
- * @property {(kbytesPerSecond: number) => Promise<void>} limit  Police the namespace's downlink
- *   (what enters it through the veth) to `kbytesPerSecond` kB/s, dropping the excess
- *   (`limit rate over N kbytes/second burst N kbytes drop` on the `in` chain only; the uplink
- *   is untouched).
- * @property {() => Promise<void>} restore  Remove the cut, the drop or the limit.
+ * @property {(shape: import('./shaper.mjs').LinkShape) => Promise<void>} shape  Make the
+ *   namespace's downlink (what the host sends it through the veth) a bottleneck: a token bucket
+ *   with a queue on the host end's egress (./shaper.mjs); the uplink is untouched.
+ * @property {() => Promise<void>} restore  Remove the cut, the drop or the shape.
  * @property {(family?: 4 | 6) => Promise<string>} moveAddress  Replace the namespace's address
  *   by the other one (.2 ↔ .3, or with `6` ::2 ↔ ::3), as a laptop moving from Wi-Fi to cable
  *   does; returns the new one.
@@ -132,6 +134,8 @@ export async function createNetns(t, { ipv6 = false } = {}) {
   const destroy = async () => {
     if (destroyed) return;
     destroyed = true;
+    // The shape is on the host end; it goes with the pair, but remove it first anyway.
+    await unshapeLink(hostIf);
     await sh('ip', ['netns', 'del', name]).catch(() => {});
     // Deleting the namespace deletes its end of the pair, and with it ours; just in case:
     await sh('ip', ['link', 'del', hostIf]).catch(() => {});
@@ -209,15 +213,11 @@ export async function createNetns(t, { ipv6 = false } = {}) {
       if (n === 0) return rules(null);
       return rules(`numgen random mod 100 < ${n} drop`);
     },
-    limit: async (kbytesPerSecond) => {
-      const n = Math.round(kbytesPerSecond);
-      if (!(n >= 1 && n <= 1_000_000)) throw new Error(`bad rate ${kbytesPerSecond}`);
+    shape: (shape) => shapeLink(hostIf, shape),
+    restore: async () => {
+      await unshapeLink(hostIf);
       await rules(null);
-      // A burst of a second's worth, as a link's buffer would absorb: without it the policer
-      // drops every burst above the rate (a keyframe is one), not just the excess over time.
-      await exec('nft', `add rule inet ${TABLE} in iifname "${nsIf}" limit rate over ${n} kbytes/second burst ${n} kbytes drop`);
     },
-    restore: () => rules(null),
     async moveAddress(family = 4) {
       if (family === 6) {
         if (!ipv6) throw new Error('moveAddress(6) needs createNetns(t, { ipv6: true })');

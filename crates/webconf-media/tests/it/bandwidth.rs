@@ -132,3 +132,30 @@ fn after_a_step_down_climbing_back_needs_the_estimate_to_cover_the_next_layer() 
     inject(&mut w, b, 2_000_000);
     assert!(until_layer(&mut w, b, &track, 2, 8), "b climbs back to 720p");
 }
+
+#[test]
+fn a_lossy_path_is_congested_even_while_the_estimate_lags_above_sixty_percent_of_what_is_sent() {
+    let mut w = World::new();
+    let a = w.join_with(1, JoinOptions { simulcast: true });
+    let b = w.join(1);
+    let track = video_track(a);
+    w.run_for(Duration::from_secs(2));
+    inject(&mut w, b, 5_000_000);
+    assert!(until_layer(&mut w, b, &track, 2, 20), "b reaches 720p");
+    // 450 kbit/s while 720p (~580 kbit/s) and audio flow: above 60 % of what is sent, which
+    // alone is no congestion (an estimate lags behind a climb by up to a third)...
+    inject(&mut w, b, 450_000);
+    w.run_for(Duration::from_secs(4));
+    let from = w.clients[b].frames.len();
+    w.run_for(Duration::from_secs(1));
+    let got = layers(&w, b, &track, from);
+    assert!(got.len() > 20 && got.iter().all(|l| *l == 2), "no loss: b keeps 720p: {got:?}");
+    // ... but the path loses a fifth of it (a bottleneck's queue overflows): down to what fits
+    // the estimate, 360p, as soon as a transport report shows the loss.
+    let b_addr = w.clients[b].addr;
+    w.loss.insert(b_addr, 0.2);
+    assert!(until_layer(&mut w, b, &track, 1, 6), "b steps down to 360p on a lossy path");
+    let pb = w.clients[b].peer;
+    let lossy = w.stats.get(&pb).into_iter().flatten().filter(|s| s.loss_out.is_some_and(|l| l >= 0.1)).count();
+    assert!(lossy > 0, "the SFU saw the loss");
+}
