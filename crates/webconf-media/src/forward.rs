@@ -141,6 +141,7 @@ impl Sfu {
         }
         let clock_rate = data.time.denom();
         let mut want_keyframe = false;
+        let paced = self.config.initial_estimate.is_some();
         // Hot path: no allocation per frame. Membership cannot change while we forward.
         let count = self.rooms.get(&room).map_or(0, Vec::len);
         for i in 0..count {
@@ -182,17 +183,61 @@ impl Sfu {
             let time = MediaTime::new(out, data.time.frequency());
             if write(o, mid, &data, time) {
                 o.sent.add(now, data.data.len());
-                // Bring the subscriber's clock to now before its packets go out: str0m stamps
-                // send times (for its congestion control) with the time of its last input.
-                if let Err(e) = o.rtc.handle_input(Input::Timeout(now)) {
-                    debug!("{other}: timeout handling failed: {e}");
+                if paced {
+                    // str0m's pacer (with estimation on) needs its timeout after every write:
+                    // deferred, the estimate climbed more slowly in the harness (simulcast.rs).
+                    if let Err(e) = o.rtc.handle_input(Input::Timeout(now)) {
+                        debug!("{other}: timeout handling failed: {e}");
+                    }
+                    self.drain(other);
+                    continue;
                 }
-                self.drain(other);
+                if !o.write_pending {
+                    o.write_pending = true;
+                    self.written.push(other);
+                }
+                self.written_at = Some(self.written_at.map_or(now, |t| t.max(now)));
             }
         }
         if want_keyframe {
             self.request_keyframe(now, source, data.mid, layer, KeyframeRequestKind::Pli);
         }
+    }
+
+    /// Packetizes the frames written since the last call, one `Input::Timeout` per subscriber.
+    ///
+    /// str0m packetizes written frames only when it handles a timeout (`Session::do_payload`),
+    /// and it stamps send times (for its congestion control) with that time. A timeout also
+    /// walks every stream of the subscriber's session, so one per frame cost O(streams) per
+    /// frame and subscriber: a room of N paid N² per frame. Deferred to the moment the driver
+    /// polls ([`Sfu::poll_output`]), a subscriber that got frames from several publishers (or
+    /// several frames) while the driver took its queued datagrams pays once. `written_at` is
+    /// the latest write's time, so no send time is stamped before its frame arrived.
+    ///
+    /// Only without bandwidth estimation (the server's default): str0m's pacer, there, wants
+    /// its timeout after every write ([`Sfu::forward`]).
+    pub(crate) fn complete_writes(&mut self) {
+        let Some(now) = self.written_at.take() else {
+            return;
+        };
+        let mut peers = std::mem::take(&mut self.written);
+        for peer in &peers {
+            if let Some(o) = self.peers.get_mut(peer) {
+                o.write_pending = false;
+                if o.rtc.is_alive() {
+                    if let Err(e) = o.rtc.handle_input(Input::Timeout(now)) {
+                        debug!("{peer}: timeout handling failed: {e}");
+                    }
+                }
+            }
+            self.drain(*peer);
+        }
+        peers.clear();
+        if self.written.is_empty() {
+            // Keep the allocation for the next turn.
+            self.written = peers;
+        }
+        self.run_work(now);
     }
 
     /// Asks a publisher for a keyframe on one layer of one of its tracks, at most once per

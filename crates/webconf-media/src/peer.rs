@@ -210,6 +210,8 @@ pub(crate) struct Peer {
     pub timeout: Option<Instant>,
     /// True once `Dead` was reported, so it is reported once.
     pub dead: bool,
+    /// A frame was written to one of its tracks and awaits [`crate::Sfu::complete_writes`].
+    pub write_pending: bool,
     /// Whether the microphone may be forwarded (a moderator can block it).
     pub allow_audio: bool,
     /// Whether the camera may be forwarded (a moderator can block it).

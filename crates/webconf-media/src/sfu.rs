@@ -53,6 +53,10 @@ pub struct Sfu {
     pub(crate) next_allocation: Option<Instant>,
     /// Packets of a peer that arrived on a local address outside its zone, dropped.
     foreign_zone_drops: u64,
+    /// Subscribers written to since the driver last polled, and the latest time of those
+    /// writes ([`Sfu::complete_writes`]).
+    pub(crate) written: Vec<PeerId>,
+    pub(crate) written_at: Option<Instant>,
 }
 
 impl Sfu {
@@ -72,6 +76,8 @@ impl Sfu {
             speakers: HashMap::new(),
             next_allocation: None,
             foreign_zone_drops: 0,
+            written: Vec::new(),
+            written_at: None,
         }
     }
 
@@ -174,6 +180,7 @@ impl Sfu {
                 offered: false,
                 timeout: None,
                 dead: false,
+                write_pending: false,
                 allow_audio: true,
                 allow_video: true,
                 last_stats: None,
@@ -401,6 +408,7 @@ impl Sfu {
 
     /// Advances time: every peer whose timeout is due runs its timers.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.complete_writes();
         // Each due peer runs once per call, even if it asks again for `now` at once.
         let mut due = Vec::new();
         while let Some(&(t, peer)) = self.timers.first() {
@@ -429,6 +437,10 @@ impl Sfu {
 
     /// When [`Sfu::handle_timeout`] should next be called, if anything is scheduled.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.written_at.is_some() {
+            // Frames written but not packetized: the driver should poll at once.
+            return self.written_at;
+        }
         let timer = self.timers.first().map(|(t, _)| *t);
         let allocation = self.next_allocation.filter(|_| !self.peers.is_empty());
         match (timer, allocation) {
@@ -445,6 +457,9 @@ impl Sfu {
 
     /// The next thing for the driver to do, until `None`.
     pub fn poll_output(&mut self) -> Option<SfuOutput> {
+        while self.written_at.is_some() {
+            self.complete_writes();
+        }
         self.outputs.pop_front()
     }
 
@@ -644,7 +659,7 @@ impl Sfu {
     }
 
     /// Carries out work that crosses peers until none is left.
-    fn run_work(&mut self, now: Instant) {
+    pub(crate) fn run_work(&mut self, now: Instant) {
         while let Some(work) = self.work.pop_front() {
             match work {
                 Work::TrackAdded(source, mid, kind, label) => self.on_track_added(source, mid, kind, label),

@@ -35,7 +35,7 @@ fn inject(w: &mut World, who: usize, bps: u64) {
 
 #[test]
 fn a_dip_shorter_than_the_hold_lowers_nothing_a_sustained_one_does() {
-    let mut w = World::new();
+    let mut w = World::with_estimation();
     let a = w.join_with(1, JoinOptions { simulcast: true });
     let b = w.join(1);
     let track = video_track(a);
@@ -64,7 +64,7 @@ fn a_dip_shorter_than_the_hold_lowers_nothing_a_sustained_one_does() {
 
 #[test]
 fn pinned_cameras_and_screen_shares_keep_their_lowest_layer_unless_the_estimate_is_tiny() {
-    let mut w = World::new();
+    let mut w = World::with_estimation();
     let a = w.join_with(1, JoinOptions { simulcast: true });
     let c = w.join_with(1, JoinOptions { simulcast: true });
     let b = w.join(1);
@@ -110,7 +110,7 @@ fn pinned_cameras_and_screen_shares_keep_their_lowest_layer_unless_the_estimate_
 
 #[test]
 fn after_a_step_down_climbing_back_needs_the_estimate_to_cover_the_next_layer() {
-    let mut w = World::new();
+    let mut w = World::with_estimation();
     let a = w.join_with(1, JoinOptions { simulcast: true });
     let b = w.join(1);
     let track = video_track(a);
@@ -135,7 +135,7 @@ fn after_a_step_down_climbing_back_needs_the_estimate_to_cover_the_next_layer() 
 
 #[test]
 fn a_lossy_path_is_congested_even_while_the_estimate_lags_above_sixty_percent_of_what_is_sent() {
-    let mut w = World::new();
+    let mut w = World::with_estimation();
     let a = w.join_with(1, JoinOptions { simulcast: true });
     let b = w.join(1);
     let track = video_track(a);

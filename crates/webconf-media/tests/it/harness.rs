@@ -142,7 +142,19 @@ pub fn stream_of(i: usize) -> String {
 }
 
 impl World {
+    /// A world whose SFU runs as the server does by default: bandwidth estimation off
+    /// (`media.bandwidth_estimation`), so its retransmission window
+    /// ([`webconf_media::RETRANSMIT_WINDOW_WITHOUT_ESTIMATION`]) and no pacer.
     pub fn new() -> World {
+        World::with_config(SfuConfig {
+            initial_estimate: None,
+            retransmit_window: webconf_media::RETRANSMIT_WINDOW_WITHOUT_ESTIMATION,
+            ..SfuConfig::default()
+        })
+    }
+
+    /// A world whose SFU estimates each subscriber's bandwidth (the core's default).
+    pub fn with_estimation() -> World {
         World::with_config(SfuConfig::default())
     }
 
