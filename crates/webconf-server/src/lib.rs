@@ -55,7 +55,10 @@ use crate::http::AppState;
 /// Depth of the engine's signaling queue.
 const COMMAND_QUEUE: usize = 4096;
 /// Depth of the engine's datagram queue; beyond it datagrams are dropped, like a full NIC.
-const DATAGRAM_QUEUE: usize = 16384;
+/// About 50 to 100 ms of what one core forwards: an overloaded server shows loss (which the
+/// browsers repair or adapt to) rather than seconds of delay, and the queue holds at most
+/// ~3 MB of datagrams (16384 held 20 MB and a second of latency, docs/benchmarks.md).
+const DATAGRAM_QUEUE: usize = 2048;
 
 /// Binds everything, then serves until `shutdown` completes.
 pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
