@@ -171,6 +171,8 @@ pub struct Engine {
     /// The engine's own command queue, for results of work done off the loop.
     loopback: mpsc::Sender<Command>,
     dropped_datagrams: u64,
+    /// Seconds ticked (`handle_tick`), for periodic logs.
+    ticks: u64,
     /// Connection-test probes: media sessions outside every room.
     probes: probe::Probes,
     /// Each network zone's media addresses; `None`: everyone gets every address.
@@ -204,6 +206,7 @@ impl Engine {
             password_tries: RateLimiter::new(5, Duration::from_secs(60), 100_000),
             loopback,
             dropped_datagrams: 0,
+            ticks: 0,
             probes: probe::Probes::new(config.probes),
             zone_media: None,
         }
@@ -301,6 +304,11 @@ impl Engine {
         self.password_tries.purge(now);
         self.expire_probes(now);
         self.expire_broken(now);
+        self.ticks += 1;
+        if self.ticks % 60 == 0 {
+            let c = self.udp.counts();
+            debug!(datagrams = c.datagrams, calls = c.calls, dropped = c.dropped, gso = self.udp.gso(), "UDP media sent so far");
+        }
     }
 
     /// Applies one signaling command.
