@@ -305,7 +305,7 @@ impl Engine {
         self.expire_probes(now);
         self.expire_broken(now);
         self.ticks += 1;
-        if self.ticks % 60 == 0 {
+        if self.ticks.is_multiple_of(60) {
             let c = self.udp.counts();
             debug!(datagrams = c.datagrams, calls = c.calls, dropped = c.dropped, gso = self.udp.gso(), "UDP media sent so far");
         }
