@@ -112,7 +112,7 @@ impl Server {
         }
         let child = cmd
             .env("NO_COLOR", "1")
-            .env("RUST_LOG", "info,str0m=warn")
+            .env("RUST_LOG", "info,str0m=warn,webconf::latency=debug")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
@@ -233,4 +233,23 @@ async fn ten_participants_for_fifteen_seconds() {
         "{}",
         context()
     );
+    // The server logs how long it held the media (engine/latency.rs, every 5 s): it counted
+    // datagrams, and held them less than the seconds that would mean it fell behind.
+    let log = server.log();
+    let held: Vec<(u64, u64)> = log
+        .lines()
+        .filter(|l| l.contains("media held by the server"))
+        .filter_map(|l| Some((log_field(l, "datagrams=")?, log_field(l, "p99_us=")?)))
+        .collect();
+    assert!(
+        held.len() >= 2 && held.iter().all(|(n, p99)| *n > 0 && *p99 > 0 && *p99 < 3_000_000),
+        "latency lines {held:?}\n{}",
+        context()
+    );
+}
+
+/// The number after `name` in a log line (`name=123`).
+fn log_field(line: &str, name: &str) -> Option<u64> {
+    let rest = &line[line.find(name)? + name.len()..];
+    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }

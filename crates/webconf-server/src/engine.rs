@@ -89,12 +89,16 @@ pub enum Command {
 }
 
 mod actions;
+pub mod latency;
 mod media_policy;
 mod resume;
 pub mod probe;
 
 /// Most datagrams the engine takes from its queue before it sends what they produced.
 const DATAGRAMS_PER_TURN: usize = 64;
+
+/// Bytes of datagrams the engine gathers before sending them, at most (about 200 datagrams).
+const UDP_BATCH_BYTES: usize = 256 * 1024;
 
 /// A media packet for the engine: a UDP datagram from a socket reader task, or one frame of
 /// an ICE-TCP connection ([`crate::tcp_media`]).
@@ -171,6 +175,8 @@ pub struct Engine {
     /// The engine's own command queue, for results of work done off the loop.
     loopback: mpsc::Sender<Command>,
     dropped_datagrams: u64,
+    /// How long datagrams wait in the server ([`latency`]).
+    latency: latency::LatencyLog,
     /// Seconds ticked (`handle_tick`), for periodic logs.
     ticks: u64,
     /// Connection-test probes: media sessions outside every room.
@@ -207,6 +213,7 @@ impl Engine {
             loopback,
             dropped_datagrams: 0,
             ticks: 0,
+            latency: latency::LatencyLog::default(),
             probes: probe::Probes::new(config.probes),
             zone_media: None,
         }
@@ -275,6 +282,7 @@ impl Engine {
     }
 
     fn handle_datagram(&mut self, dg: Datagram) {
+        self.latency.read(dg.at);
         match self.sfu.handle_packet(dg.at, dg.transport, dg.remote, dg.local, &dg.data) {
             Ok(()) => {}
             Err(SfuError::Unroutable(_)) | Err(SfuError::BadDatagram) => {
@@ -514,6 +522,10 @@ impl Engine {
                 }
                 SfuOutput::Transmit { source, destination, contents, .. } => {
                     self.udp.push(source, destination, &contents);
+                    // A turn of a large room can make megabytes: send as we go beyond this.
+                    if self.udp.queued_bytes() >= UDP_BATCH_BYTES {
+                        self.udp.send(&self.sockets);
+                    }
                 }
                 SfuOutput::Offer { peer, sdp } => {
                     if let Some(conn) = self.conn_of_peer(peer) {
@@ -547,6 +559,17 @@ impl Engine {
             }
         }
         self.udp.send(&self.sockets);
+        if let Some(h) = self.latency.sent(Instant::now()) {
+            let us = |d: Option<Duration>| d.map_or(0, |d| d.as_micros() as u64);
+            debug!(
+                target: "webconf::latency",
+                datagrams = h.count(),
+                p50_us = us(h.quantile(0.5)),
+                p99_us = us(h.quantile(0.99)),
+                max_us = us(Some(h.max())),
+                "media held by the server (read to sent)"
+            );
+        }
     }
 
     fn deliver(&mut self, outbox: webconf_room::Outbox) {

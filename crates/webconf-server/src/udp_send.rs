@@ -140,6 +140,11 @@ impl UdpSender {
         self.batch.push(source, destination, contents);
     }
 
+    /// Bytes waiting for [`UdpSender::send`].
+    pub fn queued_bytes(&self) -> usize {
+        self.batch.buf.len()
+    }
+
     /// Whether GSO is (still) used.
     pub fn gso(&self) -> bool {
         self.gso
