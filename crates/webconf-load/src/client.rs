@@ -119,6 +119,8 @@ pub struct JoinTimes {
     pub connected: Option<Duration>,
     /// To the first media frame received.
     pub first_media: Option<Duration>,
+    /// To the first video frame received (of another participant's camera).
+    pub first_video: Option<Duration>,
 }
 
 /// What one participant brings back.
@@ -513,10 +515,11 @@ impl Participant {
                         progress.packets_in.fetch_add(packets, Ordering::Relaxed);
                         match FrameHeader::parse(&d.data, video) {
                             Some(h) => {
-                                self.result
-                                    .times
-                                    .first_media
-                                    .get_or_insert(self.started.elapsed());
+                                let times = &mut self.result.times;
+                                times.first_media.get_or_insert(self.started.elapsed());
+                                if h.stream.is_video() {
+                                    times.first_video.get_or_insert(self.started.elapsed());
+                                }
                                 self.result.metrics.record(&h, self.shared.now_us(now));
                             }
                             None => self.result.metrics.foreign_frames += 1,

@@ -98,6 +98,8 @@ pub struct JoinReport {
     pub connected_time: Quantiles,
     /// Time to the first frame received.
     pub first_media: Quantiles,
+    /// Time to the first video frame received (participants that received video).
+    pub first_video: Quantiles,
 }
 
 /// Received media, over the whole run (loss, latency) or the measured window (rates).
@@ -255,6 +257,9 @@ impl Report {
             ),
             first_media: Quantiles::from_durations(
                 results.iter().filter_map(|r| r.times.first_media),
+            ),
+            first_video: Quantiles::from_durations(
+                results.iter().filter_map(|r| r.times.first_video),
             ),
         };
 
@@ -444,6 +449,7 @@ impl Report {
             q(&j.connected_time)
         );
         let _ = writeln!(t, "{:<28} {}", "join: first frame", q(&j.first_media));
+        let _ = writeln!(t, "{:<28} {}", "join: first video frame", q(&j.first_video));
         let _ = writeln!(t, "{:<28} {}", "latency: audio", q(&m.audio_latency));
         let _ = writeln!(t, "{:<28} {}", "latency: video frame", q(&m.video_latency));
         let _ = writeln!(
@@ -566,6 +572,7 @@ mod tests {
                 ice: Some(Duration::from_millis(20)),
                 connected: Some(Duration::from_millis(40)),
                 first_media: Some(Duration::from_millis(60)),
+                first_video: None,
             },
             error: None,
             metrics: ReceiverMetrics::default(),
