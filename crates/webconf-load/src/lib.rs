@@ -212,6 +212,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
     let start_counts = counters(p);
     let window_start = Instant::now();
     let start_sample = sample(config.server_pid)?;
+    let own_start = procstat::sample(std::process::id()).ok();
     let window_end = window_start + config.duration;
     while Instant::now() < window_end {
         let step = window_end
@@ -221,12 +222,16 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
         ticker.tick("running");
     }
     let end_sample = sample(config.server_pid)?;
+    let own_end = procstat::sample(std::process::id()).ok();
     let end_counts = counters(p);
     let window = Window {
         elapsed: window_start.elapsed(),
         frames: end_counts.0 - start_counts.0,
         packets: end_counts.1 - start_counts.1,
         bytes: end_counts.2 - start_counts.2,
+        generator_cpu: own_start
+            .zip(own_end)
+            .map(|(a, b)| b.cpu.saturating_sub(a.cpu)),
     };
 
     // Stop: everyone stops sending, drains, leaves.

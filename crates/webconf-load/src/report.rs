@@ -195,6 +195,9 @@ pub struct Report {
     pub shortfall_count: usize,
     /// The server, when `--server-pid` was given.
     pub server: Option<ServerReport>,
+    /// CPU of the generator itself over the window, % of one core: near 100 % on one core, its
+    /// own work (SRTP, scheduling) delays what it measures.
+    pub generator_cpu_percent: Option<f64>,
 }
 
 /// Counter values at the window's edges.
@@ -208,6 +211,8 @@ pub struct Window {
     pub packets: u64,
     /// UDP bytes received in it.
     pub bytes: u64,
+    /// CPU time this generator process used in it (all participants).
+    pub generator_cpu: Option<Duration>,
 }
 
 /// Server samples: before the first join, at the window's start and end.
@@ -356,6 +361,10 @@ impl Report {
             shortfall_count: short.len(),
             shortfalls: short.into_iter().take(50).collect(),
             server,
+            generator_cpu_percent: window
+                .generator_cpu
+                .filter(|_| secs > 0.0)
+                .map(|c| c.as_secs_f64() / secs * 100.0),
         }
     }
 
@@ -513,6 +522,9 @@ impl Report {
                 sf.receiver, sf.kind, sf.senders, sf.expected
             );
         }
+        if let Some(g) = self.generator_cpu_percent {
+            let _ = writeln!(t, "generator: cpu {g:.0} % of a core");
+        }
         if let Some(sv) = &self.server {
             let per_packet = sv
                 .cpu_us_per_packet
@@ -644,6 +656,7 @@ mod tests {
             frames: 519,
             packets: 600,
             bytes: 250_000,
+            generator_cpu: Some(Duration::from_millis(500)),
         };
         let report = Report::build(setup(), &rs, window, None);
         assert_eq!(
@@ -658,6 +671,7 @@ mod tests {
         assert_eq!(report.media.frames_expected, 420);
         assert_eq!(report.media.bitrate_kbps_total, 1000.0);
         assert_eq!(report.join.connected, 4);
+        assert_eq!(report.generator_cpu_percent, Some(25.0));
         assert!((report.join.connected_time.p50_ms - 40.0).abs() < 1.0);
         let why = report.failures(0.01);
         assert_eq!(why.len(), 1, "{why:?}");
@@ -766,6 +780,7 @@ mod tests {
             frames: 100,
             packets: 1000,
             bytes: 1,
+            generator_cpu: None,
         };
         let sv = Report::build(setup(), &rs, window, Some(samples))
             .server
