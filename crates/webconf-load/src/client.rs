@@ -28,6 +28,7 @@ use tokio::sync::watch;
 use crate::media::{self, FrameHeader, Jitter, MediaClock, StreamKind, VideoProfile};
 use crate::metrics::ReceiverMetrics;
 use crate::signaling::{Endpoint, Session, Signal, Target};
+use crate::view::ViewReporter;
 
 /// The simulcast layers published with `--simulcast`, lowest first, and their qualities.
 pub const LAYERS: [(&str, VideoProfile); 3] = [
@@ -75,6 +76,9 @@ pub struct Shared {
     pub join_timeout: Duration,
     /// Local address of the participants' sockets.
     pub bind_ip: IpAddr,
+    /// Report every other participant's camera in a tile of this height (webconf's `view`);
+    /// `None`: send no `view` (the server then sends every camera at full size).
+    pub view_height: Option<u32>,
     /// Live counters.
     pub progress: Progress,
 }
@@ -98,6 +102,10 @@ pub struct Plan {
     pub audio: bool,
     /// Publishes video frames.
     pub video: bool,
+    /// The audio level (RFC 6464, dBov, -127 to 0) stamped on every audio frame; `None`: no
+    /// level, so webconf forwards this microphone to everyone (its audio last-N ranks only
+    /// microphones that send levels).
+    pub audio_level: Option<i8>,
 }
 
 /// How far a participant got, for the join statistics.
@@ -111,6 +119,8 @@ pub struct JoinTimes {
     pub connected: Option<Duration>,
     /// To the first media frame received.
     pub first_media: Option<Duration>,
+    /// To the first video frame received (of another participant's camera).
+    pub first_video: Option<Duration>,
 }
 
 /// What one participant brings back.
@@ -178,6 +188,14 @@ struct Publishing {
     video: Option<(Mid, Pt)>,
 }
 
+/// Above this audio level (dBov) a frame is flagged as voice (the server's speaker detector
+/// takes -50 dBov as speech too).
+const SPEECH_DBOV: i8 = -50;
+/// The audio level of a `--talkers` participant (a voice at a normal level).
+pub const TALKER_DBOV: i8 = -20;
+/// The audio level of the others (silence).
+pub const SILENT_DBOV: i8 = -127;
+
 /// How long a participant keeps receiving after it stops sending, so frames in flight count.
 const DRAIN: Duration = Duration::from_millis(1000);
 /// Datagrams handled in a row before looking at timers and signaling again.
@@ -203,6 +221,11 @@ impl Participant {
         .map_err(|e| format!("signaling: {e}"))?;
         self.result.times.welcome = Some(self.started.elapsed());
         shared.progress.joined.fetch_add(1, Ordering::Relaxed);
+        // Janus has no `view`: the option means nothing there.
+        let mut view = shared
+            .view_height
+            .filter(|_| shared.target == Target::Webconf)
+            .map(|h| ViewReporter::new(h, session.others(), Instant::now()));
 
         let mut rtc = new_rtc(&shared, local)?;
         // With Janus, what a publisher receives comes on a second peer connection; a viewer
@@ -297,6 +320,9 @@ impl Participant {
             } else if let (Some(c), Some(_)) = (&clock, &publishing) {
                 wake = wake.min(c.next_due(plan.video));
             }
+            if let Some(t) = view.as_ref().and_then(ViewReporter::poll_timeout) {
+                wake = wake.min(t);
+            }
 
             tokio::select! {
                 r = socket.recv_from(&mut buf) => {
@@ -351,6 +377,16 @@ impl Participant {
                             session.send_answer(answer.to_sdp_string()).await.map_err(|e| format!("signaling: {e}"))?;
                         }
                         Signal::Error(_) => self.result.server_errors += 1,
+                        Signal::Joined(id) => {
+                            if let Some(v) = view.as_mut() {
+                                v.handle_joined(id, Instant::now());
+                            }
+                        }
+                        Signal::Left(id) => {
+                            if let Some(v) = view.as_mut() {
+                                v.handle_left(&id, Instant::now());
+                            }
+                        }
                         Signal::Other => {}
                     }
                 }
@@ -367,6 +403,12 @@ impl Participant {
                 next_keepalive = now + KEEPALIVE;
                 session
                     .keepalive()
+                    .await
+                    .map_err(|e| format!("signaling: {e}"))?;
+            }
+            if let Some(tiles) = view.as_mut().and_then(|v| v.poll_view(now)) {
+                session
+                    .send_view(tiles)
                     .await
                     .map_err(|e| format!("signaling: {e}"))?;
             }
@@ -473,10 +515,11 @@ impl Participant {
                         progress.packets_in.fetch_add(packets, Ordering::Relaxed);
                         match FrameHeader::parse(&d.data, video) {
                             Some(h) => {
-                                self.result
-                                    .times
-                                    .first_media
-                                    .get_or_insert(self.started.elapsed());
+                                let times = &mut self.result.times;
+                                times.first_media.get_or_insert(self.started.elapsed());
+                                if h.stream.is_video() {
+                                    times.first_video.get_or_insert(self.started.elapsed());
+                                }
                                 self.result.metrics.record(&h, self.shared.now_us(now));
                             }
                             None => self.result.metrics.foreign_frames += 1,
@@ -515,7 +558,8 @@ impl Participant {
                 };
                 let frame = media::audio_frame(&h, &mut self.jitter);
                 let t = MediaTime::new(clock.media_time(now, 48_000), Frequency::FORTY_EIGHT_KHZ);
-                self.write(rtc, mid, None, pt, now, t, frame);
+                let level = self.result.plan.audio_level;
+                self.write(rtc, mid, None, level, pt, now, t, frame);
             }
         }
         if let Some((seq, keyframe)) = clock.take_video(now) {
@@ -532,7 +576,7 @@ impl Participant {
                             sent_us,
                         };
                         let frame = media::video_frame(&h, *profile, &mut self.jitter);
-                        self.write(rtc, mid, Some(Rid::from(*rid)), pt, now, t, frame);
+                        self.write(rtc, mid, Some(Rid::from(*rid)), None, pt, now, t, frame);
                     }
                 } else {
                     let h = FrameHeader {
@@ -543,7 +587,7 @@ impl Participant {
                         sent_us,
                     };
                     let frame = media::video_frame(&h, shared.profile, &mut self.jitter);
-                    self.write(rtc, mid, None, pt, now, t, frame);
+                    self.write(rtc, mid, None, None, pt, now, t, frame);
                 }
             }
         }
@@ -555,6 +599,7 @@ impl Participant {
         rtc: &mut Rtc,
         mid: Mid,
         rid: Option<Rid>,
+        audio_level: Option<i8>,
         pt: Pt,
         now: Instant,
         t: MediaTime,
@@ -565,6 +610,9 @@ impl Participant {
         };
         if let Some(rid) = rid {
             writer = writer.rid(rid);
+        }
+        if let Some(level) = audio_level {
+            writer = writer.audio_level(level, level > SPEECH_DBOV);
         }
         if writer.write(pt, now, t, frame).is_ok() {
             self.shared

@@ -16,12 +16,15 @@
 //!   which is reported.
 
 pub mod client;
+pub mod coverage;
+pub mod forwarded;
 pub mod janus;
 pub mod media;
 pub mod metrics;
 pub mod procstat;
 pub mod report;
 pub mod signaling;
+pub mod view;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -30,6 +33,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::client::{Phase, Plan, Progress, Shared};
+use crate::coverage::Expectation;
 use crate::media::VideoProfile;
 use crate::report::{Report, RunSetup, ServerSamples, Window};
 use crate::signaling::{Endpoint, Target};
@@ -71,6 +75,16 @@ pub struct LoadConfig {
     pub progress: bool,
     /// The local address the participants' UDP sockets bind to (their ICE host candidate).
     pub bind_ip: std::net::IpAddr,
+    /// webconf only: every participant reports every other one's camera in a tile of this
+    /// height (device pixels) with `view`, as a browser's grid does; `None`: no `view` (every
+    /// camera at full size).
+    pub view_height: Option<u32>,
+    /// Stamp an audio level on every audio frame: the first N audio publishers of each room
+    /// speak, the others are silent, as in a meeting; `None`: no level (webconf then forwards
+    /// every microphone, as it does for a browser that sends none).
+    pub talkers: Option<u32>,
+    /// What the server is configured to forward (last-N), for the coverage check.
+    pub expect: Expectation,
 }
 
 impl Default for LoadConfig {
@@ -93,6 +107,9 @@ impl Default for LoadConfig {
             progress: true,
             audio_publishers: None,
             bind_ip: std::net::IpAddr::from([127, 0, 0, 1]),
+            view_height: None,
+            talkers: None,
+            expect: Expectation::default(),
         }
     }
 }
@@ -138,6 +155,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
         keyframe_interval: config.keyframe_interval,
         join_timeout: config.join_timeout,
         bind_ip: config.bind_ip,
+        view_height: config.view_height,
         progress: Progress::default(),
     });
     let before = sample(config.server_pid)?;
@@ -155,12 +173,20 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
     for index in 0..total {
         let room_index = index / config.participants_per_room;
         let k = index % config.participants_per_room;
+        let audio = config.audio && config.audio_publishers.is_none_or(|n| k < n);
         let plan = Plan {
             index,
             room_index,
             room: room_name(&config.room_prefix, run_id, room_index),
-            audio: config.audio && config.audio_publishers.is_none_or(|n| k < n),
+            audio,
             video: k < config.video_publishers,
+            audio_level: config.talkers.filter(|_| audio).map(|n| {
+                if k < n {
+                    client::TALKER_DBOV
+                } else {
+                    client::SILENT_DBOV
+                }
+            }),
         };
         tasks.push(tokio::spawn(client::run(
             plan,
@@ -186,6 +212,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
     let start_counts = counters(p);
     let window_start = Instant::now();
     let start_sample = sample(config.server_pid)?;
+    let own_start = procstat::sample(std::process::id()).ok();
     let window_end = window_start + config.duration;
     while Instant::now() < window_end {
         let step = window_end
@@ -195,12 +222,16 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
         ticker.tick("running");
     }
     let end_sample = sample(config.server_pid)?;
+    let own_end = procstat::sample(std::process::id()).ok();
     let end_counts = counters(p);
     let window = Window {
         elapsed: window_start.elapsed(),
         frames: end_counts.0 - start_counts.0,
         packets: end_counts.1 - start_counts.1,
         bytes: end_counts.2 - start_counts.2,
+        generator_cpu: own_start
+            .zip(own_end)
+            .map(|(a, b)| b.cpu.saturating_sub(a.cpu)),
     };
 
     // Stop: everyone stops sending, drains, leaves.
@@ -237,6 +268,9 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
         simulcast: config.simulcast,
         duration_secs: config.duration.as_secs_f64(),
         join_interval_ms: config.join_interval.as_millis() as u64,
+        view_height: config.view_height,
+        talkers: config.talkers,
+        expect: config.expect,
     };
     Ok(Report::build(setup, &results, window, server))
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use webconf_load::coverage::Expectation;
 use webconf_load::media::VideoProfile;
 use webconf_load::signaling::Target;
 use webconf_load::LoadConfig;
@@ -66,7 +67,31 @@ struct Cli {
     /// Write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Fail (exit 1) when the frame loss is above this fraction (0.01 = 1 %).
+    /// webconf only (ignored with `--target janus`, which has no such message): every
+    /// participant sends `view` with every other participant's camera in a tile of this height
+    /// in device pixels (180: a grid of small tiles), after `welcome` and again ~300 ms after
+    /// the roster changes. Default: no `view`, so the server sends every camera at full size.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=4320))]
+    view_height: Option<u32>,
+    /// Stamp an audio level (RFC 6464) on every audio frame: the first N audio publishers of
+    /// each room speak (-20 dBov), the others are silent (-127 dBov), as in a meeting, so that
+    /// webconf's audio last-N (the 5 loudest) applies. Default: no level (webconf then forwards
+    /// every microphone, as for a browser that sends none).
+    #[arg(long)]
+    talkers: Option<u32>,
+    /// The server forwards at most this many cameras to each participant (webconf's
+    /// `media.last_n`, 9 by default): each receiver must then get video from at least
+    /// min(N, other video publishers) senders, instead of from every publisher.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    expect_last_n: Option<u32>,
+    /// The server forwards at most this many microphones to each participant (webconf: the 5
+    /// loudest of those that send an audio level): each receiver must then get audio from at
+    /// least min(N, other audio publishers) senders, instead of from every publisher.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    expect_audio_last_n: Option<u32>,
+    /// Fail (exit 1) when the loss while forwarded or the RTP loss is above this fraction
+    /// (0.01 = 1 %). The end-to-end frame loss, which counts what the server pauses on purpose
+    /// (last-N), is reported but not checked.
     #[arg(long, default_value_t = 0.01)]
     max_loss: f64,
     /// Room name prefix (letters and digits).
@@ -103,6 +128,12 @@ async fn main() -> anyhow::Result<ExitCode> {
         server_pid: cli.server_pid,
         room_prefix: cli.room_prefix,
         progress: !cli.quiet,
+        view_height: cli.view_height,
+        talkers: cli.talkers,
+        expect: Expectation {
+            video_last_n: cli.expect_last_n,
+            audio_last_n: cli.expect_audio_last_n,
+        },
     };
     let report = webconf_load::run(config).await?;
     print!("{}", report.table());

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::media::{FrameHeader, StreamKind};
+use crate::forwarded::{ForwardedFlow, ForwardedTotals};
+use crate::media::{FrameHeader, StreamKind, AUDIO_INTERVAL, VIDEO_INTERVAL};
 
 /// A log-linear histogram of non-negative integers (latencies in µs): exact below 128, then
 /// 64 buckets per power of two (under 1.6 % error). Fixed memory, cheap to merge.
@@ -144,6 +145,8 @@ impl Flow {
 pub struct ReceiverMetrics {
     /// Flows by (sender index, stream).
     pub flows: HashMap<(u32, StreamKind), Flow>,
+    /// "Loss while forwarded" flows by (sender index, video): the camera's layers together.
+    pub forwarded: HashMap<(u32, bool), ForwardedFlow>,
     /// One-way latency of audio frames, µs.
     pub audio_latency: Histogram,
     /// One-way latency of video frames, µs.
@@ -167,6 +170,16 @@ impl ReceiverMetrics {
             .entry((header.sender, header.stream))
             .or_default()
             .record(header.seq);
+        let video = header.stream.is_video();
+        let interval = if video {
+            VIDEO_INTERVAL
+        } else {
+            AUDIO_INTERVAL
+        };
+        self.forwarded
+            .entry((header.sender, video))
+            .or_default()
+            .record(header.seq, video && header.keyframe, interval);
         let latency = now_us.saturating_sub(header.sent_us);
         if header.stream.is_video() {
             self.video_latency.record(latency);
@@ -199,6 +212,20 @@ impl ReceiverMetrics {
             .filter(|((s, k), _)| *s == sender && k.is_video() == video)
             .map(|(_, f)| f.received)
             .sum()
+    }
+
+    /// How many senders this receiver got at least one audio (`video` false) or video frame from.
+    pub fn senders(&self, video: bool) -> usize {
+        self.forwarded.keys().filter(|(_, v)| *v == video).count()
+    }
+
+    /// "Loss while forwarded" totals over every flow.
+    pub fn forwarded_totals(&self) -> ForwardedTotals {
+        let mut t = ForwardedTotals::default();
+        for f in self.forwarded.values() {
+            t.add(&f.totals);
+        }
+        t
     }
 
     /// (expected, lost) over every flow.
@@ -296,6 +323,9 @@ mod tests {
         assert_eq!(m.frames_from(1, true), 0);
         assert_eq!(m.frames_from(2, true), 5);
         assert_eq!(m.audio_latency.quantile(0.5), 2000);
+        assert_eq!((m.senders(false), m.senders(true)), (1, 1));
+        let fwd = m.forwarded_totals();
+        assert_eq!((fwd.received, fwd.lost), (13, 2));
         assert_eq!(m.video_latency.max(), 10_000);
     }
 

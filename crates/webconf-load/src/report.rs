@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::client::ParticipantResult;
+use crate::coverage::{missing_media, shortfalls, Expectation, Missing, Shortfall};
+use crate::forwarded::ForwardedTotals;
 use crate::media::StreamKind;
 use crate::metrics::{fraction, Histogram};
 use crate::procstat::ProcSample;
@@ -69,6 +71,12 @@ pub struct RunSetup {
     pub duration_secs: f64,
     /// Delay between two joins, ms.
     pub join_interval_ms: u64,
+    /// The tile height reported with `view` (`None`: no `view`).
+    pub view_height: Option<u32>,
+    /// Audio publishers per room that speak (with audio levels); `None`: no levels sent.
+    pub talkers: Option<u32>,
+    /// What the server was said to forward (last-N).
+    pub expect: Expectation,
 }
 
 /// Joining.
@@ -90,6 +98,8 @@ pub struct JoinReport {
     pub connected_time: Quantiles,
     /// Time to the first frame received.
     pub first_media: Quantiles,
+    /// Time to the first video frame received (participants that received video).
+    pub first_video: Quantiles,
 }
 
 /// Received media, over the whole run (loss, latency) or the measured window (rates).
@@ -109,9 +119,19 @@ pub struct MediaReport {
     pub frames_expected: u64,
     /// Frames missing from those spans.
     pub frames_lost: u64,
-    /// `frames_lost / frames_expected`: end-to-end frame loss, the pass criterion. A flow the
+    /// `frames_lost / frames_expected`: end-to-end frame loss, for information. A flow the
     /// server pauses on purpose (last-N, simulcast layer switch) counts here too.
     pub loss: f64,
+    /// Frames received, lost and paused per (receiver, sender, audio or camera) flow, gaps told
+    /// apart as in [`crate::forwarded`] (whole run).
+    pub forwarded: ForwardedTotals,
+    /// "Loss while forwarded": `forwarded.lost / (forwarded.received + forwarded.lost)`, the
+    /// pass criterion with `rtp_loss`.
+    pub loss_forwarded: f64,
+    /// Fewest and most senders a connected receiver got video from.
+    pub video_senders_per_receiver: (u32, u32),
+    /// Fewest and most senders a connected receiver got audio from.
+    pub audio_senders_per_receiver: (u32, u32),
     /// RTP packets lost between the server and the participants (gaps in the server's own
     /// sequence numbers, whole run): transport loss only.
     pub rtp_packets_lost: u64,
@@ -130,17 +150,6 @@ pub struct MediaReport {
     pub send_errors: u64,
     /// Non-fatal `error` messages from the server.
     pub server_errors: u64,
-}
-
-/// A (receiver, sender) pair with no media at all.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Missing {
-    /// Receiving participant index.
-    pub receiver: u32,
-    /// Sending participant index.
-    pub sender: u32,
-    /// `audio` or `video`.
-    pub kind: &'static str,
 }
 
 /// The server process, over the measured window.
@@ -176,12 +185,19 @@ pub struct Report {
     pub join: JoinReport,
     /// Media.
     pub media: MediaReport,
-    /// Pairs with no media (at most 50 listed).
+    /// Pairs with no media where media was expected (at most 50 listed).
     pub missing: Vec<Missing>,
-    /// Total pairs with no media.
+    /// Total pairs with no media where media was expected.
     pub missing_count: usize,
+    /// Receivers that got media from fewer senders than the expected last-N (at most 50).
+    pub shortfalls: Vec<Shortfall>,
+    /// Total such (receiver, kind).
+    pub shortfall_count: usize,
     /// The server, when `--server-pid` was given.
     pub server: Option<ServerReport>,
+    /// CPU of the generator itself over the window, % of one core: near 100 % on one core, its
+    /// own work (SRTP, scheduling) delays what it measures.
+    pub generator_cpu_percent: Option<f64>,
 }
 
 /// Counter values at the window's edges.
@@ -195,6 +211,8 @@ pub struct Window {
     pub packets: u64,
     /// UDP bytes received in it.
     pub bytes: u64,
+    /// CPU time this generator process used in it (all participants).
+    pub generator_cpu: Option<Duration>,
 }
 
 /// Server samples: before the first join, at the window's start and end.
@@ -245,6 +263,9 @@ impl Report {
             first_media: Quantiles::from_durations(
                 results.iter().filter_map(|r| r.times.first_media),
             ),
+            first_video: Quantiles::from_durations(
+                results.iter().filter_map(|r| r.times.first_video),
+            ),
         };
 
         let mut frames_by_stream = BTreeMap::new();
@@ -256,6 +277,7 @@ impl Report {
         let mut audio = Histogram::default();
         let mut video = Histogram::default();
         let (mut expected, mut lost) = (0, 0);
+        let mut forwarded = ForwardedTotals::default();
         let rtp_lost: u64 = results.iter().map(|r| r.metrics.rtp_lost).sum();
         let rtp_received: u64 = results.iter().map(|r| r.metrics.rtp_received).sum();
         for r in results {
@@ -264,7 +286,15 @@ impl Report {
             let (e, l) = r.metrics.loss();
             expected += e;
             lost += l;
+            forwarded.add(&r.metrics.forwarded_totals());
         }
+        let senders = |video: bool| {
+            let counts = results
+                .iter()
+                .filter(|r| r.error.is_none() && r.times.connected.is_some())
+                .map(|r| r.metrics.senders(video) as u32);
+            counts.clone().min().zip(counts.max()).unwrap_or((0, 0))
+        };
         let secs = window.elapsed.as_secs_f64();
         let kbps = if secs > 0.0 {
             window.bytes as f64 * 8.0 / secs / 1000.0
@@ -284,6 +314,10 @@ impl Report {
             frames_expected: expected,
             frames_lost: lost,
             loss: fraction(lost, expected),
+            forwarded,
+            loss_forwarded: forwarded.loss(),
+            video_senders_per_receiver: senders(true),
+            audio_senders_per_receiver: senders(false),
             rtp_packets_lost: rtp_lost,
             rtp_loss: fraction(rtp_lost, rtp_received + rtp_lost),
             audio_latency: Quantiles::from_histogram(&audio),
@@ -294,7 +328,8 @@ impl Report {
             server_errors: results.iter().map(|r| r.server_errors).sum(),
         };
 
-        let missing = missing_media(results);
+        let missing = missing_media(results, &setup.expect);
+        let short = shortfalls(results, &setup.expect);
         let server = server.map(|s| {
             let cpu = s.end.cpu.saturating_sub(s.start.cpu).as_secs_f64();
             let mib = |kib: u64| kib as f64 / 1024.0;
@@ -323,12 +358,21 @@ impl Report {
             media,
             missing_count: missing.len(),
             missing: missing.into_iter().take(50).collect(),
+            shortfall_count: short.len(),
+            shortfalls: short.into_iter().take(50).collect(),
             server,
+            generator_cpu_percent: window
+                .generator_cpu
+                .filter(|_| secs > 0.0)
+                .map(|c| c.as_secs_f64() / secs * 100.0),
         }
     }
 
     /// Why this run fails the pass criteria (empty: it passes): a participant failed, a
-    /// receiver got nothing from a sender, loss above `max_loss`, no media at all.
+    /// receiver got nothing from a sender it should hear (or, with a last-N expectation, from
+    /// too few senders), loss while forwarded or RTP loss above `max_loss`, no media at all.
+    /// The end-to-end frame loss is not a criterion: it counts what the server pauses on
+    /// purpose.
     pub fn failures(&self, max_loss: f64) -> Vec<String> {
         let mut why = Vec::new();
         if self.join.failed > 0 {
@@ -343,10 +387,23 @@ impl Report {
                 self.missing_count
             ));
         }
-        if self.media.loss > max_loss {
+        if self.shortfall_count > 0 {
             why.push(format!(
-                "loss {:.3} % above {:.3} %",
-                self.media.loss * 100.0,
+                "{} receivers got media from fewer senders than last-N allows",
+                self.shortfall_count
+            ));
+        }
+        if self.media.loss_forwarded > max_loss {
+            why.push(format!(
+                "loss while forwarded {:.3} % above {:.3} %",
+                self.media.loss_forwarded * 100.0,
+                max_loss * 100.0
+            ));
+        }
+        if self.media.rtp_loss > max_loss {
+            why.push(format!(
+                "RTP loss {:.3} % above {:.3} %",
+                self.media.rtp_loss * 100.0,
                 max_loss * 100.0
             ));
         }
@@ -365,7 +422,7 @@ impl Report {
         let q = |q: &Quantiles| format!("{:>8.1} {:>8.1} {:>8.1}", q.p50_ms, q.p99_ms, q.max_ms);
         let _ = writeln!(
             t,
-            "webconf-load ({}): {} rooms × {} participants ({} video, audio {}, {}{}), {:.0} s, {}",
+            "webconf-load ({}): {} rooms × {} participants ({} video, audio {}, {}{}{}), {:.0} s, {}",
             serde_json::to_string(&s.target)
                 .unwrap_or_default()
                 .trim_matches('"'),
@@ -381,6 +438,10 @@ impl Report {
                 .unwrap_or_default()
                 .trim_matches('"'),
             if s.simulcast { " simulcast" } else { "" },
+            s.view_height
+                .map_or(String::new(), |h| format!(", view {h} px tiles"))
+                + &s.talkers
+                    .map_or(String::new(), |n| format!(", {n} talkers")),
             s.duration_secs,
             s.url
         );
@@ -397,6 +458,7 @@ impl Report {
             q(&j.connected_time)
         );
         let _ = writeln!(t, "{:<28} {}", "join: first frame", q(&j.first_media));
+        let _ = writeln!(t, "{:<28} {}", "join: first video frame", q(&j.first_video));
         let _ = writeln!(t, "{:<28} {}", "latency: audio", q(&m.audio_latency));
         let _ = writeln!(t, "{:<28} {}", "latency: video frame", q(&m.video_latency));
         let _ = writeln!(
@@ -418,18 +480,51 @@ impl Report {
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
         let _ = writeln!(t, "frames by stream (whole run): {}", by_stream.join(", "));
+        let f = &m.forwarded;
         let _ = writeln!(
             t,
-            "loss: {:.3} % ({} of {} frames), RTP server → participants {:.3} %; no media on {} (receiver, sender) pairs; foreign frames {}, send errors {}, server errors {}",
+            "loss while forwarded: {:.3} % ({} of {} frames; paused {} frames in {} pauses of 500 ms or more and {} shorter video gaps ended by a keyframe), RTP server → participants {:.3} %",
+            m.loss_forwarded * 100.0,
+            f.lost,
+            f.received + f.lost,
+            f.paused,
+            f.pauses,
+            f.keyframe_pauses,
+            m.rtp_loss * 100.0,
+        );
+        let _ = writeln!(
+            t,
+            "loss end to end (pauses included): {:.3} % ({} of {} frames); foreign frames {}, send errors {}, server errors {}",
             m.loss * 100.0,
             m.frames_lost,
             m.frames_expected,
-            m.rtp_loss * 100.0,
-            self.missing_count,
             m.foreign_frames,
             m.send_errors,
             m.server_errors
         );
+        let expect = |n: Option<u32>| n.map_or("all".to_owned(), |n| format!("last-N {n}"));
+        let _ = writeln!(
+            t,
+            "senders per receiver: video {}-{} (expected {}), audio {}-{} (expected {}); no media on {} (receiver, sender) pairs, too few senders for {} receivers",
+            m.video_senders_per_receiver.0,
+            m.video_senders_per_receiver.1,
+            expect(s.expect.video_last_n),
+            m.audio_senders_per_receiver.0,
+            m.audio_senders_per_receiver.1,
+            expect(s.expect.audio_last_n),
+            self.missing_count,
+            self.shortfall_count
+        );
+        for sf in self.shortfalls.iter().take(5) {
+            let _ = writeln!(
+                t,
+                "  participant {}: {} from {} senders, expected {}",
+                sf.receiver, sf.kind, sf.senders, sf.expected
+            );
+        }
+        if let Some(g) = self.generator_cpu_percent {
+            let _ = writeln!(t, "generator: cpu {g:.0} % of a core");
+        }
         if let Some(sv) = &self.server {
             let per_packet = sv
                 .cpu_us_per_packet
@@ -466,33 +561,6 @@ fn stream_name(stream: StreamKind) -> String {
     }
 }
 
-/// Every (receiver, sender, kind) of one room where the sender published and the receiver
-/// (connected, not failed) got nothing. Failed participants are reported as failures, not here.
-pub fn missing_media(results: &[ParticipantResult]) -> Vec<Missing> {
-    let ok = |r: &&ParticipantResult| r.error.is_none() && r.times.connected.is_some();
-    let mut missing = Vec::new();
-    for rx in results.iter().filter(ok) {
-        for tx in results.iter().filter(ok) {
-            if tx.plan.index == rx.plan.index || tx.plan.room_index != rx.plan.room_index {
-                continue;
-            }
-            for (publishes, video, kind) in [
-                (tx.plan.audio, false, "audio"),
-                (tx.plan.video, true, "video"),
-            ] {
-                if publishes && rx.metrics.frames_from(tx.plan.index, video) == 0 {
-                    missing.push(Missing {
-                        receiver: rx.plan.index,
-                        sender: tx.plan.index,
-                        kind,
-                    });
-                }
-            }
-        }
-    }
-    missing
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,12 +577,14 @@ mod tests {
                 room: format!("room{room_index}"),
                 audio: true,
                 video,
+                audio_level: None,
             },
             times: JoinTimes {
                 welcome: Some(Duration::from_millis(5)),
                 ice: Some(Duration::from_millis(20)),
                 connected: Some(Duration::from_millis(40)),
                 first_media: Some(Duration::from_millis(60)),
+                first_video: None,
             },
             error: None,
             metrics: ReceiverMetrics::default(),
@@ -556,6 +626,9 @@ mod tests {
             simulcast: false,
             duration_secs: 1.0,
             join_interval_ms: 0,
+            view_height: None,
+            talkers: None,
+            expect: Expectation::default(),
         }
     }
 
@@ -583,6 +656,7 @@ mod tests {
             frames: 519,
             packets: 600,
             bytes: 250_000,
+            generator_cpu: Some(Duration::from_millis(500)),
         };
         let report = Report::build(setup(), &rs, window, None);
         assert_eq!(
@@ -597,6 +671,7 @@ mod tests {
         assert_eq!(report.media.frames_expected, 420);
         assert_eq!(report.media.bitrate_kbps_total, 1000.0);
         assert_eq!(report.join.connected, 4);
+        assert_eq!(report.generator_cpu_percent, Some(25.0));
         assert!((report.join.connected_time.p50_ms - 40.0).abs() < 1.0);
         let why = report.failures(0.01);
         assert_eq!(why.len(), 1, "{why:?}");
@@ -605,7 +680,7 @@ mod tests {
         assert_eq!(report.failures(0.001).len(), 2);
         // The table and the JSON carry the figures.
         assert!(
-            report.table().contains("loss: 0.238 %"),
+            report.table().contains("loss while forwarded: 0.238 %"),
             "{}",
             report.table()
         );
@@ -618,6 +693,46 @@ mod tests {
         receive(&mut rs[3], 2, StreamKind::Audio, 0..100);
         let report = Report::build(setup(), &rs, window, None);
         assert!(report.failures(0.01).is_empty());
+    }
+
+    #[test]
+    fn pauses_are_not_loss_and_last_n_replaces_the_pair_check() {
+        // Room of 3, everyone publishing video and audio; last-N 1.
+        let mut rs: Vec<ParticipantResult> = (0..3).map(|i| participant(i, 0, true)).collect();
+        for rx in 0..3u32 {
+            for tx in (0..3u32).filter(|tx| *tx != rx) {
+                receive(&mut rs[rx as usize], tx, StreamKind::Audio, 0..100);
+            }
+        }
+        // Each receiver gets one camera: frames 0..30, paused 1 s (last-N), 60..90.
+        for (rx, tx) in [(0, 1), (1, 2), (2, 0)] {
+            let seqs = (0..30).chain(60..90);
+            receive(&mut rs[rx], tx, StreamKind::Layer(0), seqs);
+        }
+        let mut s = setup();
+        s.expect = Expectation {
+            video_last_n: Some(1),
+            audio_last_n: None,
+        };
+        let report = Report::build(s.clone(), &rs, Window::default(), None);
+        let m = &report.media;
+        assert_eq!(m.frames_lost, 90, "the pauses count end to end");
+        assert!(m.loss > 0.1);
+        assert_eq!(
+            (m.forwarded.lost, m.forwarded.paused, m.forwarded.pauses),
+            (0, 90, 3)
+        );
+        assert_eq!(m.loss_forwarded, 0.0);
+        assert_eq!(m.video_senders_per_receiver, (1, 1));
+        assert_eq!(m.audio_senders_per_receiver, (2, 2));
+        assert_eq!((report.missing_count, report.shortfall_count), (0, 0));
+        // Failures would only be "no media received" (the window is empty here).
+        assert_eq!(report.failures(0.01), vec!["no media received".to_string()]);
+        assert!(report.table().contains("video 1-1 (expected last-N 1)"));
+        // Without the expectation, the silent camera pairs are missing media.
+        s.expect = Expectation::default();
+        let report = Report::build(s, &rs, Window::default(), None);
+        assert_eq!(report.missing_count, 3);
     }
 
     #[test]
@@ -665,6 +780,7 @@ mod tests {
             frames: 100,
             packets: 1000,
             bytes: 1,
+            generator_cpu: None,
         };
         let sv = Report::build(setup(), &rs, window, Some(samples))
             .server

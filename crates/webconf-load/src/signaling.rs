@@ -17,6 +17,8 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::view::Tile;
+
 /// Which server the generator loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,6 +109,10 @@ pub enum Signal {
     Offer(String),
     /// A non-fatal error from the server (logged and counted, not acted on).
     Error(String),
+    /// Someone entered the room (webconf's `participant_joined`): its participant id.
+    Joined(String),
+    /// Someone left the room (webconf's `participant_left`): its participant id.
+    Left(String),
     /// Anything else (participants joining, stats, pong).
     Other,
 }
@@ -174,6 +180,23 @@ impl Session {
         }
     }
 
+    /// The participants already in the room when we were admitted (webconf's `welcome`;
+    /// empty for Janus, whose roster the generator does not follow).
+    pub fn others(&self) -> Vec<String> {
+        match self {
+            Session::Webconf(s) => s.others.clone(),
+            Session::Janus(_) => Vec::new(),
+        }
+    }
+
+    /// Tells the server what we show (webconf's `view`). Janus has no such message: a no-op.
+    pub async fn send_view(&mut self, tiles: Vec<Tile>) -> Result<(), SignalingError> {
+        match self {
+            Session::Webconf(s) => s.send(&ClientMessage::View { tiles }).await,
+            Session::Janus(_) => Ok(()),
+        }
+    }
+
     /// An application keep-alive.
     pub async fn keepalive(&mut self) -> Result<(), SignalingError> {
         match self {
@@ -223,8 +246,17 @@ pub(crate) enum ClientMessage<'a> {
         video: bool,
         screen: bool,
     },
+    View {
+        tiles: Vec<Tile>,
+    },
     Ping,
     Leave,
+}
+
+/// A participant as the server describes it (we read its id only).
+#[derive(Debug, Deserialize, PartialEq)]
+pub(crate) struct PeerInfo {
+    id: String,
 }
 
 /// The messages of `docs/protocol.md` this generator reads; the others are [`ServerMessage::Other`].
@@ -233,6 +265,14 @@ pub(crate) enum ClientMessage<'a> {
 pub(crate) enum ServerMessage {
     Welcome {
         you: String,
+        #[serde(default)]
+        participants: Vec<PeerInfo>,
+    },
+    ParticipantJoined {
+        participant: PeerInfo,
+    },
+    ParticipantLeft {
+        id: String,
     },
     Waiting {},
     Answer {
@@ -260,6 +300,8 @@ pub struct WebconfSession {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     /// Our participant id, from `welcome`.
     pub you: String,
+    /// The others in the room at `welcome`.
+    others: Vec<String>,
 }
 
 impl WebconfSession {
@@ -280,6 +322,7 @@ impl WebconfSession {
         let mut session = WebconfSession {
             ws,
             you: String::new(),
+            others: Vec::new(),
         };
         session
             .send(&ClientMessage::Join {
@@ -294,8 +337,9 @@ impl WebconfSession {
                 .await
                 .map_err(|_| SignalingError::Timeout(timeout))??;
             match msg {
-                ServerMessage::Welcome { you } => {
+                ServerMessage::Welcome { you, participants } => {
                     session.you = you;
+                    session.others = participants.into_iter().map(|p| p.id).collect();
                     return Ok(session);
                 }
                 ServerMessage::Error { code, message, .. } => {
@@ -328,6 +372,8 @@ impl WebconfSession {
         Ok(match self.next_message().await? {
             ServerMessage::Answer { sdp } => Signal::Answer(sdp),
             ServerMessage::Offer { sdp } => Signal::Offer(sdp),
+            ServerMessage::ParticipantJoined { participant } => Signal::Joined(participant.id),
+            ServerMessage::ParticipantLeft { id } => Signal::Left(id),
             ServerMessage::Error {
                 code,
                 message,
@@ -408,6 +454,19 @@ mod tests {
             ms,
             r#"{"type":"media_state","audio":true,"video":false,"screen":false}"#
         );
+        let view = serde_json::to_string(&ClientMessage::View {
+            tiles: vec![Tile {
+                participant: "p2".into(),
+                screen: false,
+                height: 180,
+                pinned: false,
+            }],
+        })
+        .unwrap();
+        assert_eq!(
+            view,
+            r#"{"type":"view","tiles":[{"participant":"p2","screen":false,"height":180,"pinned":false}]}"#
+        );
         assert_eq!(
             serde_json::to_string(&ClientMessage::Ping).unwrap(),
             r#"{"type":"ping"}"#
@@ -420,7 +479,26 @@ mod tests {
             r#"{"type":"welcome","version":1,"you":"p1","room":"r","role":"moderator","participants":[]}"#,
         )
         .unwrap();
-        assert_eq!(welcome, ServerMessage::Welcome { you: "p1".into() });
+        assert_eq!(
+            welcome,
+            ServerMessage::Welcome {
+                you: "p1".into(),
+                participants: vec![]
+            }
+        );
+        let joined: ServerMessage = serde_json::from_str(
+            r#"{"type":"participant_joined","participant":{"id":"p2","name":"B","role":"guest","audio":true,"video":true,"screen":false}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            joined,
+            ServerMessage::ParticipantJoined {
+                participant: PeerInfo { id: "p2".into() }
+            }
+        );
+        let left: ServerMessage =
+            serde_json::from_str(r#"{"type":"participant_left","id":"p2"}"#).unwrap();
+        assert_eq!(left, ServerMessage::ParticipantLeft { id: "p2".into() });
         let stats: ServerMessage = serde_json::from_str(
             r#"{"type":"stats","bitrate_in":1,"bitrate_out":2,"loss_in":null}"#,
         )

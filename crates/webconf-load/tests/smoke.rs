@@ -1,7 +1,13 @@
-//! Smoke run against the real server: the `webconf` binary on free ports (plain HTTP, media on
-//! 127.0.0.1, loopback in the default agents zone), 10 synthetic participants in one room (4
-//! publishing video, all publishing audio) for 15 s. Every subscriber must get media from
-//! every publisher, with at most 1 % of frames lost.
+//! Smoke runs against the real server: the `webconf` binary on free ports (plain HTTP, media on
+//! 127.0.0.1, loopback in the default agents zone).
+//! - 10 synthetic participants in one room (4 publishing video, all publishing audio) for 15 s:
+//!   every subscriber must get media from every publisher, with at most 1 % of frames lost.
+//! - 6 participants all publishing simulcast video and audio, the server at `last_n = 2`, each
+//!   participant reporting 180-pixel tiles (`view`) and one of them talking: each receiver gets
+//!   exactly 2 cameras, in the small layer, 4 or 5 microphones, and loses nothing while
+//!   forwarded.
+//!
+//! The two tests take turns (a lock): each loads the machine on its own.
 //!
 //! The server binary: `$WEBCONF_BIN` when set; otherwise this test runs
 //! `cargo build -p webconf-server --bin webconf` into its own target directory first (a no-op
@@ -14,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use webconf_load::coverage::Expectation;
 use webconf_load::media::VideoProfile;
 use webconf_load::LoadConfig;
 
@@ -82,17 +89,24 @@ struct Server {
     url: String,
 }
 
+/// One load run at a time.
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 impl Server {
-    fn start() -> Server {
+    /// Starts the server; `media_extra` is added to its `[media]` section.
+    fn start(media_extra: &str) -> Server {
         let bin = server_binary();
-        let dir = std::env::temp_dir().join(format!("webconf-load-smoke-{}", std::process::id()));
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("webconf-load-smoke-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let port = free_tcp_port();
         let (min, max) = media_ports(11);
         let config = format!(
             "data_dir = {data:?}\n\n[http]\nlisten = \"127.0.0.1:{port}\"\ntls = \"off\"\n\n\
-             [media]\nport_min = {min}\nport_max = {max}\naddresses = [\"127.0.0.1\"]\n\n\
+             [media]\nport_min = {min}\nport_max = {max}\naddresses = [\"127.0.0.1\"]\n{media_extra}\n\
              [[access.zones]]\nname = \"internal\"\nranges = [\"127.0.0.0/8\"]\nagents = true\n",
             data = dir.join("data").display().to_string(),
         );
@@ -161,7 +175,8 @@ impl Drop for Server {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_participants_for_fifteen_seconds() {
-    let server = Server::start();
+    let _turn = TURN.lock().await;
+    let server = Server::start("");
     let config = LoadConfig {
         url: server.url.clone(),
         rooms: 1,
@@ -252,4 +267,83 @@ async fn ten_participants_for_fifteen_seconds() {
 fn log_field(line: &str, name: &str) -> Option<u64> {
     let rest = &line[line.find(name)? + name.len()..];
     rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_n_and_small_tiles_are_not_loss() {
+    let _turn = TURN.lock().await;
+    let server = Server::start("last_n = 2\n");
+    let config = LoadConfig {
+        url: server.url.clone(),
+        rooms: 1,
+        participants_per_room: 6,
+        video_publishers: 6,
+        audio: true,
+        simulcast: true,
+        view_height: Some(180),
+        talkers: Some(1),
+        expect: Expectation {
+            video_last_n: Some(2),
+            audio_last_n: Some(5),
+        },
+        duration: Duration::from_secs(8),
+        join_interval: Duration::from_millis(50),
+        join_timeout: Duration::from_secs(30),
+        server_pid: Some(server.child.id()),
+        room_prefix: "lastn".into(),
+        ..LoadConfig::default()
+    };
+    let report = webconf_load::run(config).await.expect("load run");
+    println!("{}", report.table());
+    let context = || {
+        format!(
+            "{}\n----- server log -----\n{}",
+            report.table(),
+            server.log()
+        )
+    };
+    assert_eq!(report.join.connected, 6, "{}", context());
+    // Last-N 2: every receiver gets exactly two cameras (the view shows all five others).
+    assert_eq!(
+        report.media.video_senders_per_receiver,
+        (2, 2),
+        "{}",
+        context()
+    );
+    // Audio last-N 5 of the room: the talker and four silent microphones; a receiver that is
+    // one of those five hears four others.
+    let (amin, amax) = report.media.audio_senders_per_receiver;
+    assert!(amin >= 4 && amax <= 5, "{}", context());
+    // 180-pixel tiles: the small layer, apart from the full-size start before the first view.
+    let layer = |name: &str| {
+        report
+            .media
+            .frames_by_stream
+            .get(name)
+            .copied()
+            .unwrap_or(0)
+    };
+    let video = layer("layer_q") + layer("layer_h") + layer("layer_f");
+    assert!(
+        layer("layer_q") as f64 > 0.8 * video as f64,
+        "mostly layer q\n{}",
+        context()
+    );
+    // What the server chose not to send is not loss: none while forwarded, no RTP loss, and
+    // every receiver has what last-N allows.
+    assert!(
+        report.failures(0.01).is_empty(),
+        "{:?}\n{}",
+        report.failures(0.01),
+        context()
+    );
+    assert!(report.media.loss_forwarded < 0.01, "{}", context());
+    // Media flows: per receiver 2 cameras (30 fps) and 4-5 microphones (50 fps); a quarter
+    // of that on a busy machine.
+    let per_sec = report.media.frames_received as f64 / report.media.window_secs;
+    assert!(
+        per_sec > 0.25 * 6.0 * (2.0 * 30.0 + 4.0 * 50.0),
+        "{per_sec:.0} frames/s\n{}",
+        context()
+    );
 }
