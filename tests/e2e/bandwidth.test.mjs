@@ -94,6 +94,34 @@ async function sendingLayers(durationMs) {
   return kbps;
 }
 
+/**
+ * The most each camera layer may send, bit/s, set by this test's pages only (the product
+ * leaves Chromium's own allocation): Chromium's fake camera on a loaded machine was measured
+ * sending its 320-wide layer at 400-840 kbit/s (more than its 640-wide one), and then no link
+ * rate keeps the small layers and refuses a large one. 200 kbit/s is what libwebrtc allots a
+ * 320×180 simulcast layer at most; 500 its target for 640×360.
+ */
+const LAYER_CAPS = { l: 200_000, m: 500_000 };
+
+/**
+ * Page side: caps the camera's simulcast layers at `caps` (bit/s by rid); returns how many
+ * senders were capped.
+ * @param {Record<string, number>} caps
+ */
+async function capLayers(caps) {
+  const pc = /** @type {any} */ (window).webconf?.pc;
+  let capped = 0;
+  for (const sender of pc?.getSenders() ?? []) {
+    if (sender.track?.kind !== 'video') continue;
+    const params = sender.getParameters();
+    if (!params.encodings || params.encodings.length < 2) continue;
+    for (const e of params.encodings) if (e.rid && caps[e.rid]) e.maxBitrate = caps[e.rid];
+    await sender.setParameters(params);
+    capped += 1;
+  }
+  return capped;
+}
+
 /** How long Bob has to step down to the small layers once limited. */
 const ADAPT_MS = 25_000;
 /** How long the limited, adapted call is watched. */
@@ -253,6 +281,15 @@ test('a subscriber on a bottleneck link gets small layers, the others keep large
     joinRoom(browserB, server, room, 'Bob', { diagnostics, host: ns.hostAddr, label: 'Bob' }));
   await bob.page.setViewport({ width: 1600, height: 1000 });
   const senders = [alice.id, carol.id];
+
+  await step('Alice and Carol cap their small layers (this test only)', async () => {
+    for (const who of [alice, carol]) {
+      await waitFor(async () => (await who.page.evaluate(capLayers, LAYER_CAPS)) > 0, 15_000, {
+        interval: 250,
+        message: () => `${who.page.label}'s camera to publish its layers`,
+      });
+    }
+  });
 
   await step('Alice and Carol pin each other: each decodes the other\'s large layer', async () => {
     await alice.page.click(`.tile[data-participant-id="${carol.id}"] [data-action="pin"]`);
