@@ -25,6 +25,7 @@ const MAX_VIEW: usize = 256;
 /// most: a bottleneck that starts losing is seen within this, not within `stats_interval`
 /// (2 s), so the overload that follows a limit is shorter (GCC's estimate alone can lag above
 /// what the path carries for seconds). The outward reports still come every `stats_interval`.
+/// Without bandwidth estimation nothing reads the path: str0m reports every `stats_interval`.
 pub(crate) const PATH_REPORT_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The span of str0m's egress loss fraction (`twcc_tx_register.loss(1 s)`).
@@ -152,7 +153,10 @@ impl Sfu {
             .enable_opus(true, false)
             .enable_vp8(true)
             .enable_h264(true)
-            .set_stats_interval(self.config.stats_interval.map(|i| i.min(PATH_REPORT_INTERVAL)))
+            .set_stats_interval(self.config.stats_interval.map(|i| match self.config.initial_estimate {
+                Some(_) => i.min(PATH_REPORT_INTERVAL),
+                None => i,
+            }))
             .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
             .build(now);
         for ip in addresses {
