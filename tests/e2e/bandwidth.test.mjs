@@ -241,11 +241,7 @@ async function waitWidths(page, ids, ok, what, timeoutMs) {
   return Date.now() - start;
 }
 
-// Not yet reliable (docs/architecture.md, "Media policy"): runs and reports as a todo, so it
-// does not fail .ci/run, until it passes three times in a row; then remove `todo`.
-const TODO = 'bandwidth-driven layers are off by default: after the overload, str0m\'s loss-based estimate keeps falling for seconds and pauses videos the link could carry';
-
-test('a subscriber on a bottleneck link gets small layers, the others keep large ones, and it recovers', { skip: skip ?? false, todo: skip ? false : TODO, timeout: 240_000 }, async (t) => {
+test('a subscriber on a bottleneck link gets small layers, the others keep large ones, and it recovers', { skip: skip ?? false, timeout: 240_000 }, async (t) => {
   const diagnostics = new Diagnostics();
   const ns = await createNetns(t);
   const server = await startServer({
