@@ -3,7 +3,7 @@
 // "Media policy"). Needs root: runs only with WEBCONF_NETNS_TESTS=1 (.ci/run sets it).
 //
 // Alice and Carol (host namespace) publish their cameras in three layers (320, 640 and 1280
-// wide) and pin each other. Bob runs in his own namespace (tests/e2e/lib/netns.mjs) with a big
+// wide; the two small ones capped, see LAYER_CAPS) and pin each other. Bob runs in his own namespace (tests/e2e/lib/netns.mjs) with a big
 // window, so his tiles ask for a large layer (≥ 640 wide) of both. Then Bob's downlink becomes a
 // bottleneck of LIMIT_KBIT kbit/s (`tc tbf` on the host end of his veth: a token bucket with a
 // 150 ms queue, as a real access link has; tests/e2e/lib/shaper.mjs), between what both small

@@ -186,7 +186,7 @@ impl Sfu {
         // send: it is capped at 1.5 times the acknowledged rate), so videos keep their layers
         // and climb one at a time. The estimate used is the highest of the last `bwe::HOLD`
         // (1.5 s): a momentary dip (a CPU stall read as queueing delay) lowers nothing.
-        // A transport report's loss counts for `HOLD` (reports come every `stats_interval`).
+        // A transport report's loss counts for `HOLD` (str0m reports every 0.5 s).
         let sent = p.sent.rate().unwrap_or(0);
         let held = self.config.initial_estimate.and(held_estimate);
         let recovering = p.last_step_down.is_some_and(|t| now.saturating_duration_since(t) < CEILING_AFTER_STEP_DOWN);
