@@ -8,7 +8,7 @@ use std::time::Instant;
 use str0m::bwe::Bitrate;
 use str0m::media::MediaKind;
 
-use crate::bwe::{allocate, ceiling, grow, VideoDemand, HOLD, UP_HEADROOM};
+use crate::bwe::{allocate, carried_cleanly, ceiling, grow, may_pad, VideoDemand, HOLD, UP_HEADROOM};
 use crate::peer::{TrackLabel, TrackOutState};
 use crate::sfu::Sfu;
 use crate::simulcast::layer_for_height;
@@ -34,6 +34,13 @@ const OVERSEND: u64 = 500_000;
 /// ... unless the estimate is below this (a link that can barely carry the microphones).
 const OVERSEND_MIN_ESTIMATE: u64 = 150_000;
 
+/// str0m's estimator is restarted when its estimate falls below this share of what the path
+/// carries cleanly after a loss episode (`bwe::carried_cleanly`)...
+const RESET_BELOW: f64 = 0.75;
+
+/// ... at most this often (a restart probes from the new start).
+const RESET_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Without congestion, videos climb one layer per this interval at most (see [`grow`]).
 const STEP_UP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -45,7 +52,6 @@ struct Video {
     pinned: bool,
     heights: Vec<u32>,
     bitrates: Vec<u64>,
-    current: Option<usize>,
     target: Option<usize>,
 }
 
@@ -112,7 +118,7 @@ impl Sfu {
             let screen = t.label == TrackLabel::Screen;
             // A blocked camera, or one that sends nothing, takes no place.
             if (!screen && !src.allow_video) || !tin.flowing(now) {
-                videos.push(Video { index, source: t.source, screen, pinned: false, heights: Vec::new(), bitrates: Vec::new(), current: t.fwd.current, target: t.fwd.target });
+                videos.push(Video { index, source: t.source, screen, pinned: false, heights: Vec::new(), bitrates: Vec::new(), target: t.fwd.target });
                 continue;
             }
             videos.push(Video {
@@ -122,7 +128,6 @@ impl Sfu {
                 pinned: false,
                 heights: tin.heights(),
                 bitrates: tin.bitrates(now),
-                current: t.fwd.current,
                 target: t.fwd.target,
             });
         }
@@ -164,7 +169,10 @@ impl Sfu {
                     want: shown(v).and_then(|h| layer_for_height(&v.heights, h)),
                     bitrates: v.bitrates.clone(),
                     // A switch under way counts as done: the allocation holds its own decisions.
-                    current: v.current.max(v.target),
+                    // Down too: the old layer flows until the new one's keyframe, but keeping
+                    // it is a step up (a switch back was cancelling the step down at once when
+                    // the ceiling moved).
+                    current: v.target,
                     protected: v.screen || v.pinned,
                 }
             })
@@ -178,25 +186,38 @@ impl Sfu {
         // send: it is capped at 1.5 times the acknowledged rate), so videos keep their layers
         // and climb one at a time. The estimate used is the highest of the last `bwe::HOLD`
         // (1.5 s): a momentary dip (a CPU stall read as queueing delay) lowers nothing.
-        // A transport report's loss counts for `HOLD` (reports come every `stats_interval`).
+        // A transport report's loss counts for `HOLD` (str0m reports every 0.5 s).
         let sent = p.sent.rate().unwrap_or(0);
         let held = self.config.initial_estimate.and(held_estimate);
         let recovering = p.last_step_down.is_some_and(|t| now.saturating_duration_since(t) < CEILING_AFTER_STEP_DOWN);
         let path = p.path.filter(|(t, _)| now.saturating_duration_since(*t) <= HOLD).map(|(_, l)| l);
-        let ceiling = ceiling(held, sent, path, recovering);
+        // A report that ends less than `HOLD` after a step down mixes the loss of the layers
+        // before it (str0m's loss window is a second, the switch waits for a keyframe) with
+        // the rate after it: it would make the ceiling fall again. The estimate rules then.
+        let settled = p.path.is_some_and(|(t, _)| p.last_step_down.is_none_or(|d| t.saturating_duration_since(d) >= HOLD));
+        let ceiling = ceiling(held, sent, path.filter(|_| settled), recovering);
         let may_step_up = p.last_step_down.is_none_or(|t| now.saturating_duration_since(t) >= self.config.step_up_delay)
             && p.last_step_up.is_none_or(|t| now.saturating_duration_since(t) >= STEP_UP_INTERVAL);
+        // After a loss episode, a clean report proves the layers being sent: the estimate
+        // (str0m's memory of the overload) does not lower them (`bwe::carried_cleanly`).
+        let since_loss = p.lossy_at.map(|t| now.saturating_duration_since(t));
+        let carried = carried_cleanly(path, since_loss);
+        let cost = |d: &VideoDemand, l: Option<usize>| l.and_then(|l| d.bitrates.get(l)).filter(|b| **b != u64::MAX).copied().unwrap_or(0);
+        let sending: u64 = demands.iter().map(|d| cost(d, d.current)).sum();
         let alloc = match ceiling {
             Some(estimate) => {
-                let budget = estimate.saturating_sub(audio_count * AUDIO_RESERVE);
+                let mut budget = estimate.saturating_sub(audio_count * AUDIO_RESERVE);
+                if carried.is_some() {
+                    budget = budget.max(sending);
+                }
                 let oversend = if estimate >= OVERSEND_MIN_ESTIMATE { OVERSEND } else { 0 };
                 allocate(budget, &demands, may_step_up, oversend)
             }
             None => grow(&demands, may_step_up),
         };
         // What the allocation costs, and what its next step up would: str0m pads up to the
-        // latter (capped by its estimate) so the estimate can grow to allow it.
-        let cost = |d: &VideoDemand, l: Option<usize>| l.and_then(|l| d.bitrates.get(l)).filter(|b| **b != u64::MAX).copied().unwrap_or(0);
+        // latter (capped by its estimate) so the estimate can grow to allow it, unless the
+        // path is losing (`bwe::may_pad`).
         let spending: u64 = demands.iter().zip(&alloc).map(|(d, l)| cost(d, *l)).sum::<u64>() + audio_count * AUDIO_RESERVE;
         let next_step = demands.iter().zip(&alloc).find_map(|(d, l)| {
             let want = d.want?;
@@ -204,7 +225,7 @@ impl Sfu {
             Some(((cost(d, Some(next)) as f64 * UP_HEADROOM) as u64).saturating_sub(cost(d, *l)))
         });
         let minimum = match (ceiling, next_step) {
-            (Some(_), Some(extra)) => spending + extra,
+            (Some(_), Some(extra)) if may_pad(path) => spending + extra,
             _ => 0,
         };
         let desired: u64 = demands
@@ -247,7 +268,19 @@ impl Sfu {
             p.last_step_down = Some(now);
         }
         if stepped_up || stepped_down {
-            tracing::debug!(peer = peer.0, ?held, sent, ?ceiling, ?alloc, up = stepped_up, down = stepped_down, "layers");
+            tracing::debug!(peer = peer.0, ?held, sent, ?ceiling, ?carried, ?alloc, up = stepped_up, down = stepped_down, "layers");
+        }
+        // str0m paces what it sends at 1.1 times its estimate: one far below what the path
+        // carries cleanly would hold the videos kept above in its queue. Restart it from what
+        // the path carried (it then probes from there), at most every `RESET_INTERVAL`.
+        if let (Some(carried), Some(estimate)) = (carried, p.estimate) {
+            let due = p.estimator_reset_at.is_none_or(|t| now.saturating_duration_since(t) >= RESET_INTERVAL);
+            if !p.estimate_pinned && due && (estimate as f64) < carried as f64 * RESET_BELOW {
+                tracing::debug!(peer = peer.0, estimate, carried, "estimator restarted from what the path carries");
+                p.rtc.bwe().reset(Bitrate::bps(carried));
+                p.estimate = Some(carried);
+                p.estimator_reset_at = Some(now);
+            }
         }
         // Let str0m's estimator probe a little above what the tiles would like and, while the
         // estimate is the ceiling, pad up to what the next step up needs.

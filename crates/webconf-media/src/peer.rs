@@ -239,6 +239,13 @@ pub(crate) struct Peer {
     /// The latest transport report's loss toward this peer and what we sent meanwhile, and when
     /// it came: a lossy path is congested ([`crate::bwe::ceiling`]).
     pub path: Option<(Instant, crate::bwe::PathLoss)>,
+    /// The recent transport reports (when, media bytes sent), for the rate in [`Self::path`].
+    pub last_path: std::collections::VecDeque<(Instant, u64)>,
+    /// When a transport report last showed a lossy path (`bwe::LOSS_CONGESTED`): for a while
+    /// after, str0m's estimate is not trusted below what the path carries cleanly.
+    pub lossy_at: Option<Instant>,
+    /// When str0m's estimator was last restarted from what the path carried.
+    pub estimator_reset_at: Option<Instant>,
     /// NACKs received from this peer so far, per forwarded track.
     pub nacks: Vec<(Mid, u64)>,
     /// The local addresses of its network zone: packets arriving on another are dropped.

@@ -21,6 +21,16 @@ use crate::{PeerId, PeerMediaStats, RoomId, SfuConfig, SfuError, SfuOutput, View
 /// The most entries a view may hold (a browser shows far fewer tiles); more are ignored.
 const MAX_VIEW: usize = 256;
 
+/// How often str0m reports each peer's transport (loss over its last second, bytes sent), at
+/// most: a bottleneck that starts losing is seen within this, not within `stats_interval`
+/// (2 s), so the overload that follows a limit is shorter (GCC's estimate alone can lag above
+/// what the path carries for seconds). The outward reports still come every `stats_interval`.
+/// Without bandwidth estimation nothing reads the path: str0m reports every `stats_interval`.
+pub(crate) const PATH_REPORT_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The span of str0m's egress loss fraction (`twcc_tx_register.loss(1 s)`).
+const LOSS_WINDOW: Duration = Duration::from_secs(1);
+
 /// Work found while draining one peer that touches other peers.
 // `Media` is large, but boxing it would cost an allocation per forwarded frame; the queue is
 // drained at once, so its size does not matter.
@@ -143,7 +153,10 @@ impl Sfu {
             .enable_opus(true, false)
             .enable_vp8(true)
             .enable_h264(true)
-            .set_stats_interval(self.config.stats_interval)
+            .set_stats_interval(self.config.stats_interval.map(|i| match self.config.initial_estimate {
+                Some(_) => i.min(PATH_REPORT_INTERVAL),
+                None => i,
+            }))
             .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
             .build(now);
         for ip in addresses {
@@ -194,6 +207,9 @@ impl Sfu {
                 padding_minimum: 0,
                 estimates: Default::default(),
                 path: None,
+                last_path: VecDeque::new(),
+                lossy_at: None,
+                estimator_reset_at: None,
                 nacks: Vec::new(),
                 local_addresses: addresses.to_vec(),
             },
@@ -610,6 +626,35 @@ impl Sfu {
                     },
                     // Only sessions that carry media report: a signaling-only client sees none.
                     Event::PeerStats(st) if p.rtc.is_connected() => {
+                        // Every `PATH_REPORT_INTERVAL`: what the path toward this peer lost and
+                        // carried, for the allocation (`bwe::ceiling`, `bwe::carried_cleanly`).
+                        // What we sent over str0m's loss window (its last second), so that
+                        // the two describe the same packets.
+                        p.last_path.push_back((st.timestamp, st.bytes_tx));
+                        while p.last_path.len() > 2
+                            && p.last_path.get(1).is_some_and(|(t, _)| st.timestamp.saturating_duration_since(*t) >= LOSS_WINDOW)
+                        {
+                            p.last_path.pop_front();
+                        }
+                        let sent = match p.last_path.front() {
+                            Some((t, tx)) if st.timestamp > *t => {
+                                let secs = st.timestamp.saturating_duration_since(*t).as_secs_f64();
+                                (st.bytes_tx.saturating_sub(*tx) as f64 * 8.0 / secs) as u64
+                            }
+                            _ => 0,
+                        };
+                        p.path = st.egress_loss_fraction.map(|loss| (st.timestamp, crate::bwe::PathLoss { loss, sent }));
+                        tracing::trace!(peer = peer.0, loss_out = ?st.egress_loss_fraction, sent, "path");
+                        if st.egress_loss_fraction.is_some_and(|l| l >= crate::bwe::LOSS_CONGESTED || l.is_nan()) {
+                            p.lossy_at = Some(st.timestamp);
+                            self.work.push_back(Work::Reallocate(peer));
+                        }
+                        // The figures reported outward, every `stats_interval` (str0m's reports
+                        // may come more often, see above).
+                        let interval = self.config.stats_interval.unwrap_or_default();
+                        if p.last_stats.is_some_and(|(t, _, _)| st.timestamp.saturating_duration_since(t) + PATH_REPORT_INTERVAL / 2 < interval) {
+                            continue;
+                        }
                         let prev = p.last_stats.replace((st.timestamp, st.bytes_rx, st.bytes_tx));
                         let rate = |now_bytes: u64, then_bytes: u64, then: Instant| {
                             let secs = st.timestamp.saturating_duration_since(then).as_secs_f64();
@@ -646,10 +691,6 @@ impl Sfu {
                                 .count() as u32,
                         };
                         tracing::trace!(peer = peer.0, loss_out = ?stats.loss_out, bitrate_out = stats.bitrate_out, rtt = ?stats.rtt_ms, "stats");
-                        p.path = stats.loss_out.map(|loss| (st.timestamp, crate::bwe::PathLoss { loss, sent: stats.bitrate_out }));
-                        if stats.loss_out.is_some_and(|l| l >= crate::bwe::LOSS_CONGESTED || l.is_nan()) {
-                            self.work.push_back(Work::Reallocate(peer));
-                        }
                         self.outputs.push_back(SfuOutput::Stats { peer, stats });
                     }
                     _ => {}

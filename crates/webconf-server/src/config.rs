@@ -158,8 +158,9 @@ pub struct MediaConfig {
     pub last_n: u32,
     /// Bandwidth estimation: each participant's video layers also fit the estimate of its
     /// downlink (transport-wide congestion control), so a poor link gets smaller layers or
-    /// avatars instead of losses. `false` (the default until proven under a real bottleneck
-    /// on a loaded machine, docs/architecture.md): layers follow the tile sizes only.
+    /// avatars instead of losses. `false` (the default: it holds under a real bottleneck, but
+    /// on a heavily loaded machine its delay-based estimate still pauses videos on a path that
+    /// is not full, docs/architecture.md): layers follow the tile sizes only.
     pub bandwidth_estimation: bool,
 }
 

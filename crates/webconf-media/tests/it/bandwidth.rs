@@ -155,7 +155,79 @@ fn a_lossy_path_is_congested_even_while_the_estimate_lags_above_sixty_percent_of
     let b_addr = w.clients[b].addr;
     w.loss.insert(b_addr, 0.2);
     assert!(until_layer(&mut w, b, &track, 1, 6), "b steps down to 360p on a lossy path");
+    // The SFU's outward reports (every 2 s) saw the loss too. Not "10 % or more", as when
+    // the core read the path from them: it now reads it every 0.5 s, and str0m's fraction
+    // over its last second of TWCC feedback swings (measured 7-18 % at these reads with 20 %
+    // dropped at random); the outward reports sample other instants. A clean path reads 0.
+    w.run_for(Duration::from_secs(2));
     let pb = w.clients[b].peer;
-    let lossy = w.stats.get(&pb).into_iter().flatten().filter(|s| s.loss_out.is_some_and(|l| l >= 0.1)).count();
+    let lossy = w.stats.get(&pb).into_iter().flatten().filter(|s| s.loss_out.is_some_and(|l| l >= 0.05)).count();
     assert!(lossy > 0, "the SFU saw the loss");
+}
+
+#[test]
+fn after_a_loss_episode_a_collapsing_estimate_does_not_pause_a_video_the_path_carries() {
+    let mut w = World::with_estimation();
+    let a = w.join_with(1, JoinOptions { simulcast: true });
+    let b = w.join(1);
+    let track = video_track(a);
+    w.run_for(Duration::from_secs(2));
+    inject(&mut w, b, 5_000_000);
+    assert!(until_layer(&mut w, b, &track, 2, 20), "b reaches 720p");
+    // A bottleneck overflows: a fifth of what is sent is lost, the estimate lags at 450 kbit/s.
+    // Down to 360p (~180 kbit/s), which the link carries.
+    let b_addr = w.clients[b].addr;
+    w.loss.insert(b_addr, 0.2);
+    inject(&mut w, b, 450_000);
+    assert!(until_layer(&mut w, b, &track, 1, 6), "b steps down to 360p on a lossy path");
+    // The queue drained: nothing is lost any more. But the estimator remembers the overload
+    // and keeps cutting (str0m's loss-based estimator did for ~6 s behind a real bottleneck):
+    // 100 kbit/s, 50 for video once a's microphone is served, less than even 180p. The path
+    // demonstrably carries 360p: b keeps it.
+    w.loss.remove(&b_addr);
+    w.run_for(Duration::from_millis(1500));
+    inject(&mut w, b, 100_000);
+    w.run_for(Duration::from_secs(3));
+    let from = w.clients[b].frames.len();
+    w.run_for(Duration::from_secs(3));
+    let got = layers(&w, b, &track, from);
+    assert!(got.len() > 70 && got.iter().all(|l| *l == 1), "b keeps 360p on a clean path: {got:?}");
+    // The path fills again (loss): now the estimate is believed, and the video pauses.
+    w.loss.insert(b_addr, 0.2);
+    w.run_for(Duration::from_secs(3));
+    let from = w.clients[b].frames.len();
+    w.run_for(Duration::from_secs(1));
+    let got = layers(&w, b, &track, from);
+    assert!(got.is_empty(), "b's video pauses once the path loses again: {got:?}");
+}
+
+#[test]
+fn no_padding_toward_the_next_layer_while_the_path_loses() {
+    let mut w = World::with_estimation();
+    let a = w.join_with(1, JoinOptions { simulcast: true });
+    let b = w.join(1);
+    let track = video_track(a);
+    w.run_for(Duration::from_secs(2));
+    inject(&mut w, b, 5_000_000);
+    assert!(until_layer(&mut w, b, &track, 2, 20), "b reaches 720p");
+    inject(&mut w, b, 300_000);
+    assert!(until_layer(&mut w, b, &track, 1, 5), "b steps down to 360p");
+    // Recovering: the estimate (450 kbit/s) is the ceiling and does not cover 720p, so str0m
+    // is asked to pad toward it while the path is clean...
+    inject(&mut w, b, 450_000);
+    w.run_for(Duration::from_secs(2));
+    let datagrams = |w: &World| w.clients[b].datagrams_in;
+    let before = datagrams(&w);
+    w.run_for(Duration::from_secs(3));
+    let clean = datagrams(&w) - before;
+    // ... but not while it loses 5 % (a bottleneck's queue nearly full): only media then.
+    let b_addr = w.clients[b].addr;
+    w.loss.insert(b_addr, 0.05);
+    w.run_for(Duration::from_secs(2));
+    let before = datagrams(&w);
+    w.run_for(Duration::from_secs(3));
+    let lossy = datagrams(&w) - before;
+    assert!(lossy * 4 < clean * 3, "padding stops while the path loses: {lossy} datagrams in 3 s against {clean} on a clean path");
+    let got = layers(&w, b, &track, w.clients[b].frames.len().saturating_sub(40));
+    assert!(got.iter().all(|l| *l == 1), "b keeps 360p: {got:?}");
 }
