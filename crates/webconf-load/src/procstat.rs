@@ -52,7 +52,10 @@ pub fn sample(pid: u32) -> Result<ProcSample, ProcError> {
     };
     let cpu = parse_stat_cpu(&read("stat")?).ok_or(ProcError::Format { pid, file: "stat" })?;
     let status = read("status")?;
-    let format = ProcError::Format { pid, file: "status" };
+    let format = ProcError::Format {
+        pid,
+        file: "status",
+    };
     let (rss_kib, peak_rss_kib) = parse_status_rss(&status).ok_or(format)?;
     Ok(ProcSample {
         cpu,

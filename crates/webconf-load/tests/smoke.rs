@@ -173,6 +173,22 @@ impl Drop for Server {
     }
 }
 
+/// Runs the generator and prints its table.
+async fn run(config: LoadConfig) -> webconf_load::report::Report {
+    let report = webconf_load::run(config).await.expect("load run");
+    println!("{}", report.table());
+    report
+}
+
+/// What a failed assertion shows: the report and the server's log.
+fn context(report: &webconf_load::report::Report, server: &Server) -> String {
+    format!(
+        "{}\n----- server log -----\n{}",
+        report.table(),
+        server.log()
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_participants_for_fifteen_seconds() {
     let _turn = TURN.lock().await;
@@ -193,15 +209,8 @@ async fn ten_participants_for_fifteen_seconds() {
         room_prefix: "smoke".into(),
         ..LoadConfig::default()
     };
-    let report = webconf_load::run(config).await.expect("load run");
-    println!("{}", report.table());
-    let context = || {
-        format!(
-            "{}\n----- server log -----\n{}",
-            report.table(),
-            server.log()
-        )
-    };
+    let report = run(config).await;
+    let context = || context(&report, &server);
 
     assert_eq!(
         report.join.connected,
@@ -257,7 +266,10 @@ async fn ten_participants_for_fifteen_seconds() {
         .filter_map(|l| Some((log_field(l, "datagrams=")?, log_field(l, "p99_us=")?)))
         .collect();
     assert!(
-        held.len() >= 2 && held.iter().all(|(n, p99)| *n > 0 && *p99 > 0 && *p99 < 3_000_000),
+        held.len() >= 2
+            && held
+                .iter()
+                .all(|(n, p99)| *n > 0 && *p99 > 0 && *p99 < 3_000_000),
         "latency lines {held:?}\n{}",
         context()
     );
@@ -266,7 +278,10 @@ async fn ten_participants_for_fifteen_seconds() {
 /// The number after `name` in a log line (`name=123`).
 fn log_field(line: &str, name: &str) -> Option<u64> {
     let rest = &line[line.find(name)? + name.len()..];
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -293,15 +308,8 @@ async fn last_n_and_small_tiles_are_not_loss() {
         room_prefix: "lastn".into(),
         ..LoadConfig::default()
     };
-    let report = webconf_load::run(config).await.expect("load run");
-    println!("{}", report.table());
-    let context = || {
-        format!(
-            "{}\n----- server log -----\n{}",
-            report.table(),
-            server.log()
-        )
-    };
+    let report = run(config).await;
+    let context = || context(&report, &server);
     assert_eq!(report.join.connected, 6, "{}", context());
     // Last-N 2: every receiver gets exactly two cameras (the view shows all five others).
     assert_eq!(

@@ -33,8 +33,9 @@ fn inject(w: &mut World, who: usize, bps: u64) {
     w.sfu.inject_estimate(now, peer, bps).expect("estimate");
 }
 
-#[test]
-fn a_dip_shorter_than_the_hold_lowers_nothing_a_sustained_one_does() {
+/// A simulcast publisher and a subscriber b whose estimate lets it climb to 720p: the world, b,
+/// and the publisher's video track.
+fn b_receiving_720p() -> (World, usize, String) {
     let mut w = World::with_estimation();
     let a = w.join_with(1, JoinOptions { simulcast: true });
     let b = w.join(1);
@@ -42,6 +43,12 @@ fn a_dip_shorter_than_the_hold_lowers_nothing_a_sustained_one_does() {
     w.run_for(Duration::from_secs(2));
     inject(&mut w, b, 5_000_000);
     assert!(until_layer(&mut w, b, &track, 2, 20), "b reaches 720p");
+    (w, b, track)
+}
+
+#[test]
+fn a_dip_shorter_than_the_hold_lowers_nothing_a_sustained_one_does() {
+    let (mut w, b, track) = b_receiving_720p();
 
     // A CPU stall seen as congestion: the estimate falls to 100 kbit/s for 1 s, then is back.
     let from = w.clients[b].frames.len();
@@ -110,13 +117,7 @@ fn pinned_cameras_and_screen_shares_keep_their_lowest_layer_unless_the_estimate_
 
 #[test]
 fn after_a_step_down_climbing_back_needs_the_estimate_to_cover_the_next_layer() {
-    let mut w = World::with_estimation();
-    let a = w.join_with(1, JoinOptions { simulcast: true });
-    let b = w.join(1);
-    let track = video_track(a);
-    w.run_for(Duration::from_secs(2));
-    inject(&mut w, b, 5_000_000);
-    assert!(until_layer(&mut w, b, &track, 2, 20), "b reaches 720p");
+    let (mut w, b, track) = b_receiving_720p();
     // A real bottleneck: 300 kbit/s. Down to 360p (180 kbit/s + 50 for audio).
     inject(&mut w, b, 300_000);
     assert!(until_layer(&mut w, b, &track, 1, 5), "b steps down to 360p");
@@ -135,13 +136,7 @@ fn after_a_step_down_climbing_back_needs_the_estimate_to_cover_the_next_layer() 
 
 #[test]
 fn a_lossy_path_is_congested_even_while_the_estimate_lags_above_sixty_percent_of_what_is_sent() {
-    let mut w = World::with_estimation();
-    let a = w.join_with(1, JoinOptions { simulcast: true });
-    let b = w.join(1);
-    let track = video_track(a);
-    w.run_for(Duration::from_secs(2));
-    inject(&mut w, b, 5_000_000);
-    assert!(until_layer(&mut w, b, &track, 2, 20), "b reaches 720p");
+    let (mut w, b, track) = b_receiving_720p();
     // 450 kbit/s while 720p (~580 kbit/s) and audio flow: above 60 % of what is sent, which
     // alone is no congestion (an estimate lags behind a climb by up to a third)...
     inject(&mut w, b, 450_000);
@@ -167,13 +162,7 @@ fn a_lossy_path_is_congested_even_while_the_estimate_lags_above_sixty_percent_of
 
 #[test]
 fn after_a_loss_episode_a_collapsing_estimate_does_not_pause_a_video_the_path_carries() {
-    let mut w = World::with_estimation();
-    let a = w.join_with(1, JoinOptions { simulcast: true });
-    let b = w.join(1);
-    let track = video_track(a);
-    w.run_for(Duration::from_secs(2));
-    inject(&mut w, b, 5_000_000);
-    assert!(until_layer(&mut w, b, &track, 2, 20), "b reaches 720p");
+    let (mut w, b, track) = b_receiving_720p();
     // A bottleneck overflows: a fifth of what is sent is lost, the estimate lags at 450 kbit/s.
     // Down to 360p (~180 kbit/s), which the link carries.
     let b_addr = w.clients[b].addr;
@@ -203,13 +192,7 @@ fn after_a_loss_episode_a_collapsing_estimate_does_not_pause_a_video_the_path_ca
 
 #[test]
 fn no_padding_toward_the_next_layer_while_the_path_loses() {
-    let mut w = World::with_estimation();
-    let a = w.join_with(1, JoinOptions { simulcast: true });
-    let b = w.join(1);
-    let track = video_track(a);
-    w.run_for(Duration::from_secs(2));
-    inject(&mut w, b, 5_000_000);
-    assert!(until_layer(&mut w, b, &track, 2, 20), "b reaches 720p");
+    let (mut w, b, track) = b_receiving_720p();
     inject(&mut w, b, 300_000);
     assert!(until_layer(&mut w, b, &track, 1, 5), "b steps down to 360p");
     // Recovering: the estimate (450 kbit/s) is the ceiling and does not cover 720p, so str0m
