@@ -4,10 +4,9 @@
 //! receiver must get
 //! - video from at least min(N, other video publishers) senders: webconf picks up to
 //!   `media.last_n` of the *other* participants' cameras for each receiver;
-//! - audio from at least min(N − 1, other audio publishers) senders when the receiver publishes
-//!   audio itself, min(N, other audio publishers) otherwise: webconf forwards the N loudest
-//!   microphones *of the room* (audio last-N, 5; microphones that send no audio level always
-//!   come), so a receiver that is one of the N loudest hears N − 1 others.
+//! - audio from at least min(N, other audio publishers) senders: webconf forwards each receiver
+//!   the N loudest microphones of the *others* (audio last-N, 5; microphones that send no audio
+//!   level always come; one's own is never sent back, so it takes no place).
 
 use serde::Serialize;
 
@@ -105,7 +104,7 @@ pub fn missing_media(results: &[ParticipantResult], expect: &Expectation) -> Vec
 
 /// Every receiver (connected, not failed) and kind with a last-N expectation where it got
 /// media from fewer senders than the module's rule allows (last-N, the connected others of its
-/// room that publish, and for audio whether the receiver is a candidate itself).
+/// room that publish).
 pub fn shortfalls(results: &[ParticipantResult], expect: &Expectation) -> Vec<Shortfall> {
     let mut short = Vec::new();
     for rx in results.iter().filter(ok) {
@@ -120,9 +119,7 @@ pub fn shortfalls(results: &[ParticipantResult], expect: &Expectation) -> Vec<Sh
                     heard += 1;
                 }
             }
-            // Audio last-N is over the room's microphones, the receiver's own included.
-            let own = u32::from(!video && rx.plan.audio);
-            let expected = n.saturating_sub(own).min(publishing);
+            let expected = n.min(publishing);
             if heard < expected {
                 short.push(Shortfall {
                     receiver: rx.plan.index,
@@ -236,11 +233,11 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![(1, 1), (3, 2)]
         );
-        // Audio last-N 3 is of the room, the receiver's own microphone included: a receiver
-        // that publishes audio is owed 2 others, one that does not 3 (here all 2 others).
+        // Audio last-N 2 is of the others' microphones: every receiver is owed min(2, other
+        // audio publishers), whether it publishes audio or not (2 has failed: 2 others each).
         let audio = Expectation {
             video_last_n: None,
-            audio_last_n: Some(3),
+            audio_last_n: Some(2),
         };
         assert!(shortfalls(&rs, &audio).is_empty());
         rs[3].metrics = ReceiverMetrics::default();
@@ -256,7 +253,7 @@ mod tests {
         );
         rs[3].plan.audio = false;
         let short = shortfalls(&rs, &audio);
-        // 3 no longer publishes: owed min(3, 2 others) = 2 still; 0 and 1 now have one other
+        // 3 no longer publishes: owed min(2, 2 others) = 2 still; 0 and 1 now have one other
         // audio publisher each, and hear it.
         assert_eq!(
             short

@@ -91,7 +91,10 @@ impl Sfu {
         let position = |s: PeerId| members.iter().position(|m| *m == s).unwrap_or(usize::MAX);
         let detector = self.speakers.get(&room);
         let recent: Vec<PeerId> = detector.map(|d| d.recent().to_vec()).unwrap_or_default();
-        let loudest: Option<Vec<PeerId>> = detector.map(|d| d.loudest(now, self.config.audio_last_n));
+        // The loudest others: one's own microphone is never sent back, so it takes no place.
+        let audio_n = self.config.audio_last_n;
+        let loudest: Option<Vec<PeerId>> =
+            detector.map(|d| d.loudest(now, audio_n + 1).into_iter().filter(|s| *s != peer).take(audio_n).collect());
 
         // The videos this subscriber could receive, with their sources' layers.
         let mut videos: Vec<Video> = Vec::new();

@@ -91,3 +91,32 @@ fn a_short_interruption_does_not_change_the_speaker() {
     let (pa, pb) = (w.clients[a].peer, w.clients[b].peer);
     assert_eq!(w.speaker_events, vec![(RoomId(1), pa), (RoomId(1), pb)], "no flicker");
 }
+
+/// The microphones `who` received packets of in the last `window`.
+fn microphones_received(w: &mut World, who: usize, window: Duration) -> Vec<usize> {
+    let track = |i: usize| format!("{}-audio", crate::harness::stream_of(i));
+    let before: Vec<u64> = (0..w.clients.len()).map(|i| w.clients[who].frames_of_track(&track(i))).collect();
+    w.run_for(window);
+    (0..w.clients.len()).filter(|i| w.clients[who].frames_of_track(&track(*i)) > before[*i] + 10).collect()
+}
+
+#[test]
+fn audio_goes_to_each_subscriber_from_the_loudest_others() {
+    let mut w = World::with_config(SfuConfig { audio_last_n: 2, ..SfuConfig::default() });
+    let listener = w.join(1);
+    let talkers: Vec<usize> = (0..4).map(|_| w.join(1)).collect();
+    for c in &mut w.clients {
+        c.audio_level = Some(-127);
+    }
+    // Three speak, the loudest first; the fourth is silent.
+    for (t, level) in talkers.iter().zip([-20, -30, -40]) {
+        w.clients[*t].audio_level = Some(level);
+    }
+    w.run_for(Duration::from_secs(3));
+    // A listener hears the two loudest.
+    assert_eq!(microphones_received(&mut w, listener, Duration::from_secs(1)), vec![talkers[0], talkers[1]]);
+    // The loudest is not told its own voice takes a place: it hears the next two.
+    assert_eq!(microphones_received(&mut w, talkers[0], Duration::from_secs(1)), vec![talkers[1], talkers[2]]);
+    assert_eq!(microphones_received(&mut w, talkers[1], Duration::from_secs(1)), vec![talkers[0], talkers[2]]);
+    assert_eq!(microphones_received(&mut w, talkers[3], Duration::from_secs(1)), vec![talkers[0], talkers[1]]);
+}
