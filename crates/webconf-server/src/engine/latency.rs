@@ -4,35 +4,42 @@
 //! (queueing behind other inputs, SRTP, packetizing, sending), without the network's or the
 //! clients'. A load generator cannot tell it from its own delays on a shared machine; the
 //! server measures it and logs its quantiles every [`LatencyLog::INTERVAL`] (debug level,
-//! target `webconf_server::engine`), which `scripts/bench-vs-janus` reads.
+//! target `webconf::latency`), which `scripts/bench-vs-janus` reads.
 
 use std::time::{Duration, Instant};
 
-/// Buckets of whole microseconds on a log scale: bucket `i` holds `[2^(i-1), 2^i)` µs (bucket
-/// 0: under 1 µs); the last one everything from about 1 s on.
-const BUCKETS: usize = 21;
+/// The longest duration counted apart (microseconds); longer ones count as this, their true
+/// value kept in [`Histogram::max`].
+const HIGHEST_US: u64 = 60_000_000;
 
-/// A histogram of durations with a factor-2 resolution, in constant memory.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A histogram of durations in microseconds with three significant digits (an HDR histogram:
+/// constant memory, about 30 KB), so that a quantile near a target (1 ms) is read to within
+/// 1 µs rather than to the nearest power of two.
+#[derive(Debug, Clone)]
 pub struct Histogram {
-    counts: [u64; BUCKETS],
-    total: u64,
+    counts: hdrhistogram::Histogram<u64>,
     max: Duration,
 }
 
+impl Default for Histogram {
+    fn default() -> Self {
+        // Constant, valid bounds (low ≥ 1, high ≥ 2 × low, 3 digits ≤ 5): it cannot fail.
+        let counts = hdrhistogram::Histogram::new_with_bounds(1, HIGHEST_US, 3).expect("valid histogram bounds");
+        Histogram { counts, max: Duration::ZERO }
+    }
+}
+
 impl Histogram {
-    /// Counts one duration.
+    /// Counts one duration (under 1 µs counts as 1 µs).
     pub fn record(&mut self, d: Duration) {
-        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-        let bucket = (u64::BITS - us.leading_zeros()) as usize;
-        self.counts[bucket.min(BUCKETS - 1)] += 1;
-        self.total += 1;
+        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).clamp(1, HIGHEST_US);
+        self.counts.saturating_record(us);
         self.max = self.max.max(d);
     }
 
     /// How many were counted.
     pub fn count(&self) -> u64 {
-        self.total
+        self.counts.len()
     }
 
     /// The longest.
@@ -40,24 +47,14 @@ impl Histogram {
         self.max
     }
 
-    /// An upper bound of the `q` quantile (0 < q ≤ 1): the top of the bucket that holds it,
-    /// never above the maximum. `None` when empty.
+    /// The `q` quantile (0 < q ≤ 1), to three significant digits (the highest value equivalent
+    /// to the one that holds it), never above the maximum. `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<Duration> {
-        if self.total == 0 {
+        if self.counts.is_empty() {
             return None;
         }
-        let rank = ((q.clamp(0.0, 1.0) * self.total as f64).ceil() as u64).max(1);
-        let mut seen = 0;
-        for (i, c) in self.counts.iter().enumerate() {
-            seen += c;
-            if seen >= rank {
-                if i == BUCKETS - 1 {
-                    break;
-                }
-                return Some(Duration::from_micros(1u64 << i).min(self.max));
-            }
-        }
-        Some(self.max)
+        let us = self.counts.highest_equivalent(self.counts.value_at_quantile(q.clamp(0.0, 1.0)));
+        Some(Duration::from_micros(us).min(self.max))
     }
 }
 
@@ -110,26 +107,33 @@ mod tests {
     }
 
     #[test]
-    fn quantiles_are_bucket_tops_never_above_the_maximum() {
+    fn quantiles_have_three_significant_digits_and_never_exceed_the_maximum() {
         let mut h = Histogram::default();
         assert_eq!(h.quantile(0.5), None);
         for _ in 0..98 {
-            h.record(us(40)); // bucket [32, 64)
+            h.record(us(40));
         }
-        h.record(us(900)); // [512, 1024)
-        h.record(us(3_000)); // [2048, 4096)
+        h.record(us(900));
+        h.record(us(3_000));
         assert_eq!(h.count(), 100);
-        assert_eq!(h.quantile(0.5), Some(us(64)));
-        assert_eq!(h.quantile(0.98), Some(us(64)));
-        assert_eq!(h.quantile(0.99), Some(us(1024)));
-        assert_eq!(h.quantile(1.0), Some(us(3_000)), "the top bucket is capped by the maximum");
+        assert_eq!(h.quantile(0.5), Some(us(40)));
+        assert_eq!(h.quantile(0.98), Some(us(40)));
+        // 900 µs is told from 1 ms (a power-of-two histogram said 1024 for both).
+        assert_eq!(h.quantile(0.99), Some(us(900)));
+        assert_eq!(h.quantile(1.0), Some(us(3_000)));
         assert_eq!(h.max(), us(3_000));
-        // Under a microsecond, and beyond the last bucket.
+        // Three significant digits: 1 234 567 µs is read within 0.1 %.
+        let mut h = Histogram::default();
+        h.record(us(1_234_567));
+        let q = h.quantile(0.5).expect("one value").as_micros();
+        assert!(q.abs_diff(1_234_567) <= 1_235, "{q}");
+        // Under a microsecond, and beyond the highest tracked value.
         let mut h = Histogram::default();
         h.record(Duration::from_nanos(300));
-        h.record(Duration::from_secs(30));
+        h.record(Duration::from_secs(300));
         assert_eq!(h.quantile(0.5), Some(us(1)));
-        assert_eq!(h.quantile(1.0), Some(Duration::from_secs(30)));
+        assert_eq!(h.max(), Duration::from_secs(300));
+        assert!(h.quantile(1.0).is_some_and(|q| q >= Duration::from_secs(59)));
     }
 
     #[test]
@@ -138,13 +142,13 @@ mod tests {
         let mut log = LatencyLog::default();
         log.read(t0);
         log.read(t0 + us(100));
-        assert_eq!(log.sent(t0 + us(300)), None, "the interval has just started");
+        assert!(log.sent(t0 + us(300)).is_none(), "the interval has just started");
         log.read(t0 + LatencyLog::INTERVAL);
         // The interval runs from the first send (t0 + 300 µs).
         let h = log.sent(t0 + LatencyLog::INTERVAL + us(350)).expect("an interval ended");
         assert_eq!(h.count(), 3);
         assert_eq!(h.max(), us(350), "the last read waited 350 µs");
         // A new interval starts empty.
-        assert_eq!(log.sent(t0 + LatencyLog::INTERVAL * 3), None, "nothing was read");
+        assert!(log.sent(t0 + LatencyLog::INTERVAL * 3).is_none(), "nothing was read");
     }
 }
