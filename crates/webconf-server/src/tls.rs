@@ -318,66 +318,12 @@ fn parse_key(
     })
 }
 
-/// The end of a certificate's validity, read from its DER. `None` if it cannot be parsed.
-///
-/// Walks Certificate → TBSCertificate → Validity by hand: no X.509 parser is in the
-/// dependency tree, and this only needs to read certificates we generated.
+/// The end of a certificate's validity, read from its DER. `None` if it cannot be parsed or
+/// ends before 1970.
 fn not_after(cert: &CertificateDer<'_>) -> Option<SystemTime> {
-    let (_, certificate, _) = der_next(cert.as_ref())?;
-    let (_, tbs, _) = der_next(certificate)?;
-    let (tag, _, mut rest) = der_next(tbs)?;
-    if tag != 0xa0 {
-        rest = tbs; // no explicit version: the first field is the serial number
-    }
-    for _ in 0..3 {
-        rest = der_next(rest)?.2; // serialNumber, signature, issuer
-    }
-    let (_, validity, _) = der_next(rest)?;
-    let (_, _, after_not_before) = der_next(validity)?;
-    let (tag, time, _) = der_next(after_not_before)?;
-    let text = std::str::from_utf8(time).ok()?;
-    let text = match tag {
-        0x17 => format!("{}{text}", if text.get(..2)? < "50" { "20" } else { "19" }),
-        0x18 => text.to_owned(),
-        _ => return None,
-    };
-    // YYYYMMDDHHMMSSZ
-    let num = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let secs =
-        days_from_civil(y, m, d) * 86400 + num(8..10)? * 3600 + num(10..12)? * 60 + num(12..14)?;
-    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
-}
-
-/// Splits one DER element off the front of `der`: (tag, contents, remainder).
-fn der_next(der: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let tag = *der.first()?;
-    let first = *der.get(1)?;
-    let (len, header) = if first < 0x80 {
-        (usize::from(first), 2)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let len = der
-            .get(2..2 + n)?
-            .iter()
-            .fold(0usize, |acc, b| acc << 8 | usize::from(*b));
-        (len, 2 + n)
-    };
-    let end = header.checked_add(len)?;
-    Some((tag, der.get(header..end)?, der.get(end..)?))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let (_, parsed) = x509_parser::parse_x509_certificate(cert.as_ref()).ok()?;
+    let secs = u64::try_from(parsed.validity().not_after.timestamp()).ok()?;
+    Some(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 #[cfg(test)]
@@ -599,9 +545,8 @@ mod tests {
     }
 
     #[test]
-    fn civil_dates() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(days_from_civil(2024, 2, 29), 19_782);
+    fn not_after_is_none_for_what_is_not_a_certificate() {
+        assert_eq!(not_after(&CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00])), None);
+        assert_eq!(not_after(&CertificateDer::from(Vec::new())), None);
     }
 }
