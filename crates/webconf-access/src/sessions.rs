@@ -123,6 +123,16 @@ impl AgentSessions {
     pub fn purge(&mut self, now: Instant) {
         self.sessions.pop_while(|expires| expires <= now);
     }
+
+    /// How many sessions are held, expired ones not yet purged included.
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.sessions.len() == 0
+    }
 }
 
 impl fmt::Debug for AgentSessions {

@@ -136,6 +136,7 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
 
     let tls = tls::server_config(&config).context("TLS setup")?;
     let auth = Arc::new(auth::AuthState::new(&config)?);
+    auth::spawn_purge(auth.clone(), auth::PURGE_EVERY);
     let state = AppState { config: config.clone(), tls: tls.is_some(), commands: cmd_tx, auth, pages };
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
 

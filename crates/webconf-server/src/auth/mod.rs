@@ -36,8 +36,9 @@ pub use routes::routes;
 pub const MAX_SESSIONS: usize = 100_000;
 /// Largest request body accepted by the API.
 pub const MAX_BODY: usize = 4096;
-/// How often expired codes, sessions and rate-limit keys are dropped.
-const PURGE_EVERY: Duration = Duration::from_secs(60);
+/// How often expired codes, sessions and rate-limit keys are dropped: on requests, and by the
+/// task of [`spawn_purge`] when none comes.
+pub const PURGE_EVERY: Duration = Duration::from_secs(60);
 /// After the SMTP relay could not be reached, code requests are answered `mail_failed` at
 /// once, without trying and without counting against any limit, for this long.
 pub const RELAY_DOWN_PAUSE: Duration = Duration::from_secs(10);
@@ -143,10 +144,16 @@ impl AuthState {
     }
 
     /// Drops expired codes, sessions and rate-limit keys now. Requests already do it once a
-    /// minute; a caller with a timer may call it too.
+    /// minute; [`spawn_purge`] does it when none comes.
     pub fn purge(&self, now: Instant) {
         let mut stores = self.lock();
         stores.purge(now);
+    }
+
+    /// How many agent sessions are held (expired ones not yet purged included).
+    #[cfg(test)]
+    pub(crate) fn sessions_held(&self) -> usize {
+        self.lock().sessions.len()
     }
 
     /// The stores, purged first when a purge is due.
@@ -173,6 +180,20 @@ impl Stores {
     }
 }
 
+/// Purges `auth` every `every`, for as long as the runtime runs: an e-mail address (in a
+/// pending code or an agent session) is then kept at most `every` past its validity even when
+/// no request comes to trigger the purge.
+pub fn spawn_purge(auth: std::sync::Arc<AuthState>, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            auth.purge(Instant::now());
+        }
+    })
+}
+
 impl std::fmt::Debug for AuthState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthState")
@@ -180,5 +201,41 @@ impl std::fmt::Debug for AuthState {
             .field("code_ttl", &self.code_ttl)
             .field("session_ttl", &self.session_ttl)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn the_purge_task_drops_expired_sessions_without_any_request() {
+        let mut config = Config::default();
+        config.mail.outbox_dir = std::env::temp_dir().join("webconf-auth-purge-tests");
+        config.validate().expect("default config");
+        let auth = Arc::new(AuthState::new(&config).expect("auth state"));
+        let ttl = config.access.session_ttl();
+        let email = EmailAddress::parse("agent@example.gouv.fr").expect("address");
+        // One session that ended a second ago, one that is live.
+        let now = Instant::now();
+        let Some(long_ago) = now.checked_sub(ttl + Duration::from_secs(1)) else {
+            return; // a machine up for less than a session's lifetime cannot date one back
+        };
+        auth.open_session(long_ago, email.clone());
+        let live = auth.open_session(now, email);
+        assert_eq!(auth.sessions_held(), 2);
+        let task = spawn_purge(auth.clone(), Duration::from_millis(10));
+        let mut held = auth.sessions_held();
+        for _ in 0..200 {
+            if held == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            held = auth.sessions_held();
+        }
+        task.abort();
+        assert_eq!(held, 1, "the expired session is gone, the live one kept");
+        assert!(auth.session_email(Instant::now(), &live).is_some());
     }
 }
