@@ -23,6 +23,9 @@ fn all_candidate_ips(sdp: &str) -> Vec<IpAddr> {
         .collect()
 }
 
+/// A bogus SRTP packet: whoever gets it drops it, but it shows where its address pair goes.
+const JUNK_RTP: [u8; 12] = [0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1];
+
 /// A call with an agent (internal zone) and a guest (internet zone), both connected.
 fn call_across_zones() -> (World, usize, usize) {
     let mut w = World::new();
@@ -135,6 +138,71 @@ fn each_zone_gets_its_own_address_and_foreign_packets_are_dropped() {
         );
     }
     assert_eq!(w.sfu.foreign_zone_drops(), 1);
+}
+
+#[test]
+fn a_valid_binding_request_on_a_foreign_address_binds_nothing_and_takes_no_pair() {
+    let (mut w, agent, guest) = call_across_zones();
+    w.run_for(Duration::from_secs(3));
+    assert!(w.clients[agent].connected && w.clients[guest].connected);
+
+    // A request carrying the guest's ufrag and proving its password (the guest knows both).
+    let (ufrag, pwd) = ice_credentials(&w.clients[guest].answer);
+    let request = binding_request(&format!("{ufrag}:client"), Some(&pwd));
+
+    // From the guest's address to the internal address: dropped, counted, and the pair is not
+    // bound (a later packet on it belongs to no one).
+    let guest_addr = w.clients[guest].addr;
+    let foreign = SocketAddr::new(INTERNAL, udp_candidates(&w.clients[guest].answer)[0].port());
+    w.sfu
+        .handle_packet(w.now, Protocol::Udp, guest_addr, foreign, &request)
+        .expect("dropped as foreign");
+    assert_eq!(w.sfu.foreign_zone_drops(), 1);
+    let r = w
+        .sfu
+        .handle_packet(w.now, Protocol::Udp, guest_addr, foreign, &JUNK_RTP);
+    assert!(
+        matches!(r, Err(SfuError::Unroutable(_))),
+        "the foreign request bound its pair: {r:?}"
+    );
+    assert_eq!(w.sfu.foreign_zone_drops(), 1);
+
+    // Forged from the agent's address to the agent's own server socket (an internal address,
+    // foreign to the guest): the agent's pair stays the agent's, its packets are not foreign.
+    let agent_addr = w.clients[agent].addr;
+    let agent_server = udp_candidates(&w.clients[agent].answer)[0];
+    assert_eq!(agent_server.ip(), INTERNAL);
+    w.sfu
+        .handle_packet(w.now, Protocol::Udp, agent_addr, agent_server, &request)
+        .expect("dropped as foreign");
+    assert_eq!(w.sfu.foreign_zone_drops(), 2);
+    w.sfu
+        .handle_packet(w.now, Protocol::Udp, agent_addr, agent_server, &JUNK_RTP)
+        .expect("still the agent's pair");
+    assert_eq!(
+        w.sfu.foreign_zone_drops(),
+        2,
+        "the agent's packet went to the guest"
+    );
+
+    // The same forgery every 5 ms for 2 s: the agent's media keeps flowing both ways.
+    let before = [frames(&w, agent, guest), frames(&w, guest, agent)];
+    let steps = 400;
+    for _ in 0..steps {
+        w.sfu
+            .handle_packet(w.now, Protocol::Udp, agent_addr, agent_server, &request)
+            .expect("dropped as foreign");
+        w.run_for(Duration::from_millis(5));
+    }
+    let after = [frames(&w, agent, guest), frames(&w, guest, agent)];
+    for k in 0..2 {
+        assert!(
+            after[k].0 > before[k].0 + 50 && after[k].1 > before[k].1 + 20,
+            "{before:?} -> {after:?}"
+        );
+    }
+    assert_eq!(w.sfu.foreign_zone_drops(), 2 + steps);
+    assert_eq!(w.sfu.unauthenticated_stun_drops(), 0);
 }
 
 #[test]
