@@ -27,6 +27,11 @@ pub enum SfuError {
     /// A datagram came from an address and username that belong to no peer.
     #[error("datagram from {0} belongs to no peer")]
     Unroutable(std::net::SocketAddr),
+    /// A STUN binding request from this address named a peer's ICE username fragment, but its
+    /// MESSAGE-INTEGRITY does not verify with that peer's ICE password: dropped, it bound no
+    /// address pair.
+    #[error("STUN binding request from {0} failed its integrity check")]
+    Unauthenticated(std::net::SocketAddr),
     /// A datagram is not STUN, DTLS, RTP or RTCP.
     #[error("datagram of unknown kind")]
     BadDatagram,

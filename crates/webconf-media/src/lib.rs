@@ -13,7 +13,10 @@
 //! - The core never reads the clock (every call takes `now`), never touches a socket and never
 //!   spawns: the I/O shell (`webconf-server`) or a test harness drives it.
 //! - A datagram reaches its peer through an index (ICE username fragment, then the
-//!   `(local, remote)` address pair), never by asking every peer.
+//!   `(local, remote)` address pair), never by asking every peer. An address pair is bound to a
+//!   peer only by a STUN binding request that reached an address of its zone and whose
+//!   MESSAGE-INTEGRITY verifies with its ICE password (else [`Sfu::unauthenticated_stun_drops`]);
+//!   a dropped packet binds nothing.
 //! - Media is only forwarded between peers of the same [`RoomId`].
 //! - A peer given its network zone's addresses ([`Sfu::add_peer_with_addresses`]) is offered
 //!   candidates only on those, and its packets that reach any other local address are dropped

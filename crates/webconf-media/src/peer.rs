@@ -198,6 +198,9 @@ pub(crate) struct Peer {
     pub rtc: Rtc,
     /// Our ICE username fragment in this session: the routing key of its STUN requests.
     pub ufrag: String,
+    /// Our ICE password in this session: a STUN request binds an address pair only if its
+    /// MESSAGE-INTEGRITY verifies with it.
+    pub ice_pass: String,
     /// Tracks this peer publishes.
     pub tracks_in: Vec<TrackIn>,
     /// Tracks of others forwarded to this peer.

@@ -14,7 +14,7 @@ use str0m::{Candidate, Event, IceCreds, Input, Output, Rtc};
 use tracing::{debug, warn};
 
 use crate::peer::{Peer, TrackIn, TrackLabel, TrackOut, TrackOutState};
-use crate::routing::Router;
+use crate::routing::{Route, Router};
 use crate::speaker::SpeakerDetector;
 use crate::{PeerId, PeerMediaStats, RoomId, SfuConfig, SfuError, SfuOutput, ViewRequest};
 
@@ -63,6 +63,9 @@ pub struct Sfu {
     pub(crate) next_allocation: Option<Instant>,
     /// Packets of a peer that arrived on a local address outside its zone, dropped.
     foreign_zone_drops: u64,
+    /// STUN binding requests naming a peer's ufrag whose MESSAGE-INTEGRITY did not verify
+    /// with its ICE password, dropped.
+    unauthenticated_stun_drops: u64,
     /// Subscribers written to since the driver last polled, and the latest time of those
     /// writes ([`Sfu::complete_writes`]).
     pub(crate) written: Vec<PeerId>,
@@ -86,6 +89,7 @@ impl Sfu {
             speakers: HashMap::new(),
             next_allocation: None,
             foreign_zone_drops: 0,
+            unauthenticated_stun_drops: 0,
             written: Vec::new(),
             written_at: None,
         }
@@ -95,6 +99,15 @@ impl Sfu {
     /// peer's ([`Sfu::add_peer_with_addresses`]).
     pub fn foreign_zone_drops(&self) -> u64 {
         self.foreign_zone_drops
+    }
+
+    /// STUN binding requests dropped so far because they named a peer's ICE username fragment
+    /// but their MESSAGE-INTEGRITY did not verify with its ICE password: they bound no address
+    /// pair ([`SfuError::Unauthenticated`]). One without MESSAGE-INTEGRITY is not counted here:
+    /// str0m's STUN parser refuses it, so it is routed (if at all) by its address pair, as a
+    /// malformed datagram ([`SfuError::BadDatagram`]), and binds nothing either.
+    pub fn unauthenticated_stun_drops(&self) -> u64 {
+        self.unauthenticated_stun_drops
     }
 
     /// Number of peers currently held.
@@ -143,6 +156,7 @@ impl Sfu {
 
         let creds = IceCreds::new();
         let ufrag = creds.ufrag.clone();
+        let ice_pass = creds.pass.clone();
         // VP8 and H.264 come with an RTX payload type: NACKed packets are resent from the
         // send buffer (`SfuConfig::retransmit_window` of each forwarded video, set when it opens).
         let mut rtc = Rtc::builder()
@@ -187,6 +201,7 @@ impl Sfu {
                 stream_id,
                 rtc,
                 ufrag,
+                ice_pass,
                 tracks_in: Vec::new(),
                 tracks_out: Vec::new(),
                 pending: None,
@@ -293,12 +308,14 @@ impl Sfu {
             let first = !p.offered;
             p.offered = true;
             // An ICE restart (new browser ufrag) gives this session new server credentials:
-            // STUN is routed by our ufrag, so the router follows.
-            let ufrag = p.rtc.direct_api().local_ice_credentials().ufrag;
-            if ufrag != p.ufrag {
-                self.router.rekey(peer, &p.ufrag, ufrag.clone());
-                p.ufrag = ufrag;
+            // STUN is routed by our ufrag, so the router follows, and verified with our
+            // password.
+            let creds = p.rtc.direct_api().local_ice_credentials();
+            if creds.ufrag != p.ufrag {
+                self.router.rekey(peer, &p.ufrag, creds.ufrag.clone());
+                p.ufrag = creds.ufrag;
             }
+            p.ice_pass = creds.pass;
             (first, answer.to_sdp_string())
         };
         let (first, answer) = first;
@@ -382,6 +399,13 @@ impl Sfu {
     /// Feeds one packet received over `proto`: a UDP datagram on the local socket
     /// `destination`, or one RFC 4571 frame (already de-framed) of the ICE-TCP connection from
     /// `source` to `destination` (the address of the `tcp_port` candidate it reached).
+    ///
+    /// A STUN binding request names its peer by our ICE username fragment; its address pair
+    /// `(destination, source)` is bound to that peer, and the packets that follow on it routed
+    /// there, only if it reached an address of the peer's zone (else it is dropped and counted,
+    /// [`Sfu::foreign_zone_drops`]) and its MESSAGE-INTEGRITY verifies with the peer's ICE
+    /// password (else [`SfuError::Unauthenticated`], counted by
+    /// [`Sfu::unauthenticated_stun_drops`]). A dropped packet changes nothing.
     pub fn handle_packet(
         &mut self,
         now: Instant,
@@ -390,17 +414,29 @@ impl Sfu {
         destination: SocketAddr,
         contents: &[u8],
     ) -> Result<(), SfuError> {
-        let peer = self
+        let route = self
             .router
             .route(destination, source, contents)
             .ok_or(SfuError::Unroutable(source))?;
+        let peer = route.peer();
         let datagram = contents.try_into().map_err(|_| SfuError::BadDatagram)?;
         let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
         if !p.local_addresses.contains(&destination.ip()) {
-            // Another zone's address: the zones' flows are kept apart.
+            // Another zone's address: the zones' flows are kept apart, and nothing is bound.
             self.foreign_zone_drops += 1;
             debug!("{peer}: packet on a local address outside its zone dropped");
             return Ok(());
+        }
+        if let Route::Binding { request, .. } = route {
+            // Only a request that proves the peer's ICE password may bind (or take) a pair: a
+            // forged source address with a known ufrag must not move another's media.
+            let hmac = self.crypto.sha1_hmac_provider;
+            if !request.verify(p.ice_pass.as_bytes(), |key, data| hmac.sha1_hmac(key, data)) {
+                self.unauthenticated_stun_drops += 1;
+                debug!("{peer}: STUN binding request with a wrong or no integrity dropped");
+                return Err(SfuError::Unauthenticated(source));
+            }
+            self.router.bind_pair(peer, destination, source);
         }
         if !p.rtc.is_alive() {
             return Ok(());

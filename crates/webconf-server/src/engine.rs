@@ -285,9 +285,11 @@ impl Engine {
         self.latency.read(dg.at);
         match self.sfu.handle_packet(dg.at, dg.transport, dg.remote, dg.local, &dg.data) {
             Ok(()) => {}
-            Err(SfuError::Unroutable(_)) | Err(SfuError::BadDatagram) => {
+            Err(SfuError::Unroutable(_))
+            | Err(SfuError::BadDatagram)
+            | Err(SfuError::Unauthenticated(_)) => {
                 // An ICE-TCP connection that belongs to no session (its STUN request names no
-                // ufrag we gave, or its session ended) is closed.
+                // ufrag we gave, or does not prove its password, or its session ended) is closed.
                 if dg.transport == Protocol::Tcp {
                     self.tcp.close(dg.remote);
                 }

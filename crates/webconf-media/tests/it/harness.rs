@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
+use str0m::ice::{StunMessage, TransId};
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Event, Input, Output, Rtc};
@@ -139,6 +140,51 @@ pub struct World {
 
 pub fn stream_of(i: usize) -> String {
     format!("p{i:016x}")
+}
+
+/// The `(address, port)` of the UDP host candidates of an SDP.
+pub fn udp_candidates(sdp: &str) -> Vec<SocketAddr> {
+    sdp.lines()
+        .filter(|l| l.starts_with("a=candidate:"))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if !f.get(2)?.eq_ignore_ascii_case("udp") {
+                return None;
+            }
+            Some(SocketAddr::new(
+                f.get(4)?.parse().ok()?,
+                f.get(5)?.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// The ICE username fragment and password of an SDP (the SFU's, in one of its answers).
+pub fn ice_credentials(sdp: &str) -> (String, String) {
+    let attribute = |name: &str| {
+        let prefix = format!("a={name}:");
+        sdp.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .expect(name)
+            .trim()
+            .to_owned()
+    };
+    (attribute("ice-ufrag"), attribute("ice-pwd"))
+}
+
+/// A STUN binding request with this USERNAME (`<server ufrag>:<client ufrag>`), its
+/// MESSAGE-INTEGRITY computed with `password` (none without one), as a browser sends it.
+pub fn binding_request(username: &str, password: Option<&str>) -> Vec<u8> {
+    let msg = StunMessage::binding_request(username, TransId::new(), true, 0, 1, false);
+    let hmac = str0m::crypto::from_feature_flags().sha1_hmac_provider;
+    let mut buf = vec![0u8; 1500];
+    let n = msg
+        .to_bytes(password.map(str::as_bytes), &mut buf, |key, data| {
+            hmac.sha1_hmac(key, data)
+        })
+        .expect("serialize");
+    buf.truncate(n);
+    buf
 }
 
 impl World {

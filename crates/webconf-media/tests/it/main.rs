@@ -10,5 +10,6 @@ mod lastn;
 mod nack;
 mod robustness;
 mod simulcast;
+mod stunauth;
 mod tcp;
 mod zones;
