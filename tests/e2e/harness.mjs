@@ -815,17 +815,20 @@ export function pageState(page) {
 
 /**
  * Opens `/<room>?name=...&autojoin=1` in a new context of `browser` and waits for the page to
- * be in the room with a participant id. Returns {page, id, name, label}.
+ * be in the room with a participant id. Returns {page, id, name, label}. `beforeLoad`, if given,
+ * is a function evaluated in the page before its scripts (`evaluateOnNewDocument`).
  */
 export async function joinRoom(
   browser,
   server,
   room,
   name,
-  { label = name, diagnostics, timeoutMs = 20000, host = '127.0.0.1', query = '' } = {},
+  { label = name, diagnostics, timeoutMs = 20000, host = '127.0.0.1', query = '', beforeLoad } = {},
 ) {
   const page = await newPage(browser, label);
   if (diagnostics) diagnostics.addPage(label, page);
+  // A test's instrumentation, run in the page before its own scripts.
+  if (beforeLoad) await page.evaluateOnNewDocument(beforeLoad);
   const url = `${server.urlFor ? server.urlFor(host) : server.url}/${room}?name=${encodeURIComponent(name)}&autojoin=1${query}`;
   await page.goto(url, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
   const st = await waitFor(

@@ -9,7 +9,9 @@
 //       its marks, gone for both;
 //   (d) a raw participant's out-of-bounds and oversized drawings get `bad_drawing` and change
 //       nobody's board;
-//   (e) a guest cannot clear the board (`forbidden`) and is not shown `#board-clear`.
+//   (e) a guest cannot clear the board (`forbidden`) and is not shown `#board-clear`;
+// and, in a second test, an undo pressed before the server's relay of one's last drawing came
+// back takes back that drawing (once it comes), not the one before.
 //
 // One server listens dual-stack; its only agent zone is 127.0.0.0/8: pages at 127.0.0.1 are
 // moderators, pages at [::1] guests (as in controls.test.mjs).
@@ -358,4 +360,69 @@ test('whiteboard and screen annotations between Chromium pages', async (t) => {
   });
 
   raw?.ws.close();
+});
+
+/**
+ * Test instrumentation, run in the page before its scripts: while `window.__holdWs` is true,
+ * the page's WebSockets deliver nothing; `window.__releaseWs()` delivers what was held, in
+ * order. Models a slow link back from the server, on loopback.
+ */
+function holdIncomingWebSocketMessages() {
+  const w = /** @type {any} */ (window);
+  /** @type {Array<() => void>} */
+  const held = [];
+  const add = WebSocket.prototype.addEventListener;
+  /** @this {WebSocket} */
+  WebSocket.prototype.addEventListener = function (type, listener, options) {
+    if (type !== 'message' || typeof listener !== 'function') return add.call(this, type, listener, options);
+    return add.call(this, type, (/** @type {Event} */ ev) => {
+      if (w.__holdWs) held.push(() => listener.call(this, ev));
+      else listener.call(this, ev);
+    }, options);
+  };
+  w.__holdWs = false;
+  w.__releaseWs = () => {
+    w.__holdWs = false;
+    for (const deliver of held.splice(0)) deliver();
+  };
+}
+
+test('an undo pressed before the relay of one\'s last drawing takes back that drawing', async (t) => {
+  const step = stepper(t, diagnostics);
+  const room = randomRoom('boardundo');
+  let a;
+  let b;
+  await step('A (with a held link back from the server) and B join and open the whiteboard', async () => {
+    a = await joinRoom(browser, server, room, 'Alice', { label: 'A', diagnostics, host: AGENT, beforeLoad: holdIncomingWebSocketMessages });
+    b = await joinRoom(browser, server, room, 'Bob', { label: 'B', diagnostics, host: GUEST });
+    await openBoard(a);
+    await openBoard(b);
+  });
+  let first;
+  await step('A draws a first stroke, confirmed', async () => {
+    await drag(a.page, '#whiteboard-canvas', [0.2, 0.3], [0.5, 0.5]);
+    [first] = await waitBoard(a, (x) => x.length === 1, 'A\'s first stroke, at A');
+    await waitBoard(b, (x) => x.length === 1, 'A\'s first stroke, at B');
+  });
+  await step('A draws a second stroke and presses Ctrl+Z before its relay comes back: nothing is undone yet', async () => {
+    await a.page.evaluate(() => { /** @type {any} */ (window).__holdWs = true; });
+    await drag(a.page, '#whiteboard-canvas', [0.6, 0.6], [0.8, 0.8]);
+    await waitBoard(b, (x) => x.length === 2, 'A\'s second stroke, at B');
+    assert.equal((await board(a.page)).length, 1, 'A has not received its own relay (held)');
+    assert.equal(await a.page.$eval('#board-undo', (e) => /** @type {HTMLButtonElement} */ (e).disabled), false,
+      'A: undo is offered for a drawing on its way');
+    await a.page.keyboard.down('Control');
+    await a.page.keyboard.press('z');
+    await a.page.keyboard.up('Control');
+    // Without the wait, the undo took back the first (confirmed) stroke at once.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const atB = await board(b.page);
+    assert.equal(atB.length, 2, `nothing undone while A waits for its relay: ${safeJson(atB.map((o) => o.id))}`);
+  });
+  await step('the relay comes back: the undo takes back the second stroke, the first stays', async () => {
+    await a.page.evaluate(() => /** @type {any} */ (window).__releaseWs());
+    for (const m of [a, b]) {
+      await waitBoard(m, (x) => x.length === 1 && x[0].id === first.id, 'only the first stroke');
+    }
+  });
 });

@@ -10,7 +10,8 @@
 //
 // Undo / redo (this browser's own actions on the whiteboard): undoing a drawing erases it,
 // undoing a move moves it back, undoing an erasure draws it again (same id). An action enters
-// the history once the server confirmed it.
+// the history once the server confirmed it; an undo asked for while this browser's last action
+// is not confirmed yet waits for it (else it would take back the action before).
 
 import { t } from '../i18n.js';
 import { boardAdd, boardUpdate, boardRemove, boardClear } from '../protocol.js';
@@ -60,6 +61,8 @@ export class BoardClient {
     /** Ids whose erasure was sent and not confirmed yet. @type {Set<string>} */
     this.erasing = new Set();
     /** @private @type {Request[]} */ this.queue = [];
+    /** Undos asked for while an action of ours was unconfirmed: done once it is. @private */
+    this.undosWaiting = 0;
     /** @private */ this.lastSent = 0;
     /** @private @type {Set<(layers: Set<string>) => void>} */ this.listeners = new Set();
     /** @private */ this.offs = ['board_state', 'board_add', 'board_update', 'board_remove', 'board_clear'].map(
@@ -137,11 +140,42 @@ export class BoardClient {
     this.lastSent = Date.now();
   }
 
-  /** Undo this browser's last confirmed action on the whiteboard. */
+  /** Whether there is an action of this browser to undo (confirmed, or on its way). */
+  get canUndo() {
+    return this.history.canUndo || this.unconfirmed();
+  }
+
+  /**
+   * Undo this browser's last action on the whiteboard. If the server has not confirmed an
+   * action of ours yet (a drawing, a redo), the undo waits for it: it is the one to take back.
+   */
   undo() {
+    if (this.unconfirmed()) {
+      this.undosWaiting += 1;
+      return;
+    }
     const entry = this.history.takeUndo();
     if (entry) this.send(inverseOp(entry), 'undo', entry);
     this.changed(new Set(['board']));
+  }
+
+  /**
+   * Whether an action that will enter the history is still waiting for the server.
+   * @private
+   */
+  unconfirmed() {
+    return this.queue.some((r) => r.purpose === 'do' || r.purpose === 'redo');
+  }
+
+  /**
+   * Runs the undos that waited, once nothing of ours is unconfirmed.
+   * @private
+   */
+  runWaitingUndos() {
+    while (this.undosWaiting > 0 && !this.unconfirmed()) {
+      this.undosWaiting -= 1;
+      this.undo();
+    }
   }
 
   redo() {
@@ -172,8 +206,11 @@ export class BoardClient {
       this.pending.delete(req.id);
       this.erasing.delete(req.id);
     }
+    // An undo that waited for a refused action has nothing to take back.
+    if ((req.purpose === 'do' || req.purpose === 'redo') && this.undosWaiting > 0) this.undosWaiting -= 1;
     this.notify(t(/** @type {'board.refused.not_found'} */ (`board.refused.${code}`)));
     this.changed(layers);
+    this.runWaitingUndos();
     return true;
   }
 
@@ -184,6 +221,7 @@ export class BoardClient {
     this.pending.clear();
     this.erasing.clear();
     this.queue = [];
+    this.undosWaiting = 0;
     this.history.clear();
   }
 
@@ -214,6 +252,7 @@ export class BoardClient {
       else if (head.entry && head.purpose === 'redo') this.history.redone(head.entry);
       layers.add('board');
     }
+    this.runWaitingUndos();
     if (msg.type === 'board_clear' && msg.layer.on === 'board' && msg.author === undefined) {
       announce(t('board.cleared'));
     }

@@ -206,7 +206,7 @@ export function createWhiteboard(opts) {
     });
   };
   const paint = () => {
-    undo.disabled = !client.history.canUndo;
+    undo.disabled = !client.canUndo;
     redo.disabled = !client.history.canRedo;
     if (!open) return;
     const { view: v, ctx } = prepareCanvas(canvas);
