@@ -29,6 +29,32 @@ fn username(w: &mut World, i: usize) -> String {
     format!("{server}:{client}")
 }
 
+/// Feeds `forged` from `from` (a's address) to `to` every 5 ms for 2 s, each refused as `refused`
+/// says, and checks that a's and b's media kept flowing both ways meanwhile. Returns how many.
+fn forged_while_media_flows(
+    w: &mut World,
+    (a, b): (usize, usize),
+    (from, to): (SocketAddr, SocketAddr),
+    forged: &[u8],
+    refused: impl Fn(&Result<(), SfuError>) -> bool,
+) -> u64 {
+    let before = [frames(w, b, a), frames(w, a, b)];
+    let steps = 400;
+    for _ in 0..steps {
+        let r = w.sfu.handle_packet(w.now, Protocol::Udp, from, to, forged);
+        assert!(refused(&r), "{r:?}");
+        w.run_for(Duration::from_millis(5));
+    }
+    let after = [frames(w, b, a), frames(w, a, b)];
+    for k in 0..2 {
+        assert!(
+            after[k].0 > before[k].0 + 50 && after[k].1 > before[k].1 + 20,
+            "{before:?} -> {after:?}"
+        );
+    }
+    steps
+}
+
 #[test]
 fn a_binding_request_without_the_password_takes_no_pair() {
     let mut w = World::new();
@@ -42,33 +68,15 @@ fn a_binding_request_without_the_password_takes_no_pair() {
     let forged = binding_request(&username(&mut w, b), Some("not the password"));
     let a_addr = w.clients[a].addr;
     let a_server = udp_candidates(&w.clients[a].answer)[0];
-    let r = w
-        .sfu
-        .handle_packet(w.now, Protocol::Udp, a_addr, a_server, &forged);
-    assert!(
-        matches!(r, Err(SfuError::Unauthenticated(s)) if s == a_addr),
-        "{r:?}"
-    );
+    let r = w.sfu.handle_packet(w.now, Protocol::Udp, a_addr, a_server, &forged);
+    assert!(matches!(r, Err(SfuError::Unauthenticated(s)) if s == a_addr), "{r:?}");
     assert_eq!(w.sfu.unauthenticated_stun_drops(), 1);
     assert_eq!(w.sfu.foreign_zone_drops(), 0);
 
     // The same forgery every 5 ms for 2 s: a's media keeps reaching b, and b's reaching a.
-    let before = [frames(&w, b, a), frames(&w, a, b)];
-    let steps = 400;
-    for _ in 0..steps {
-        let r = w
-            .sfu
-            .handle_packet(w.now, Protocol::Udp, a_addr, a_server, &forged);
-        assert!(matches!(r, Err(SfuError::Unauthenticated(_))), "{r:?}");
-        w.run_for(Duration::from_millis(5));
-    }
-    let after = [frames(&w, b, a), frames(&w, a, b)];
-    for k in 0..2 {
-        assert!(
-            after[k].0 > before[k].0 + 50 && after[k].1 > before[k].1 + 20,
-            "{before:?} -> {after:?}"
-        );
-    }
+    let steps = forged_while_media_flows(&mut w, (a, b), (a_addr, a_server), &forged, |r| {
+        matches!(r, Err(SfuError::Unauthenticated(_)))
+    });
     assert_eq!(w.sfu.unauthenticated_stun_drops(), 1 + steps);
 }
 
@@ -84,21 +92,9 @@ fn a_binding_request_without_integrity_takes_no_pair() {
     let forged = binding_request(&username(&mut w, b), None);
     let a_addr = w.clients[a].addr;
     let a_server = udp_candidates(&w.clients[a].answer)[0];
-    let before = [frames(&w, b, a), frames(&w, a, b)];
-    for _ in 0..400 {
-        let r = w
-            .sfu
-            .handle_packet(w.now, Protocol::Udp, a_addr, a_server, &forged);
-        assert!(matches!(r, Err(SfuError::BadDatagram)), "{r:?}");
-        w.run_for(Duration::from_millis(5));
-    }
-    let after = [frames(&w, b, a), frames(&w, a, b)];
-    for k in 0..2 {
-        assert!(
-            after[k].0 > before[k].0 + 50 && after[k].1 > before[k].1 + 20,
-            "{before:?} -> {after:?}"
-        );
-    }
+    forged_while_media_flows(&mut w, (a, b), (a_addr, a_server), &forged, |r| {
+        matches!(r, Err(SfuError::BadDatagram))
+    });
 }
 
 #[test]
@@ -113,9 +109,7 @@ fn a_binding_request_with_the_password_binds_its_pair() {
     let request = binding_request(&username(&mut w, b), Some(&pwd));
     let moved = SocketAddr::new(w.clients[b].addr.ip(), 5001);
     let b_server = udp_candidates(&w.clients[b].answer)[0];
-    let r = w
-        .sfu
-        .handle_packet(w.now, Protocol::Udp, moved, b_server, &JUNK_RTP);
+    let r = w.sfu.handle_packet(w.now, Protocol::Udp, moved, b_server, &JUNK_RTP);
     assert!(matches!(r, Err(SfuError::Unroutable(_))), "{r:?}");
 
     while w.sfu.poll_output().is_some() {}
@@ -131,8 +125,7 @@ fn a_binding_request_with_the_password_binds_its_pair() {
             ..
         } = out
         {
-            let success =
-                StunMessage::parse(&contents).is_ok_and(|m| m.is_successful_binding_response());
+            let success = StunMessage::parse(&contents).is_ok_and(|m| m.is_successful_binding_response());
             if success && source == b_server && destination == moved {
                 answered += 1;
             }
