@@ -68,8 +68,13 @@ fn a_binding_request_without_the_password_takes_no_pair() {
     let forged = binding_request(&username(&mut w, b), Some("not the password"));
     let a_addr = w.clients[a].addr;
     let a_server = udp_candidates(&w.clients[a].answer)[0];
-    let r = w.sfu.handle_packet(w.now, Protocol::Udp, a_addr, a_server, &forged);
-    assert!(matches!(r, Err(SfuError::Unauthenticated(s)) if s == a_addr), "{r:?}");
+    let r = w
+        .sfu
+        .handle_packet(w.now, Protocol::Udp, a_addr, a_server, &forged);
+    assert!(
+        matches!(r, Err(SfuError::Unauthenticated(s)) if s == a_addr),
+        "{r:?}"
+    );
     assert_eq!(w.sfu.unauthenticated_stun_drops(), 1);
     assert_eq!(w.sfu.foreign_zone_drops(), 0);
 
@@ -109,7 +114,9 @@ fn a_binding_request_with_the_password_binds_its_pair() {
     let request = binding_request(&username(&mut w, b), Some(&pwd));
     let moved = SocketAddr::new(w.clients[b].addr.ip(), 5001);
     let b_server = udp_candidates(&w.clients[b].answer)[0];
-    let r = w.sfu.handle_packet(w.now, Protocol::Udp, moved, b_server, &JUNK_RTP);
+    let r = w
+        .sfu
+        .handle_packet(w.now, Protocol::Udp, moved, b_server, &JUNK_RTP);
     assert!(matches!(r, Err(SfuError::Unroutable(_))), "{r:?}");
 
     while w.sfu.poll_output().is_some() {}
@@ -125,7 +132,8 @@ fn a_binding_request_with_the_password_binds_its_pair() {
             ..
         } = out
         {
-            let success = StunMessage::parse(&contents).is_ok_and(|m| m.is_successful_binding_response());
+            let success =
+                StunMessage::parse(&contents).is_ok_and(|m| m.is_successful_binding_response());
             if success && source == b_server && destination == moved {
                 answered += 1;
             }
