@@ -151,15 +151,16 @@ impl Sfu {
         let (mid, kind) = (track.mid, track.kind);
         let codec = params.spec().codec;
         let payload = &pkt.payload;
-        let vp8 = match codec {
-            Codec::Vp8 => vp8_header(payload),
-            _ => None,
+        // str0m's parse, for the keyframe test and the patch; ours, for the ids and the offset
+        // (str0m's keeps them private).
+        let (vp8, descriptor) = match codec {
+            Codec::Vp8 => (vp8_header(payload), Vp8Descriptor::parse(payload).ok()),
+            _ => (None, None),
         };
         let keyframe = kind == MediaKind::Video
             && match codec {
                 Codec::Vp8 => {
-                    vp8.is_some()
-                        && Vp8Descriptor::parse(payload).is_ok_and(|d| d.starts_keyframe(payload))
+                    vp8.is_some() && descriptor.is_some_and(|d| d.starts_keyframe(payload))
                 }
                 Codec::H264 => h264_starts_keyframe(payload),
                 _ => false,
@@ -188,12 +189,8 @@ impl Sfu {
             return;
         }
         let ids = vp8.map(|v| v.ids).unwrap_or_default();
-        // Parsed once for every subscriber's patch (only when there is something to patch).
-        let descriptor = if ids == Vp8Ids::default() {
-            None
-        } else {
-            Vp8Descriptor::parse(payload).ok()
-        };
+        // Patched for every subscriber, unless there is nothing to patch.
+        let descriptor = descriptor.filter(|_| ids != Vp8Ids::default());
         let ext_vals = ExtensionValues {
             audio_level: pkt.header.ext_vals.audio_level,
             voice_activity: pkt.header.ext_vals.voice_activity,
