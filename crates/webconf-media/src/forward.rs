@@ -222,6 +222,22 @@ impl Sfu {
             let TrackOutState::Open(out_mid) = t.state else {
                 continue;
             };
+            // The subscriber's payload type for the codec, looked up once per source type, and
+            // its stream: checked before the decision, which records switches.
+            let pt = match t.pt {
+                Some((from, to)) if from == source_pt => to,
+                _ => {
+                    let Some(to) = o.rtc.codec_config().match_params(params).map(|p| p.pt()) else {
+                        continue;
+                    };
+                    t.pt = Some((source_pt, to));
+                    to
+                }
+            };
+            let mut api = o.rtc.direct_api();
+            let Some(stream) = api.stream_tx_by_mid(out_mid, None) else {
+                continue;
+            };
             let decision = if kind == MediaKind::Video {
                 t.fwd.on_video_packet(layer, keyframe)
             } else {
@@ -234,17 +250,6 @@ impl Sfu {
                     continue;
                 }
                 Decision::Forward { switched } => switched,
-            };
-            // The subscriber's payload type for the codec, looked up once per source type.
-            let pt = match t.pt {
-                Some((from, to)) if from == source_pt => to,
-                _ => {
-                    let Some(to) = o.rtc.codec_config().match_params(params).map(|p| p.pt()) else {
-                        continue;
-                    };
-                    t.pt = Some((source_pt, to));
-                    to
-                }
             };
             let Some(out) = t.fwd.rewrite.packet(switched, *pkt.seq_no, ids) else {
                 continue;
@@ -275,10 +280,6 @@ impl Sfu {
                     Err(e) => debug!("VP8 descriptor not rewritten: {e}"),
                 }
             }
-            let mut api = o.rtc.direct_api();
-            let Some(stream) = api.stream_tx_by_mid(out_mid, None) else {
-                continue;
-            };
             stream.write_rtp(write);
             o.sent.add(now, payload.len());
             if paced {
