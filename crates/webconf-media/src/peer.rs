@@ -78,7 +78,7 @@ pub(crate) struct LayerIn {
     pub height: Option<u32>,
     /// Its measured bitrate.
     pub meter: RateMeter,
-    /// When its last frame arrived.
+    /// When its last packet arrived (the name is from frame mode: a layer flows while it does).
     pub last_frame: Option<Instant>,
     /// When we last asked the browser for a keyframe of it (throttling).
     pub last_keyframe_request: Option<Instant>,
@@ -219,7 +219,7 @@ pub(crate) struct Peer {
     pub timeout: Option<Instant>,
     /// True once `Dead` was reported, so it is reported once.
     pub dead: bool,
-    /// A frame was written to one of its tracks and awaits [`crate::Sfu::complete_writes`].
+    /// A packet was written to one of its tracks and awaits [`crate::Sfu::complete_writes`].
     pub write_pending: bool,
     /// Whether the microphone may be forwarded (a moderator can block it).
     pub allow_audio: bool,
