@@ -235,7 +235,10 @@ impl Sfu {
                 }
             };
             let mut api = o.rtc.direct_api();
-            let Some(stream) = api.stream_tx_by_mid(out_mid, None) else {
+            if t.ssrc.is_none_or(|ssrc| api.stream_tx(&ssrc).is_none()) {
+                t.ssrc = api.stream_tx_by_mid(out_mid, None).map(|s| s.ssrc());
+            }
+            let Some(stream) = t.ssrc.and_then(|ssrc| api.stream_tx(&ssrc)) else {
                 continue;
             };
             let decision = if kind == MediaKind::Video {

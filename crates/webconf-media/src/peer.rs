@@ -180,6 +180,9 @@ pub(crate) struct TrackOut {
     pub fwd: Forwarding,
     /// The source's payload type last forwarded and ours for it.
     pub pt: Option<(Pt, Pt)>,
+    /// The SSRC of its send stream, once written to: looked up by SSRC (a hash map), not by
+    /// mid (a walk over every send stream of the session, 6 % of a 30-person call's CPU).
+    pub ssrc: Option<Ssrc>,
 }
 
 impl TrackOut {
@@ -193,6 +196,7 @@ impl TrackOut {
             state: TrackOutState::ToOpen,
             fwd: Forwarding::new(),
             pt: None,
+            ssrc: None,
         }
     }
 }
