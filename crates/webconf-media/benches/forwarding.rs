@@ -1,6 +1,6 @@
 //! Benchmarks of the forwarding hot path, so that regressions show:
 //!
-//! - `decision`: what the core does per packet and per subscriber before handing the frame to
+//! - `decision`: what the core does per packet and per subscriber before handing the packet to
 //!   str0m (layer decision and timestamp rewriting);
 //! - `call`: 200 ms of a whole simulated call (5 participants, one of them simulcasting),
 //!   through the deterministic test harness: SRTP, packetization, forwarding, allocation.
@@ -30,7 +30,7 @@ fn decision(c: &mut Criterion) {
                 for i in 0..1000u64 {
                     let layer = (i % 3) as usize;
                     let key = i % 90 == 1;
-                    if let webconf_media::bench_support::Decision::Forward { switched } = f.on_video_frame(layer, key) {
+                    if let webconf_media::bench_support::Decision::Forward { switched } = f.on_video_packet(layer, key) {
                         std::hint::black_box(f.out_time(i * 3000, 90_000, t0 + Duration::from_millis(i * 33), switched));
                     }
                 }

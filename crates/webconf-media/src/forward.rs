@@ -1,31 +1,38 @@
-//! The forwarding hot path: one publisher frame to every subscriber that receives it, with the
-//! per-subscriber layer switch and timestamp rewriting.
+//! The forwarding hot path: each publisher RTP packet, as it arrives, to every subscriber that
+//! receives its track and layer, with the per-subscriber layer switch and rewriting.
 //!
-//! What str0m does for us, in frame mode (checked in its 0.25 source): each forwarded track is
-//! one outgoing RTP stream of the subscriber's session, whose packetizer assigns its own
-//! sequence numbers and (VP8) picture ids, so those stay continuous across a layer switch for
-//! free. The RTP timestamp is the `MediaTime` we pass, unchanged, so that part is ours: layers
-//! of one simulcast need not share a timestamp base, and a paused video must not jump.
+//! The server's sessions run str0m in RTP mode (`set_rtp_mode(true)`): str0m hands us each
+//! packet once decrypted (`Event::RtpPacket`; retransmissions un-RTX'd into their main stream)
+//! and writes the packets we give it (`StreamTx::write_rtp`) under our sequence numbers, times
+//! and VP8 descriptor patch. The payload is an `Arc<[u8]>` shared by the publisher's packet,
+//! every subscriber's write and every subscriber's retransmission cache: nothing is copied or
+//! packetized per subscriber, and no packet waits for the rest of its frame. So sequence
+//! numbers, VP8 PictureIDs and TL0PICIDXs are ours to keep continuous across layer switches
+//! and pauses ([`crate::rewrite`]), and the RTP timestamp too ([`Forwarding::out_time`]).
 
 use std::time::Instant;
 
-use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, MediaTime, Mid};
+use str0m::format::Codec;
+use str0m::media::{KeyframeRequestKind, MediaKind, Mid};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite, Vp8Descriptor};
 use str0m::Input;
 use tracing::debug;
 
+use crate::codec::{h264_starts_keyframe, vp8_header};
 use crate::peer::TrackOutState;
+use crate::rewrite::{Rewrite, Vp8Ids};
 use crate::sfu::Sfu;
 use crate::simulcast::vp8_keyframe_size;
 use crate::PeerId;
 
-/// What to do with one frame for one subscriber.
+/// What to do with one packet for one subscriber.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     /// Not for this subscriber (another layer, or paused).
     Drop,
     /// Send it; `switched` when it starts a new layer (or resumes).
     Forward { switched: bool },
-    /// It is the layer we want to switch to, but not a keyframe: ask for one.
+    /// It is the layer we want to switch to, but does not start a keyframe: ask for one.
     WantKeyframe,
 }
 
@@ -38,10 +45,14 @@ pub struct Forwarding {
     pub current: Option<usize>,
     /// Whether this audio track is forwarded (audio last-N).
     pub audio_on: bool,
+    /// Whether audio is being sent now (a resume starts a new run of sequence numbers).
+    audio_sending: bool,
     /// Added to the source's RTP time to get ours.
     offset: i64,
-    /// Our last RTP time (in the track's clock) and its wallclock.
+    /// Our newest RTP time (in the track's clock) and its wallclock.
     last_out: Option<(u64, Instant)>,
+    /// Sequence numbers and VP8 ids.
+    pub rewrite: Rewrite,
     /// Layer switches made (including starts and resumes).
     pub switches: u64,
 }
@@ -49,17 +60,25 @@ pub struct Forwarding {
 impl Forwarding {
     /// A new forwarded track: audio on, video paused until the allocation decides.
     pub fn new() -> Forwarding {
-        Forwarding { audio_on: true, ..Forwarding::default() }
+        Forwarding {
+            audio_on: true,
+            ..Forwarding::default()
+        }
     }
 
-    /// Decides for one video frame of `layer`. Pure but for the switch it records.
-    pub fn on_video_frame(&mut self, layer: usize, keyframe: bool) -> Decision {
+    /// Decides for one video packet of `layer`; `keyframe` when it is the first packet of a
+    /// keyframe. Pure but for the switch it records.
+    pub fn on_video_packet(&mut self, layer: usize, keyframe: bool) -> Decision {
         let Some(target) = self.target else {
             self.current = None;
             return Decision::Drop;
         };
         if self.current == Some(target) {
-            return if layer == target { Decision::Forward { switched: false } } else { Decision::Drop };
+            return if layer == target {
+                Decision::Forward { switched: false }
+            } else {
+                Decision::Drop
+            };
         }
         if layer == target {
             if keyframe {
@@ -77,12 +96,23 @@ impl Forwarding {
         }
     }
 
-    /// Our RTP time for a frame at `time` (source clock units) that arrived at `wall`.
+    /// Decides for one audio packet: sent while `audio_on`; the first after a pause resumes.
+    pub fn on_audio_packet(&mut self) -> Decision {
+        if !self.audio_on {
+            self.audio_sending = false;
+            return Decision::Drop;
+        }
+        let switched = !self.audio_sending;
+        self.audio_sending = true;
+        Decision::Forward { switched }
+    }
+
+    /// Our RTP time for a packet at `time` (source clock units) that arrived at `wall`.
     ///
     /// Outside a switch the offset is kept. At a switch, the source time plus the old offset is
     /// kept if it moves forward by about the wallclock elapsed (layers sharing one capture
     /// clock, as Chrome's do); otherwise the offset is reset so that our time advances by the
-    /// wallclock elapsed since our last frame.
+    /// wallclock elapsed since our newest packet. A late packet does not move that reference.
     pub fn out_time(&mut self, time: u64, clock_rate: u32, wall: Instant, switched: bool) -> u64 {
         if switched {
             if let Some((last, last_wall)) = self.last_out {
@@ -97,52 +127,80 @@ impl Forwarding {
             }
         }
         let out = (time as i64).wrapping_add(self.offset) as u64;
-        self.last_out = Some((out, wall));
+        if switched || self.last_out.is_none_or(|(last, _)| out >= last) {
+            self.last_out = Some((out, wall));
+        }
         out
     }
 }
 
 impl Sfu {
-    /// Writes one publisher's media frame to every other peer of its room that receives it.
-    pub(crate) fn forward(&mut self, now: Instant, source: PeerId, data: MediaData) {
+    /// Writes one publisher's RTP packet to every other peer of its room that receives it.
+    pub(crate) fn forward(&mut self, now: Instant, source: PeerId, pkt: RtpPacket) {
         let Some(src) = self.peers.get_mut(&source) else {
             return;
         };
         let room = src.room;
-        let allowed = src.may_forward(data.mid);
-        self.activity.insert(room, now);
-        let Some(track) = src.tracks_in.iter_mut().find(|t| t.mid == data.mid) else {
+        let Some((ti, layer)) = src.locate(pkt.header.ssrc) else {
             return;
         };
-        let kind = track.kind;
-        let layer = track.layer_index(data.rid);
-        let keyframe = kind == MediaKind::Video && data.is_keyframe();
+        let Some(params) = src.params_of(ti, pkt.header.payload_type) else {
+            return;
+        };
+        let track = &mut src.tracks_in[ti];
+        let (mid, kind) = (track.mid, track.kind);
+        let codec = params.spec().codec;
+        let payload = &pkt.payload;
+        // str0m's parse, for the keyframe test and the patch; ours, for the ids and the offset
+        // (str0m's keeps them private).
+        let (vp8, descriptor) = match codec {
+            Codec::Vp8 => (vp8_header(payload), Vp8Descriptor::parse(payload).ok()),
+            _ => (None, None),
+        };
+        let keyframe = kind == MediaKind::Video
+            && match codec {
+                Codec::Vp8 => {
+                    vp8.is_some() && descriptor.is_some_and(|d| d.starts_keyframe(payload))
+                }
+                Codec::H264 => h264_starts_keyframe(payload),
+                _ => false,
+            };
         {
             let l = &mut track.layers[layer];
-            l.meter.add(now, data.data.len());
+            l.meter.add(now, payload.len());
             l.last_frame = Some(now);
             if keyframe {
-                if let Some((_, h)) = vp8_keyframe_size(&data.data) {
-                    l.height = Some(u32::from(h));
+                if let Some(h) = vp8.and_then(|v| vp8_keyframe_size(&payload[v.offset..])) {
+                    l.height = Some(u32::from(h.1));
                 }
             }
         }
+        let allowed = src.may_forward(mid);
+        self.activity.insert(room, now);
         if kind == MediaKind::Audio {
-            if let Some(level) = data.ext_vals.audio_level {
-                self.speakers.entry(room).or_insert_with(crate::speaker::SpeakerDetector::new).observe(now, source, level);
+            if let Some(level) = pkt.header.ext_vals.audio_level {
+                self.speakers
+                    .entry(room)
+                    .or_insert_with(crate::speaker::SpeakerDetector::new)
+                    .observe(now, source, level);
             }
         }
         if !allowed {
             return;
         }
-        if kind == MediaKind::Video && !data.contiguous {
-            // Loss upstream: the decoders downstream need a fresh keyframe.
-            self.request_keyframe(now, source, data.mid, layer, KeyframeRequestKind::Fir);
-        }
-        let clock_rate = data.time.denom();
+        let ids = vp8.map(|v| v.ids).unwrap_or_default();
+        // Patched for every subscriber, unless there is nothing to patch.
+        let descriptor = descriptor.filter(|_| ids != Vp8Ids::default());
+        let ext_vals = ExtensionValues {
+            audio_level: pkt.header.ext_vals.audio_level,
+            voice_activity: pkt.header.ext_vals.voice_activity,
+            ..ExtensionValues::default()
+        };
+        let source_pt = pkt.header.payload_type;
+        let clock_rate = pkt.time.denom();
         let mut want_keyframe = false;
         let paced = self.config.initial_estimate.is_some();
-        // Hot path: no allocation per frame. Membership cannot change while we forward.
+        // Hot path: no allocation per packet. Membership cannot change while we forward.
         let count = self.rooms.get(&room).map_or(0, Vec::len);
         for i in 0..count {
             let Some(other) = self.rooms.get(&room).and_then(|m| m.get(i)).copied() else {
@@ -154,65 +212,111 @@ impl Sfu {
             let Some(o) = self.peers.get_mut(&other) else {
                 continue;
             };
-            let Some(t) = o
-                .tracks_out
-                .iter_mut()
-                .find(|t| t.source == source && t.source_mid == data.mid && matches!(t.state, TrackOutState::Open(_)))
-            else {
+            let Some(t) = o.tracks_out.iter_mut().find(|t| {
+                t.source == source
+                    && t.source_mid == mid
+                    && matches!(t.state, TrackOutState::Open(_))
+            }) else {
                 continue;
             };
-            let TrackOutState::Open(mid) = t.state else {
+            let TrackOutState::Open(out_mid) = t.state else {
                 continue;
             };
-            let switched = if kind == MediaKind::Video {
-                match t.fwd.on_video_frame(layer, keyframe) {
-                    Decision::Drop => continue,
-                    Decision::WantKeyframe => {
-                        want_keyframe = true;
+            // The subscriber's payload type for the codec, looked up once per source type, and
+            // its stream: checked before the decision, which records switches.
+            let pt = match t.pt {
+                Some((from, to)) if from == source_pt => to,
+                _ => {
+                    let Some(to) = o.rtc.codec_config().match_params(params).map(|p| p.pt()) else {
                         continue;
-                    }
-                    Decision::Forward { switched } => switched,
+                    };
+                    t.pt = Some((source_pt, to));
+                    to
                 }
-            } else {
-                if !t.fwd.audio_on {
-                    continue;
-                }
-                false
             };
-            let out = t.fwd.out_time(data.time.numer(), clock_rate, data.network_time, switched);
-            let time = MediaTime::new(out, data.time.frequency());
-            if write(o, mid, &data, time) {
-                o.sent.add(now, data.data.len());
-                if paced {
-                    // str0m's pacer (with estimation on) needs its timeout after every write:
-                    // deferred, the estimate climbed more slowly in the harness (simulcast.rs).
-                    if let Err(e) = o.rtc.handle_input(Input::Timeout(now)) {
-                        debug!("{other}: timeout handling failed: {e}");
-                    }
-                    self.drain(other);
+            let mut api = o.rtc.direct_api();
+            if t.ssrc.is_none_or(|ssrc| api.stream_tx(&ssrc).is_none()) {
+                t.ssrc = api.stream_tx_by_mid(out_mid, None).map(|s| s.ssrc());
+            }
+            let Some(stream) = t.ssrc.and_then(|ssrc| api.stream_tx(&ssrc)) else {
+                continue;
+            };
+            let decision = if kind == MediaKind::Video {
+                t.fwd.on_video_packet(layer, keyframe)
+            } else {
+                t.fwd.on_audio_packet()
+            };
+            let switched = match decision {
+                Decision::Drop => continue,
+                Decision::WantKeyframe => {
+                    want_keyframe = true;
                     continue;
                 }
-                if !o.write_pending {
-                    o.write_pending = true;
-                    self.written.push(other);
+                Decision::Forward { switched } => switched,
+            };
+            let Some(out) = t.fwd.rewrite.packet(switched, *pkt.seq_no, ids) else {
+                continue;
+            };
+            let time = t
+                .fwd
+                .out_time(pkt.time.numer(), clock_rate, pkt.timestamp, switched);
+            let mut write = RtpWrite::new(
+                pt,
+                out.seq.into(),
+                time as u32,
+                pkt.timestamp,
+                pkt.payload.clone(),
+            )
+            .marker(pkt.header.marker)
+            .ext_vals(ext_vals.clone())
+            .nackable(kind == MediaKind::Video);
+            if let Some(d) = &descriptor {
+                let mut patch = d.patch();
+                if let Some((id, _)) = out.vp8.picture_id {
+                    patch = patch.picture_id(id);
                 }
-                self.written_at = Some(self.written_at.map_or(now, |t| t.max(now)));
+                if let Some(idx) = out.vp8.tl0_pic_idx {
+                    patch = patch.tl0_pic_idx(idx);
+                }
+                match patch.build() {
+                    Ok(patch) => write = write.vp8_patch(patch),
+                    Err(e) => debug!("VP8 descriptor not rewritten: {e}"),
+                }
             }
+            stream.write_rtp(write);
+            o.sent.add(now, payload.len());
+            if paced {
+                // str0m's pacer (with estimation on) needs its timeout after every write:
+                // deferred, the estimate climbed more slowly in the harness (simulcast.rs).
+                if let Err(e) = o.rtc.handle_input(Input::Timeout(now)) {
+                    debug!("{other}: timeout handling failed: {e}");
+                }
+                self.drain(other);
+                continue;
+            }
+            if !o.write_pending {
+                o.write_pending = true;
+                self.written.push(other);
+            }
+            self.written_at = Some(self.written_at.map_or(now, |t| t.max(now)));
         }
         if want_keyframe {
-            self.request_keyframe(now, source, data.mid, layer, KeyframeRequestKind::Pli);
+            self.request_keyframe(now, source, mid, layer, KeyframeRequestKind::Pli);
         }
     }
 
-    /// Packetizes the frames written since the last call, one `Input::Timeout` per subscriber.
+    /// Releases the packets written since the last call, one `Input::Timeout` per subscriber.
     ///
-    /// str0m packetizes written frames only when it handles a timeout (`Session::do_payload`),
-    /// and it stamps send times (for its congestion control) with that time. A timeout also
-    /// walks every stream of the subscriber's session, so one per frame cost O(streams) per
-    /// frame and subscriber: a room of N paid N² per frame. Deferred to the moment the driver
-    /// polls ([`Sfu::poll_output`]), a subscriber that got frames from several publishers (or
-    /// several frames) while the driver took its queued datagrams pays once. `written_at` is
-    /// the latest write's time, so no send time is stamped before its frame arrived.
+    /// In RTP mode str0m queues each written packet untimestamped and sends nothing until it
+    /// handles a timeout (`SendQueue::handle_timeout` stamps the queued packets with that time,
+    /// `need_timeout` says one is due); that time is also the send time its congestion
+    /// control sees. A timeout walks every stream of the subscriber's session, so one per
+    /// packet would cost O(streams) per packet and subscriber (a room of N: N² per packet).
+    /// Deferred to the moment the driver polls ([`Sfu::poll_output`]), after the batch of
+    /// datagrams it read in one turn, a subscriber pays once for all the packets it got in
+    /// that turn, from every publisher. `written_at` is the latest write's time, so no send
+    /// time is stamped before its packet arrived; the wait is the rest of the driver's turn.
+    /// str0m offers no cheaper way to release a queue (nothing but a timeout stamps it).
     ///
     /// Only without bandwidth estimation (the server's default): str0m's pacer, there, wants
     /// its timeout after every write ([`Sfu::forward`]).
@@ -242,7 +346,14 @@ impl Sfu {
 
     /// Asks a publisher for a keyframe on one layer of one of its tracks, at most once per
     /// interval per layer: requests from many subscribers are merged into one.
-    pub(crate) fn request_keyframe(&mut self, now: Instant, source: PeerId, mid: Mid, layer: usize, kind: KeyframeRequestKind) {
+    pub(crate) fn request_keyframe(
+        &mut self,
+        now: Instant,
+        source: PeerId,
+        mid: Mid,
+        layer: usize,
+        kind: KeyframeRequestKind,
+    ) {
         let interval = self.config.keyframe_request_interval;
         let Some(p) = self.peers.get_mut(&source) else {
             return;
@@ -263,32 +374,13 @@ impl Sfu {
         }
         l.last_keyframe_request = Some(now);
         let rid = l.rid;
-        if let Some(mut writer) = p.rtc.writer(mid) {
-            if let Err(e) = writer.request_keyframe(rid, kind) {
-                debug!("{source}: keyframe request refused: {e}");
-            }
+        let mut api = p.rtc.direct_api();
+        match api.stream_rx_by_mid(mid, rid) {
+            Some(stream) => stream.request_keyframe(kind),
+            None => debug!("{source}: no stream to ask a keyframe of"),
         }
         self.drain(source);
     }
-}
-
-/// Writes a frame into a subscriber's track; false if it could not.
-fn write(o: &mut crate::peer::Peer, mid: Mid, data: &MediaData, time: MediaTime) -> bool {
-    let Some(writer) = o.rtc.writer(mid) else {
-        return false;
-    };
-    let Some(pt) = writer.match_params(data.params) else {
-        return false;
-    };
-    let writer = match (data.ext_vals.audio_level, data.ext_vals.voice_activity) {
-        (Some(level), vad) => writer.audio_level(level, vad.unwrap_or(false)),
-        _ => writer,
-    };
-    if let Err(e) = writer.write(pt, data.network_time, time, data.data.clone()) {
-        debug!("cannot forward media: {e}");
-        return false;
-    }
-    true
 }
 
 #[cfg(test)]
@@ -298,26 +390,41 @@ mod tests {
 
     #[test]
     fn a_switch_waits_for_a_keyframe_of_the_new_layer() {
-        let mut f = Forwarding { target: Some(0), ..Forwarding::default() };
+        let mut f = Forwarding {
+            target: Some(0),
+            ..Forwarding::default()
+        };
         // Nothing sent yet: wait for a keyframe of layer 0.
-        assert_eq!(f.on_video_frame(0, false), Decision::WantKeyframe);
-        assert_eq!(f.on_video_frame(1, true), Decision::Drop);
-        assert_eq!(f.on_video_frame(0, true), Decision::Forward { switched: true });
-        assert_eq!(f.on_video_frame(0, false), Decision::Forward { switched: false });
+        assert_eq!(f.on_video_packet(0, false), Decision::WantKeyframe);
+        assert_eq!(f.on_video_packet(1, true), Decision::Drop);
+        assert_eq!(
+            f.on_video_packet(0, true),
+            Decision::Forward { switched: true }
+        );
+        assert_eq!(
+            f.on_video_packet(0, false),
+            Decision::Forward { switched: false }
+        );
         // Go up: layer 0 flows until layer 2's keyframe.
         f.target = Some(2);
-        assert_eq!(f.on_video_frame(2, false), Decision::WantKeyframe);
-        assert_eq!(f.on_video_frame(0, false), Decision::Forward { switched: false });
-        assert_eq!(f.on_video_frame(1, true), Decision::Drop);
-        assert_eq!(f.on_video_frame(2, true), Decision::Forward { switched: true });
-        assert_eq!(f.on_video_frame(0, false), Decision::Drop);
+        assert_eq!(f.on_video_packet(2, false), Decision::WantKeyframe);
+        assert_eq!(
+            f.on_video_packet(0, false),
+            Decision::Forward { switched: false }
+        );
+        assert_eq!(f.on_video_packet(1, true), Decision::Drop);
+        assert_eq!(
+            f.on_video_packet(2, true),
+            Decision::Forward { switched: true }
+        );
+        assert_eq!(f.on_video_packet(0, false), Decision::Drop);
         assert_eq!(f.current, Some(2));
         // Pause: stops at once; resuming needs a keyframe again.
         f.target = None;
-        assert_eq!(f.on_video_frame(2, true), Decision::Drop);
+        assert_eq!(f.on_video_packet(2, true), Decision::Drop);
         assert_eq!(f.current, None);
         f.target = Some(2);
-        assert_eq!(f.on_video_frame(2, false), Decision::WantKeyframe);
+        assert_eq!(f.on_video_packet(2, false), Decision::WantKeyframe);
         assert_eq!(f.switches, 2);
     }
 

@@ -29,10 +29,12 @@
 mod alloc;
 mod api;
 mod bwe;
+mod codec;
 mod error;
 mod forward;
 mod lastn;
 mod peer;
+mod rewrite;
 mod routing;
 mod sfu;
 mod simulcast;

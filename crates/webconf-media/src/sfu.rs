@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::crypto::CryptoProvider;
-use str0m::media::{Direction, KeyframeRequest, MediaData, MediaKind, Mid, Rid, Rids};
+use str0m::media::{Direction, KeyframeRequest, MediaKind, Mid, Rid, Rids};
 use str0m::net::{Protocol, Receive, TcpType};
+use str0m::rtp::RtpPacket;
 use str0m::{Candidate, Event, IceCreds, Input, Output, Rtc};
 use tracing::{debug, warn};
 
@@ -32,13 +33,13 @@ pub(crate) const PATH_REPORT_INTERVAL: Duration = Duration::from_millis(500);
 const LOSS_WINDOW: Duration = Duration::from_secs(1);
 
 /// Work found while draining one peer that touches other peers.
-// `Media` is large, but boxing it would cost an allocation per forwarded frame; the queue is
+// `Media` is large, but boxing it would cost an allocation per forwarded packet; the queue is
 // drained at once, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Work {
     TrackAdded(PeerId, Mid, MediaKind, TrackLabel),
     TrackRemoved(PeerId, Mid),
-    Media(PeerId, MediaData),
+    Media(PeerId, RtpPacket),
     KeyframeRequest(PeerId, KeyframeRequest),
     Reallocate(PeerId),
 }
@@ -159,7 +160,10 @@ impl Sfu {
         let ice_pass = creds.pass.clone();
         // VP8 and H.264 come with an RTX payload type: NACKed packets are resent from the
         // send buffer (`SfuConfig::retransmit_window` of each forwarded video, set when it opens).
+        // RTP mode: packets are forwarded as they come, not depacketized into frames and
+        // packetized again per subscriber (`forward.rs`).
         let mut rtc = Rtc::builder()
+            .set_rtp_mode(true)
             .set_ice_lite(true)
             .set_local_ice_credentials(creds)
             .set_crypto_provider(self.crypto.clone())
@@ -647,7 +651,7 @@ impl Sfu {
                             self.work.push_back(Work::TrackAdded(peer, m.mid, kind, label));
                         }
                     }
-                    Event::MediaData(data) => self.work.push_back(Work::Media(peer, data)),
+                    Event::RtpPacket(pkt) => self.work.push_back(Work::Media(peer, pkt)),
                     Event::KeyframeRequest(req) => {
                         self.work.push_back(Work::KeyframeRequest(peer, req))
                     }

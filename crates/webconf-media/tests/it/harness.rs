@@ -10,6 +10,7 @@ use str0m::format::Codec;
 use str0m::ice::{StunMessage, TransId};
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive, TcpType};
+use str0m::rtp::{ExtensionValues, RawPacket, RtpWrite, Vp8Descriptor};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use webconf_media::{PeerId, RoomId, Sfu, SfuConfig, SfuOutput};
 
@@ -35,6 +36,31 @@ pub struct RxFrame {
     /// RTP time, 90 kHz.
     pub time: u64,
     pub contiguous: bool,
+}
+
+/// One RTP packet of a forwarded video a recording client received ([`World::record_rtp`]),
+/// as on the wire (before str0m reassembles frames).
+#[derive(Debug, Clone)]
+pub struct RxRtp {
+    /// The forwarded track's mid in the receiver's session.
+    pub mid: Mid,
+    pub seq: u16,
+    /// The VP8 descriptor's S bit with partition 0: the first packet of a frame.
+    pub frame_start: bool,
+    /// VP8 PictureID and TL0PICIDX, if the descriptor has them.
+    pub picture_id: Option<u16>,
+    pub tl0_pic_idx: Option<u8>,
+}
+
+/// What an RTP-writing publisher ([`World::join_rtp_publisher`]) numbered last, per stream.
+type TxStreams = Vec<((Mid, Option<Rid>), TxNumbers)>;
+
+/// What an RTP-writing publisher ([`World::join_rtp_publisher`]) numbers per stream.
+#[derive(Debug, Clone, Default)]
+struct TxNumbers {
+    seq: u64,
+    picture_id: u16,
+    tl0_pic_idx: u8,
 }
 
 /// How a client publishes.
@@ -83,6 +109,11 @@ pub struct Client {
     pub keyframe_requests: u64,
     /// Every video frame received, in order.
     pub frames: Vec<RxFrame>,
+    /// Every VP8 RTP packet received, in order, when recording ([`World::record_rtp`]).
+    pub rtp: Vec<RxRtp>,
+    /// Writes its own RTP packets (str0m's RTP mode), VP8 with PictureIDs and TL0PICIDXs as
+    /// browsers send them ([`World::join_rtp_publisher`]); numbers per (mid, rid).
+    rtp_writer: Option<TxStreams>,
     /// NACKs this client sent, per received mid (from its ingress stats).
     pub nacks_sent: HashMap<Mid, u64>,
     /// The SFU's answer to its first offer (SDP).
@@ -136,6 +167,9 @@ pub struct World {
     /// The server addresses the next joining client is given (its network zone's), instead
     /// of all of them; see `zones.rs`.
     pub zone_addresses: Option<Vec<IpAddr>>,
+    /// The clients that join from now on record every VP8 RTP packet they receive
+    /// ([`Client::rtp`]).
+    pub record_rtp: bool,
 }
 
 pub fn stream_of(i: usize) -> String {
@@ -227,6 +261,7 @@ impl World {
             last_media: now,
             media_time: Duration::ZERO,
             zone_addresses: None,
+            record_rtp: false,
         }
     }
 
@@ -248,7 +283,18 @@ impl World {
         self.join_on(room, opts, false)
     }
 
+    /// [`World::join_with`] from a client that writes its own RTP packets, as browsers do:
+    /// VP8 with a 15-bit PictureID and a TL0PICIDX, numbered per layer from far-apart bases
+    /// (one about to wrap). str0m's frame-mode packetizer writes no PictureID.
+    pub fn join_rtp_publisher(&mut self, room: u64, opts: JoinOptions) -> usize {
+        self.join_client(room, opts, false, true)
+    }
+
     fn join_on(&mut self, room: u64, opts: JoinOptions, tcp: bool) -> usize {
+        self.join_client(room, opts, tcp, false)
+    }
+
+    fn join_client(&mut self, room: u64, opts: JoinOptions, tcp: bool, rtp_writer: bool) -> usize {
         let i = self.clients.len();
         let peer = PeerId(i as u64 + 1);
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 1, i as u8 + 1)), 5000);
@@ -258,7 +304,11 @@ impl World {
         }
         .expect("add peer");
 
-        let mut rtc = Rtc::builder().set_stats_interval(Some(Duration::from_secs(1))).build(self.now);
+        let mut rtc = Rtc::builder()
+            .set_stats_interval(Some(Duration::from_secs(1)))
+            .set_rtp_mode(rtp_writer)
+            .enable_raw_packets(self.record_rtp)
+            .build(self.now);
         let candidate = if tcp {
             Candidate::builder().tcp().host(addr).tcptype(TcpType::Active).build()
         } else {
@@ -301,6 +351,8 @@ impl World {
             keyframe_wanted: Vec::new(),
             keyframe_requests: 0,
             frames: Vec::new(),
+            rtp: Vec::new(),
+            rtp_writer: rtp_writer.then(Vec::new),
             nacks_sent: HashMap::new(),
             answer: answer_sdp,
         });
@@ -365,6 +417,11 @@ impl World {
             let t: MediaTime = self.media_time.into();
             let tick = self.media_time.as_millis() / 20;
             for c in self.clients.iter_mut().filter(|c| c.active && c.connected) {
+                let mut rtp_writer = c.rtp_writer.take();
+                let mut write_frame = |rtc: &mut Rtc, mid: Mid, rid: Option<Rid>, codec: Codec, now: Instant, t: MediaTime, data: Vec<u8>, level: Option<i8>| match &mut rtp_writer {
+                    Some(numbers) => write_rtp_frame(rtc, numbers, mid, rid, codec, now, t, &data, level),
+                    None => write_frame(rtc, mid, rid, codec, now, t, data, level),
+                };
                 write_frame(&mut c.rtc, c.audio_mid, None, Codec::Opus, now, t, vec![0x55; 60], c.audio_level);
                 if tick.is_multiple_of(2) && c.sends_video {
                     // A keyframe every second, or when asked for.
@@ -391,6 +448,11 @@ impl World {
                         write_frame(&mut c.rtc, mid, None, Codec::Vp8, now, t, frame, None);
                     }
                 }
+                if rtp_writer.is_some() {
+                    // Written packets leave on the next timeout.
+                    c.rtc.handle_input(Input::Timeout(now)).expect("client timeout");
+                }
+                c.rtp_writer = rtp_writer;
             }
         }
         // Network, until quiet.
@@ -457,6 +519,19 @@ impl World {
                     }
                     Event::MediaIngressStats(st) => {
                         c.nacks_sent.insert(st.mid, st.nacks);
+                    }
+                    Event::RawPacket(raw) => {
+                        let RawPacket::RtpRx(header, payload) = *raw else { continue };
+                        let vp8 = c.rtc.codec_config().iter().any(|p| p.pt() == header.payload_type && p.spec().codec == Codec::Vp8);
+                        let mid = c.rtc.direct_api().stream_rx(&header.ssrc).map(|s| s.mid());
+                        let (Some(mid), true, Ok(d)) = (mid, vp8, Vp8Descriptor::parse(&payload)) else { continue };
+                        c.rtp.push(RxRtp {
+                            mid,
+                            seq: header.sequence_number,
+                            frame_start: payload[0] & 0x17 == 0x10,
+                            picture_id: d.picture_id(),
+                            tl0_pic_idx: d.tl0_pic_idx(),
+                        });
                     }
                     _ => {}
                 },
@@ -555,4 +630,56 @@ fn write_frame(
         None => writer,
     };
     writer.write(pt, now, t, data).expect("write");
+}
+
+/// [`write_frame`] by a client that writes RTP itself (RTP mode): a VP8 frame in packets of at
+/// most 1000 bytes, each with a descriptor carrying a 15-bit PictureID, a TL0PICIDX and a TID;
+/// Opus in one packet with its audio level.
+#[allow(clippy::too_many_arguments)]
+fn write_rtp_frame(
+    rtc: &mut Rtc,
+    numbers: &mut TxStreams,
+    mid: Mid,
+    rid: Option<Rid>,
+    codec: Codec,
+    now: Instant,
+    t: MediaTime,
+    data: &[u8],
+    level: Option<i8>,
+) {
+    let Some(pt) = rtc.codec_config().iter().find(|p| p.spec().codec == codec).map(|p| p.pt()) else {
+        return;
+    };
+    let time = t.rebase(if codec == Codec::Opus { Frequency::FORTY_EIGHT_KHZ } else { Frequency::NINETY_KHZ }).numer() as u32;
+    let n = match numbers.iter().position(|(k, _)| *k == (mid, rid)) {
+        Some(i) => i,
+        None => {
+            // Far-apart bases per layer, the last about to wrap (PictureID 32767 -> 0).
+            let base = [1_000u16, 9_000, 32_700][numbers.len() % 3];
+            let first = TxNumbers { seq: u64::from(base) * 2, picture_id: base, tl0_pic_idx: (base % 256) as u8 };
+            numbers.push(((mid, rid), first));
+            numbers.len() - 1
+        }
+    };
+    let tx = &mut numbers[n].1;
+    let mut api = rtc.direct_api();
+    let Some(stream) = api.stream_tx_by_mid(mid, rid) else { return };
+    if codec == Codec::Opus {
+        let ext_vals = ExtensionValues { audio_level: level, voice_activity: level.map(|l| l > -50), ..Default::default() };
+        stream.write_rtp(RtpWrite::new(pt, tx.seq.into(), time, now, data.to_vec()).ext_vals(ext_vals));
+        tx.seq += 1;
+        return;
+    }
+    let chunks: Vec<&[u8]> = data.chunks(1000).collect();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let start = if i == 0 { 0x10 } else { 0 };
+        let pid = tx.picture_id;
+        let mut payload = vec![0x80 | start, 0xe0, 0x80 | (pid >> 8) as u8, pid as u8, tx.tl0_pic_idx, 0x00];
+        payload.extend_from_slice(chunk);
+        let last = i + 1 == chunks.len();
+        stream.write_rtp(RtpWrite::new(pt, tx.seq.into(), time, now, payload).marker(last).nackable(true));
+        tx.seq += 1;
+    }
+    tx.picture_id = (tx.picture_id + 1) % 0x8000;
+    tx.tl0_pic_idx = tx.tl0_pic_idx.wrapping_add(1);
 }
