@@ -53,6 +53,24 @@ pub mod bench_support {
     pub use crate::forward::{Decision, Forwarding};
 }
 
+/// Internals exposed for the fuzz targets in `fuzz/`; not a stable API.
+#[doc(hidden)]
+pub mod fuzz_support {
+    /// Runs, on one RTP payload from the network, every reader forwarding applies to it: the
+    /// VP8 payload descriptor (ours and str0m's, with a rewrite patch), the VP8 keyframe
+    /// header, the H.264 keyframe test. Whatever the bytes, none may panic.
+    pub fn read_payload(payload: &[u8]) {
+        let _ = crate::codec::h264_starts_keyframe(payload);
+        if let Some(h) = crate::codec::vp8_header(payload) {
+            let _ = payload.get(h.offset..).and_then(crate::simulcast::vp8_keyframe_size);
+        }
+        if let Ok(d) = str0m::rtp::Vp8Descriptor::parse(payload) {
+            let _ = d.starts_keyframe(payload);
+            let _ = d.patch().picture_id(1).tl0_pic_idx(2).build();
+        }
+    }
+}
+
 /// Identifies one participant's media session inside the core. Chosen by the caller, unique
 /// for the lifetime of the [`Sfu`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
