@@ -293,8 +293,11 @@ test('Chromium: Bob\'s answer is lost with his socket; after the resume the same
     Promise.all([expectMediaFlowing(alice.page, [bob.id]), expectMediaFlowing(bob.page, [alice.id])]));
   const presence = await watchPresence(alice.page, bob.id);
   const negotiationErrors = [];
+  let answeredAgain = 0;
   bob.page.on('console', (msg) => {
     if (/negotiation failed/.test(msg.text())) negotiationErrors.push(msg.text());
+    // media.js: the offer sent again is recognised as answered, not applied a second time.
+    if (/offer already answered again; sending the same answer/.test(msg.text())) answeredAgain += 1;
   });
   await bob.page.evaluate(() => {
     /** @type {any} */ (window).__dropNextAnswer = true;
@@ -327,6 +330,7 @@ test('Chromium: Bob\'s answer is lost with his socket; after the resume the same
   assert.equal(await bob.page.evaluate(() => /** @type {any} */ (window).__answersDropped), 1, 'one answer dropped');
   assert.equal((await pageState(bob.page)).participantId, bob.id, 'Bob kept his participant id');
   assert.deepEqual(negotiationErrors, [], 'no negotiation failed in Bob\'s page');
+  assert.equal(answeredAgain, 1, 'Bob sent the same answer again, without applying the offer twice');
   const missing = await presence.stop();
   assert.equal(missing, 0, 'Alice never stopped listing Bob');
   const tiles = (await pageState(alice.page)).tiles.filter((tl) => tl.id === bob.id);
