@@ -1,6 +1,8 @@
 // Taking one's place back after losing the signaling socket (`resume`, docs/protocol.md):
 // the participant keeps its id, role and media session, nobody sees it leave, and what it missed
-// meanwhile (someone joining, a raised hand, the offer for the newcomer's tracks) reaches it.
+// meanwhile (someone joining, a raised hand, the offer for the newcomer's tracks) reaches it,
+// and an offer it had answered, the answer lost with the old socket, is completed (the server
+// sends the same offer again, the browser the same answer).
 // Raw sockets check the protocol's refusals; real Chromium pages check the client, with Bob's
 // signaling going through a TCP relay on loopback that the test cuts (his media does not go
 // through it). No root needed; the netns test of an address change is in resilience.test.mjs.
@@ -13,6 +15,7 @@ import {
   expectMediaFlowing,
   joinRoom,
   launchChromium,
+  mediaStats,
   pageState,
   randomRoom,
   safeJson,
@@ -245,6 +248,89 @@ test('Chromium: Bob\'s socket is cut twice; he keeps his place and media, and ca
     await expectMediaFlowing(bob.page, [alice.id, carol.id], { timeoutMs: 20_000 });
     await expectMediaFlowing(carol.page, [bob.id], { timeoutMs: 20_000 });
   });
+  const missing = await presence.stop();
+  assert.equal(missing, 0, 'Alice never stopped listing Bob');
+  const tiles = (await pageState(alice.page)).tiles.filter((tl) => tl.id === bob.id);
+  assert.equal(tiles.length, 1, 'Alice shows Bob once');
+  for (const p of [alice, bob, carol]) await p.page.close();
+});
+
+/**
+ * Runs in Bob's page before its scripts: when `window.__dropNextAnswer` is set, the next
+ * outgoing `answer` is not sent and its socket is closed with 4000 "dead link" (his place is
+ * kept for a resume), as if the socket had died right after the browser answered.
+ */
+function answerDropper() {
+  const w = /** @type {any} */ (window);
+  w.__answersDropped = 0;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (w.__dropNextAnswer && typeof data === 'string') {
+      let type = null;
+      try {
+        type = JSON.parse(data)?.type ?? null;
+      } catch {
+        type = null;
+      }
+      if (type === 'answer') {
+        w.__dropNextAnswer = false;
+        w.__answersDropped += 1;
+        this.close(4000, 'dead link');
+        return;
+      }
+    }
+    return send.call(this, data);
+  };
+}
+
+test('Chromium: Bob\'s answer is lost with his socket; after the resume the same offer comes again and he gets Carol\'s media', async () => {
+  const step = stepRunner(diagnostics);
+  const room = randomRoom('resume');
+  const alice = await step('Alice joins', () => joinRoom(browser, server, room, 'Alice', { diagnostics }));
+  const bob = await step('Bob joins (with the answer dropper)', () =>
+    joinRoom(browser, server, room, 'Bob', { diagnostics, beforeLoad: answerDropper }));
+  await step('media flows both ways', () =>
+    Promise.all([expectMediaFlowing(alice.page, [bob.id]), expectMediaFlowing(bob.page, [alice.id])]));
+  const presence = await watchPresence(alice.page, bob.id);
+  const negotiationErrors = [];
+  let answeredAgain = 0;
+  bob.page.on('console', (msg) => {
+    if (/negotiation failed/.test(msg.text())) negotiationErrors.push(msg.text());
+    // media.js: the offer sent again is recognised as answered, not applied a second time.
+    if (/offer already answered again; sending the same answer/.test(msg.text())) answeredAgain += 1;
+  });
+  await bob.page.evaluate(() => {
+    /** @type {any} */ (window).__dropNextAnswer = true;
+  });
+
+  const carol = await step('Carol joins; Bob answers the offer of her tracks, the answer is lost with his socket', async () => {
+    const c = await joinRoom(browser, server, room, 'Carol', { diagnostics });
+    await waitFor(async () => (await bob.page.evaluate(() => /** @type {any} */ (window).__answersDropped)) === 1,
+      15_000, { message: 'Bob\'s answer to be dropped' });
+    return c;
+  });
+  await step('Bob takes his place back under the same id', async () => {
+    await waitFor(async () => {
+      const s = await pageState(bob.page);
+      return s.state === 'in-room' && s.participantId === bob.id && s.participants?.[carol.id]?.name === 'Carol';
+    }, 20_000, { message: 'Bob back in the room under his id, listing Carol' });
+  });
+  await step('Bob receives Carol\'s audio and video (and still Alice\'s); Carol receives Bob\'s', async () => {
+    await expectMediaFlowing(bob.page, [alice.id, carol.id], { timeoutMs: 20_000 });
+    await expectMediaFlowing(carol.page, [bob.id], { timeoutMs: 20_000 });
+    // inbound-rtp bytes of Carol's audio and video keep growing at Bob's.
+    const first = (await mediaStats(bob.page)).byParticipant[carol.id];
+    await sleep(1000);
+    const second = (await mediaStats(bob.page)).byParticipant[carol.id];
+    for (const kind of ['audio', 'video']) {
+      assert.ok((second?.[kind]?.bytesReceived ?? 0) > (first?.[kind]?.bytesReceived ?? 0),
+        `Carol's ${kind} bytes grow at Bob's: ${safeJson(first)} -> ${safeJson(second)}`);
+    }
+  });
+  assert.equal(await bob.page.evaluate(() => /** @type {any} */ (window).__answersDropped), 1, 'one answer dropped');
+  assert.equal((await pageState(bob.page)).participantId, bob.id, 'Bob kept his participant id');
+  assert.deepEqual(negotiationErrors, [], 'no negotiation failed in Bob\'s page');
+  assert.equal(answeredAgain, 1, 'Bob sent the same answer again, without applying the offer twice');
   const missing = await presence.stop();
   assert.equal(missing, 0, 'Alice never stopped listing Bob');
   const tiles = (await pageState(alice.page)).tiles.filter((tl) => tl.id === bob.id);

@@ -5,6 +5,8 @@
 // answers, and the client's own re-offers when a screen share starts or stops. All of them go
 // through one promise chain, so two never interleave; a re-offer that crosses a server offer
 // (`renegotiation_in_progress`) is rolled back and made again once that offer is answered.
+// After a `resume` the server sends its outstanding offer again, unchanged: if the browser had
+// already answered it (the answer lost with the old socket), the same answer goes again.
 // Switching microphone or camera is a `replaceTrack` on the same sender: no negotiation.
 
 import { relabelStream } from './sdp.js';
@@ -153,6 +155,24 @@ export function stopLocalMedia(media) {
  * @property {(state: RTCPeerConnectionState) => void} onConnectionState
  */
 
+/**
+ * What a server offer is to the client, by its SDP (docs/protocol.md, `resume`: after a resume
+ * the server sends its outstanding offer again, unchanged, whether or not the browser got it):
+ * `answered` when it is the offer last answered (the browser applied it and its answer was
+ * lost with the old socket: send the same answer again, the connection untouched); `in-hand`
+ * when it is the offer received and not answered yet (queued or being applied: its answer is
+ * on the way); `new` otherwise (apply it and answer).
+ * @param {string} sdp  The offer just received.
+ * @param {string | null} inHand  The offer received and not answered yet, if any.
+ * @param {{offer: string, answer: string} | null} answered  The last offer answered, and the answer.
+ * @returns {'answered' | 'in-hand' | 'new'}
+ */
+export function serverOfferStatus(sdp, inHand, answered) {
+  if (answered !== null && answered.offer === sdp) return 'answered';
+  if (inHand !== null && inHand === sdp) return 'in-hand';
+  return 'new';
+}
+
 /** How long the server has to answer the client's offer. */
 const ANSWER_TIMEOUT_MS = 15_000;
 
@@ -193,6 +213,13 @@ export class PeerSession {
      * @private */
     this.iceRestartWanted = false;
     /** @private @type {Promise<void> | null} */ this.iceRestartQueued = null;
+    /** The server offer received and not answered yet (SDP), see `serverOfferStatus`.
+     * @private @type {string | null} */
+    this.offerInHand = null;
+    /** The last server offer answered and the answer sent (SDPs), to answer it again if the
+     * server sends it again after a `resume`.
+     * @private @type {{offer: string, answer: string} | null} */
+    this.lastAnswered = null;
 
     this.pc.addEventListener('track', (ev) => {
       const stream = ev.streams[0];
@@ -242,15 +269,35 @@ export class PeerSession {
   }
 
   /**
-   * The server offers to add or stop forwarded tracks: answer it, in turn.
+   * The server offers to add or stop forwarded tracks: answer it, in turn. The same offer
+   * again (after a `resume`, docs/protocol.md) is not applied twice: already answered, the same
+   * answer is sent again at once (the previous one may have been lost with the old socket);
+   * still being answered, it is ignored (that answer goes to the current socket).
    * @param {string} sdp
    */
   handleOffer(sdp) {
+    const status = serverOfferStatus(sdp, this.offerInHand, this.lastAnswered);
+    if (status === 'answered' && this.lastAnswered) {
+      console.info('webconf: the server sent an offer already answered again; sending the same answer');
+      this.cb.sendAnswer(this.lastAnswered.answer);
+      return;
+    }
+    if (status === 'in-hand') {
+      console.info('webconf: the server sent again an offer being answered; ignored');
+      return;
+    }
+    this.offerInHand = sdp;
     this.enqueue(async () => {
-      await this.pc.setRemoteDescription({ type: 'offer', sdp });
-      const answer = await this.pc.createAnswer();
-      await this.pc.setLocalDescription(answer);
-      this.cb.sendAnswer(this.pc.localDescription?.sdp ?? answer.sdp ?? '');
+      try {
+        await this.pc.setRemoteDescription({ type: 'offer', sdp });
+        const created = await this.pc.createAnswer();
+        await this.pc.setLocalDescription(created);
+        const answer = this.pc.localDescription?.sdp ?? created.sdp ?? '';
+        this.lastAnswered = { offer: sdp, answer };
+        this.cb.sendAnswer(answer);
+      } finally {
+        if (this.offerInHand === sdp) this.offerInHand = null;
+      }
     });
   }
 

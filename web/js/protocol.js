@@ -257,7 +257,9 @@ export const PASSWORD_MAX_CHARS = 128;
  */
 
 /**
- * The server adds or stops forwarded tracks; the client must answer.
+ * The server adds or stops forwarded tracks; the client must answer. After a `resume` the
+ * server sends its outstanding offer again, unchanged: one already answered gets the same
+ * answer again (media.js `serverOfferStatus`).
  * @typedef {object} ServerOfferMessage
  * @property {'offer'} type
  * @property {string} sdp

@@ -101,6 +101,7 @@ pub enum SfuOutput {
         contents: Vec<u8>,
     },
     /// Relay this SDP offer to the peer's browser; its answer goes to [`crate::Sfu::handle_answer`].
+    /// [`crate::Sfu::resend_offer`] gives the outstanding one again, the same SDP.
     Offer {
         /// Whose browser.
         peer: PeerId,

@@ -220,6 +220,9 @@ pub(crate) struct Peer {
     pub tracks_out: Vec<TrackOut>,
     /// Our outstanding offer, if any (never more than one).
     pub pending: Option<SdpPendingOffer>,
+    /// The SDP text of the outstanding offer (set and cleared with [`Self::pending`]): sent
+    /// again unchanged after a `resume` ([`crate::Sfu::resend_offer`]).
+    pub pending_sdp: Option<String>,
     /// True once the browser's own offer has been answered: only then may we offer.
     pub offered: bool,
     /// When the `Rtc` next wants a timeout (mirrors the entry in the timer set).

@@ -209,6 +209,7 @@ impl Sfu {
                 tracks_in: Vec::new(),
                 tracks_out: Vec::new(),
                 pending: None,
+                pending_sdp: None,
                 offered: false,
                 timeout: None,
                 dead: false,
@@ -341,6 +342,7 @@ impl Sfu {
         // A malformed answer leaves the offer outstanding: the browser may still answer it.
         let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let pending = p.pending.take().ok_or(SfuError::UnexpectedAnswer(peer))?;
+        p.pending_sdp = None;
         let result = p.rtc.sdp_api().accept_answer(pending, answer);
         let window = self.config.retransmit_window;
         for t in p.tracks_out.iter_mut() {
@@ -369,24 +371,21 @@ impl Sfu {
         result.map_err(|e| SfuError::Negotiation(e.to_string()))
     }
 
-    /// The browser took back its session on a new signaling socket and may have missed our
-    /// last offer: an outstanding offer is withdrawn (its changes were never applied) and made
-    /// again, so that the browser gets one it can answer. Nothing happens without one.
-    pub fn reoffer(&mut self, now: Instant, peer: PeerId) -> Result<(), SfuError> {
-        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
-        if p.pending.take().is_none() {
-            return Ok(());
-        }
-        for t in p.tracks_out.iter_mut() {
-            t.state = match t.state {
-                TrackOutState::Negotiating(_) => TrackOutState::ToOpen,
-                TrackOutState::NegotiatingStop(m) => TrackOutState::ToStop(m),
-                s => s,
-            };
-        }
-        self.negotiate(peer);
-        self.run_work(now);
-        Ok(())
+    /// The browser took back its session on a new signaling socket (`resume`) and may have
+    /// missed our last offer, or answered it on the old socket without the answer reaching us:
+    /// an outstanding offer is sent again, unchanged (the same SDP, [`SfuOutput::Offer`]).
+    /// A browser that never got it answers it as any offer; one that had applied it answers it
+    /// again with the same answer. Either answer completes it ([`Sfu::handle_answer`]). The
+    /// offer is not withdrawn and made anew: a browser that had applied it would get an offer
+    /// whose m-lines do not match its own, and refuse it. Returns whether an offer was sent;
+    /// nothing happens without one.
+    pub fn resend_offer(&mut self, peer: PeerId) -> Result<bool, SfuError> {
+        let p = self.peers.get(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        let Some(sdp) = p.pending_sdp.clone().filter(|_| p.pending.is_some()) else {
+            return Ok(false);
+        };
+        self.outputs.push_back(SfuOutput::Offer { peer, sdp });
+        Ok(true)
     }
 
     /// Feeds one UDP datagram received on the local socket `destination` from `source`.
@@ -574,11 +573,10 @@ impl Sfu {
             return;
         }
         if let Some((offer, pending)) = change.apply() {
+            let sdp = offer.to_sdp_string();
             p.pending = Some(pending);
-            self.outputs.push_back(SfuOutput::Offer {
-                peer,
-                sdp: offer.to_sdp_string(),
-            });
+            p.pending_sdp = Some(sdp.clone());
+            self.outputs.push_back(SfuOutput::Offer { peer, sdp });
         }
     }
 

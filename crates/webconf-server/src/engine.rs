@@ -349,7 +349,7 @@ impl Engine {
                 self.join(now, conn, version, &room, &name, password)
             }
             (ClientMessage::Resume { version, participant: target, token }, _) if participant.is_none() => {
-                self.resume(now, conn, version, target, &token)
+                self.resume(conn, version, target, &token)
             }
             (ClientMessage::Join { .. } | ClientMessage::Resume { .. }, _) => {
                 self.send_error(conn, ErrorCode::AlreadyJoined, "this socket already joined a room", false)

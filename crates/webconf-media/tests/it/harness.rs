@@ -118,6 +118,9 @@ pub struct Client {
     pub nacks_sent: HashMap<Mid, u64>,
     /// The SFU's answer to its first offer (SDP).
     pub answer: String,
+    /// The last server offer it applied and the answer it made (SDP): the same offer again
+    /// (after a `resume`) gets the same answer, its session untouched, as the browser does.
+    pub answered: Option<(String, String)>,
 }
 
 impl Client {
@@ -155,6 +158,11 @@ pub struct World {
     pub stray_offers: u64,
     /// Peers whose signaling is down: the SFU's offers to them are lost (counted here).
     pub offers_lost: HashMap<PeerId, u64>,
+    /// Peers whose signaling went down after the SFU's offer arrived: the client applies the
+    /// offer, its answer is lost (counted here).
+    pub answers_lost: HashMap<PeerId, u64>,
+    /// Every offer the SFU sent (to whom, SDP), lost or not.
+    pub offers: Vec<(PeerId, String)>,
     /// The SFU's transport reports, by peer.
     pub stats: HashMap<PeerId, Vec<webconf_media::PeerMediaStats>>,
     /// Active speaker changes the SFU reported, in order.
@@ -255,6 +263,8 @@ impl World {
             sent_to: HashMap::new(),
             stray_offers: 0,
             offers_lost: HashMap::new(),
+            answers_lost: HashMap::new(),
+            offers: Vec::new(),
             stats: HashMap::new(),
             speaker_events: Vec::new(),
             sfu_busy: Duration::ZERO,
@@ -355,6 +365,7 @@ impl World {
             rtp_writer: rtp_writer.then(Vec::new),
             nacks_sent: HashMap::new(),
             answer: answer_sdp,
+            answered: None,
         });
         i
     }
@@ -567,6 +578,7 @@ impl World {
                 c.rtc.handle_input(input).expect("client input");
             }
             SfuOutput::Offer { peer, sdp } => {
+                self.offers.push((peer, sdp.clone()));
                 if let Some(lost) = self.offers_lost.get_mut(&peer) {
                     *lost += 1;
                     return;
@@ -577,10 +589,23 @@ impl World {
                 };
                 let c = &mut self.clients[i];
                 assert!(c.pending.is_none());
-                let offer = SdpOffer::from_sdp_string(&sdp).expect("offer parses");
-                let answer = c.rtc.sdp_api().accept_offer(offer).expect("client accepts offer");
+                let answer = match &c.answered {
+                    // Already applied and answered: the same answer again.
+                    Some((offer, answer)) if *offer == sdp => answer.clone(),
+                    _ => {
+                        let offer = SdpOffer::from_sdp_string(&sdp).expect("offer parses");
+                        let answer = c.rtc.sdp_api().accept_offer(offer).expect("client accepts offer");
+                        let answer = answer.to_sdp_string();
+                        c.answered = Some((sdp, answer.clone()));
+                        answer
+                    }
+                };
+                if let Some(lost) = self.answers_lost.get_mut(&peer) {
+                    *lost += 1;
+                    return;
+                }
                 self.sfu
-                    .handle_answer(self.now, peer, &answer.to_sdp_string())
+                    .handle_answer(self.now, peer, &answer)
                     .expect("sfu accepts answer");
             }
             SfuOutput::Connected { .. } => {}

@@ -61,8 +61,9 @@ fn an_ice_restart_from_a_new_address_brings_media_back() {
 }
 
 /// A browser whose signaling socket was down missed the server's offer for a newcomer's
-/// tracks; once it takes its session back (`resume`), `reoffer` makes that offer again and
-/// the newcomer's video reaches it. Without it the session would wait for an answer forever.
+/// tracks; once it takes its session back (`resume`), `resend_offer` sends that same offer
+/// again, its answer completes it and the newcomer's video reaches it. Without it the session
+/// would wait for an answer forever.
 #[test]
 fn a_missed_offer_is_made_again_after_a_resume() {
     let mut w = World::new();
@@ -74,17 +75,71 @@ fn a_missed_offer_is_made_again_after_a_resume() {
     w.run_for(Duration::from_secs(1));
     assert_eq!(w.offers_lost[&peer_a], 1, "the offer for b's tracks was sent while a's socket was down");
     assert_eq!(w.clients[a].frames_from(&stream_of(b), MediaKind::Video), 0);
+    let lost = offers_to(&w, peer_a);
 
-    // The socket is back: the SFU withdraws its unanswered offer and makes it again.
+    // The socket is back: the SFU sends its unanswered offer again, the same.
     w.offers_lost.remove(&peer_a);
-    let now = w.now;
-    w.sfu.reoffer(now, peer_a).expect("a is known");
+    assert!(w.sfu.resend_offer(peer_a).expect("a is known"), "an offer is outstanding");
     w.run_for(Duration::from_secs(2));
+    let offers = offers_to(&w, peer_a);
+    // The first offer after the resume is the outstanding one, the same SDP; once answered,
+    // the next (b's video, which waited behind it) follows.
+    assert!(offers.len() > lost.len(), "an offer after the resume");
+    assert!(offers.get(lost.len()) == lost.last(), "the same offer again (the same SDP)");
     let got = w.clients[a].frames_from(&stream_of(b), MediaKind::Video);
-    assert!(got > 20, "b's video reaches a after the offer is made again: {got}");
+    assert!(got > 20, "b's video reaches a after the offer is sent again: {got}");
+    assert!(w.clients[a].frames_from(&stream_of(b), MediaKind::Audio) > 20, "and its audio");
     // A second call with nothing outstanding changes nothing.
-    let now = w.now;
-    w.sfu.reoffer(now, peer_a).expect("a is known");
+    assert!(!w.sfu.resend_offer(peer_a).expect("a is known"), "nothing outstanding");
     w.run_for(Duration::from_millis(500));
+    assert_eq!(offers_to(&w, peer_a).len(), offers.len(), "no offer");
     assert!(w.clients[a].frames_from(&stream_of(b), MediaKind::Video) > got);
+}
+
+/// The browser got the server's offer for a newcomer's tracks, applied it and answered, but
+/// the answer was lost with its signaling socket. After the `resume` the server sends the same
+/// offer again (not a new one, whose m-lines would not match those the browser applied); the
+/// browser answers it again with the same answer, and the newcomer's media reaches it.
+#[test]
+fn an_offer_whose_answer_was_lost_is_sent_again_after_a_resume() {
+    let mut w = World::new();
+    let a = w.join(1);
+    w.run_for(Duration::from_secs(1));
+    let peer_a = w.clients[a].peer;
+    w.answers_lost.insert(peer_a, 0);
+    let b = w.join(1);
+    w.run_for(Duration::from_secs(1));
+    assert_eq!(w.answers_lost[&peer_a], 1, "a applied the offer for b's tracks; its answer was lost");
+    assert!(w.clients[a].answered.is_some());
+    assert_eq!(w.clients[a].frames_from(&stream_of(b), MediaKind::Video), 0, "nothing while unanswered");
+    let lost = offers_to(&w, peer_a);
+
+    // The socket is back: the same offer again, the same answer (the client does not apply it
+    // twice), and the offer is complete.
+    w.answers_lost.remove(&peer_a);
+    assert!(w.sfu.resend_offer(peer_a).expect("a is known"), "an offer is outstanding");
+    w.run_for(Duration::from_secs(2));
+    let offers = offers_to(&w, peer_a);
+    // The first offer after the resume is the outstanding one, the same SDP; once answered,
+    // the next (b's video, which waited behind it) follows.
+    assert!(offers.len() > lost.len(), "an offer after the resume");
+    assert!(offers.get(lost.len()) == lost.last(), "the same offer again (the same SDP)");
+    let video = w.clients[a].frames_from(&stream_of(b), MediaKind::Video);
+    let audio = w.clients[a].frames_from(&stream_of(b), MediaKind::Audio);
+    assert!(video > 20, "b's video reaches a: {video}");
+    assert!(audio > 20, "b's audio reaches a: {audio}");
+    assert!(!w.sfu.resend_offer(peer_a).expect("a is known"), "nothing outstanding any more");
+
+    // Negotiation goes on: a third participant's tracks reach a by a new offer.
+    let c = w.join(1);
+    w.run_for(Duration::from_secs(2));
+    assert!(offers_to(&w, peer_a).len() > offers.len(), "new offers for c's tracks");
+    let from_c = w.clients[a].frames_from(&stream_of(c), MediaKind::Video);
+    assert!(from_c > 20, "c's video reaches a: {from_c}");
+    assert!(w.clients[a].frames_from(&stream_of(b), MediaKind::Video) > video, "b's still does");
+}
+
+/// The offers the SFU sent to `peer` so far (SDP), in order.
+fn offers_to(w: &World, peer: webconf_media::PeerId) -> Vec<String> {
+    w.offers.iter().filter(|(p, _)| *p == peer).map(|(_, sdp)| sdp.clone()).collect()
 }

@@ -119,7 +119,7 @@ impl Engine {
     }
 
     /// `resume` on the fresh connection `conn`.
-    pub(super) fn resume(&mut self, now: Instant, conn: ConnId, version: u32, participant: ParticipantId, token: &str) {
+    pub(super) fn resume(&mut self, conn: ConnId, version: u32, participant: ParticipantId, token: &str) {
         if version != PROTOCOL_VERSION {
             let msg = format!("this server speaks protocol version {PROTOCOL_VERSION}; reload the page");
             self.send_error(conn, ErrorCode::UnsupportedVersion, msg, true);
@@ -188,9 +188,12 @@ impl Engine {
         if let Some(key) = self.rooms.media_key_of(&participant) {
             self.send_known_speakers(conn, RoomId(key));
         }
-        // An offer sent to the old socket may never have arrived: make it again.
-        if let Err(e) = self.sfu.reoffer(now, peer) {
-            debug!("reoffer: {e}");
+        // An offer sent to the old socket may never have arrived, or its answer may have been
+        // lost with that socket: send the same offer again (`Sfu::resend_offer`).
+        match self.sfu.resend_offer(peer) {
+            Ok(true) => debug!(conn, "the outstanding offer is sent again"),
+            Ok(false) => {}
+            Err(e) => debug!("resend_offer: {e}"),
         }
     }
 }
