@@ -162,6 +162,15 @@ mod tests {
         [7; 20]
     }
 
+    /// A router with peers 1, 2, … of these ufrags, and the address pair the tests use.
+    fn fixture(ufrags: &[&str]) -> (Router, SocketAddr, SocketAddr) {
+        let mut r = Router::default();
+        for (i, u) in ufrags.iter().enumerate() {
+            r.add_peer(PeerId(i as u64 + 1), (*u).into());
+        }
+        (r, addr("127.0.0.1:10000"), addr("127.0.0.1:5555"))
+    }
+
     fn addr(s: &str) -> SocketAddr {
         s.parse().expect("address")
     }
@@ -195,11 +204,7 @@ mod tests {
 
     #[test]
     fn routes_by_ufrag_then_by_address_pair() {
-        let mut r = Router::default();
-        r.add_peer(PeerId(1), "aaaa".into());
-        r.add_peer(PeerId(2), "bbbb".into());
-        let local = addr("127.0.0.1:10000");
-        let remote = addr("127.0.0.1:5555");
+        let (mut r, local, remote) = fixture(&["aaaa", "bbbb"]);
         // A DTLS record before any STUN: unknown.
         assert_eq!(route_and_bind(&mut r, local, remote, &[22, 254, 253]), None);
         // STUN with the second peer's ufrag binds the pair.
@@ -221,11 +226,7 @@ mod tests {
 
     #[test]
     fn routing_a_binding_request_binds_nothing() {
-        let mut r = Router::default();
-        r.add_peer(PeerId(1), "aaaa".into());
-        r.add_peer(PeerId(2), "bbbb".into());
-        let local = addr("127.0.0.1:10000");
-        let remote = addr("127.0.0.1:5555");
+        let (mut r, local, remote) = fixture(&["aaaa", "bbbb"]);
         let stun = binding_request("bbbb:client");
         // Found by its ufrag, as a binding request, as often as asked: no pair is recorded.
         for _ in 0..3 {
@@ -244,11 +245,7 @@ mod tests {
 
     #[test]
     fn a_request_naming_another_peer_leaves_the_pair_with_its_owner_until_bound() {
-        let mut r = Router::default();
-        r.add_peer(PeerId(1), "aaaa".into());
-        r.add_peer(PeerId(2), "bbbb".into());
-        let local = addr("127.0.0.1:10000");
-        let remote = addr("127.0.0.1:5555");
+        let (mut r, local, remote) = fixture(&["aaaa", "bbbb"]);
         route_and_bind(&mut r, local, remote, &binding_request("aaaa:c"));
         // A request on peer 1's pair naming peer 2 is routed to peer 2 (to be checked) but
         // the pair stays peer 1's: the caller has not bound it.
@@ -262,10 +259,7 @@ mod tests {
 
     #[test]
     fn a_binding_request_with_an_unknown_ufrag_follows_its_pair() {
-        let mut r = Router::default();
-        r.add_peer(PeerId(1), "aaaa".into());
-        let local = addr("127.0.0.1:10000");
-        let remote = addr("127.0.0.1:5555");
+        let (mut r, local, remote) = fixture(&["aaaa"]);
         route_and_bind(&mut r, local, remote, &binding_request("aaaa:c"));
         // An old ufrag (before an ICE restart) on a known pair: handed to the pair's peer as a
         // plain datagram (its ICE agent refuses it), never bound anew.
@@ -277,10 +271,7 @@ mod tests {
 
     #[test]
     fn a_rekeyed_peer_is_found_by_its_new_ufrag_only() {
-        let mut r = Router::default();
-        r.add_peer(PeerId(1), "aaaa".into());
-        let local = addr("127.0.0.1:10000");
-        let remote = addr("127.0.0.1:5555");
+        let (mut r, local, remote) = fixture(&["aaaa"]);
         assert_eq!(
             route_and_bind(&mut r, local, remote, &binding_request("aaaa:c")),
             Some(PeerId(1))
@@ -314,10 +305,7 @@ mod tests {
 
     #[test]
     fn unknown_ufrag_and_garbage_route_nowhere() {
-        let mut r = Router::default();
-        r.add_peer(PeerId(1), "aaaa".into());
-        let local = addr("127.0.0.1:10000");
-        let remote = addr("127.0.0.1:5555");
+        let (mut r, local, remote) = fixture(&["aaaa"]);
         assert_eq!(
             route_and_bind(&mut r, local, remote, &binding_request("zzzz:client")),
             None
@@ -353,11 +341,7 @@ mod tests {
 
     #[test]
     fn a_pair_moves_to_the_peer_that_last_proved_it() {
-        let mut r = Router::default();
-        r.add_peer(PeerId(1), "aaaa".into());
-        r.add_peer(PeerId(2), "bbbb".into());
-        let local = addr("127.0.0.1:10000");
-        let remote = addr("127.0.0.1:5555");
+        let (mut r, local, remote) = fixture(&["aaaa", "bbbb"]);
         route_and_bind(&mut r, local, remote, &binding_request("aaaa:c"));
         route_and_bind(&mut r, local, remote, &binding_request("bbbb:c"));
         assert_eq!(

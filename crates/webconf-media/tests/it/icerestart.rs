@@ -60,6 +60,23 @@ fn an_ice_restart_from_a_new_address_brings_media_back() {
     );
 }
 
+/// `a` took its session back (`resume`, its socket working again): the SFU sends its
+/// outstanding offer again, and the first offer after `lost` (those sent before) is the same
+/// SDP; once answered, the next one (b's video, which waited behind it) follows and b's audio
+/// and video reach a. Returns the offers sent to a so far and the video frames a got from b.
+fn resume_resends_the_same_offer(w: &mut World, a: usize, b: usize, lost: &[String]) -> (Vec<String>, u64) {
+    let peer_a = w.clients[a].peer;
+    assert!(w.sfu.resend_offer(peer_a).expect("a is known"), "an offer is outstanding");
+    w.run_for(Duration::from_secs(2));
+    let offers = offers_to(w, peer_a);
+    assert!(offers.len() > lost.len(), "an offer after the resume");
+    assert!(offers.get(lost.len()) == lost.last(), "the same offer again (the same SDP)");
+    let video = w.clients[a].frames_from(&stream_of(b), MediaKind::Video);
+    assert!(video > 20, "b's video reaches a after the offer is sent again: {video}");
+    assert!(w.clients[a].frames_from(&stream_of(b), MediaKind::Audio) > 20, "and its audio");
+    (offers, video)
+}
+
 /// A browser whose signaling socket was down missed the server's offer for a newcomer's
 /// tracks; once it takes its session back (`resume`), `resend_offer` sends that same offer
 /// again, its answer completes it and the newcomer's video reaches it. Without it the session
@@ -79,16 +96,7 @@ fn a_missed_offer_is_made_again_after_a_resume() {
 
     // The socket is back: the SFU sends its unanswered offer again, the same.
     w.offers_lost.remove(&peer_a);
-    assert!(w.sfu.resend_offer(peer_a).expect("a is known"), "an offer is outstanding");
-    w.run_for(Duration::from_secs(2));
-    let offers = offers_to(&w, peer_a);
-    // The first offer after the resume is the outstanding one, the same SDP; once answered,
-    // the next (b's video, which waited behind it) follows.
-    assert!(offers.len() > lost.len(), "an offer after the resume");
-    assert!(offers.get(lost.len()) == lost.last(), "the same offer again (the same SDP)");
-    let got = w.clients[a].frames_from(&stream_of(b), MediaKind::Video);
-    assert!(got > 20, "b's video reaches a after the offer is sent again: {got}");
-    assert!(w.clients[a].frames_from(&stream_of(b), MediaKind::Audio) > 20, "and its audio");
+    let (offers, got) = resume_resends_the_same_offer(&mut w, a, b, &lost);
     // A second call with nothing outstanding changes nothing.
     assert!(!w.sfu.resend_offer(peer_a).expect("a is known"), "nothing outstanding");
     w.run_for(Duration::from_millis(500));
@@ -117,17 +125,7 @@ fn an_offer_whose_answer_was_lost_is_sent_again_after_a_resume() {
     // The socket is back: the same offer again, the same answer (the client does not apply it
     // twice), and the offer is complete.
     w.answers_lost.remove(&peer_a);
-    assert!(w.sfu.resend_offer(peer_a).expect("a is known"), "an offer is outstanding");
-    w.run_for(Duration::from_secs(2));
-    let offers = offers_to(&w, peer_a);
-    // The first offer after the resume is the outstanding one, the same SDP; once answered,
-    // the next (b's video, which waited behind it) follows.
-    assert!(offers.len() > lost.len(), "an offer after the resume");
-    assert!(offers.get(lost.len()) == lost.last(), "the same offer again (the same SDP)");
-    let video = w.clients[a].frames_from(&stream_of(b), MediaKind::Video);
-    let audio = w.clients[a].frames_from(&stream_of(b), MediaKind::Audio);
-    assert!(video > 20, "b's video reaches a: {video}");
-    assert!(audio > 20, "b's audio reaches a: {audio}");
+    let (offers, video) = resume_resends_the_same_offer(&mut w, a, b, &lost);
     assert!(!w.sfu.resend_offer(peer_a).expect("a is known"), "nothing outstanding any more");
 
     // Negotiation goes on: a third participant's tracks reach a by a new offer.
