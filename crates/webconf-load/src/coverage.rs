@@ -188,6 +188,14 @@ mod tests {
         rs
     }
 
+    /// (receiver, senders it is owed) of each shortfall.
+    fn owed(rs: &[ParticipantResult], expect: &Expectation) -> Vec<(u32, u32)> {
+        shortfalls(rs, expect)
+            .iter()
+            .map(|s| (s.receiver, s.expected))
+            .collect()
+    }
+
     #[test]
     fn without_expectation_every_silent_pair_is_missing() {
         let rs = room();
@@ -225,14 +233,7 @@ mod tests {
         assert_eq!(short[3].expected, 2);
         // A failed participant is nobody's expected sender.
         rs[2].error = Some("ice: media not connected".into());
-        let short = shortfalls(&rs, &two);
-        assert_eq!(
-            short
-                .iter()
-                .map(|s| (s.receiver, s.expected))
-                .collect::<Vec<_>>(),
-            vec![(1, 1), (3, 2)]
-        );
+        assert_eq!(owed(&rs, &two), vec![(1, 1), (3, 2)]);
         // Audio last-N 2 is of the others' microphones: every receiver is owed min(2, other
         // audio publishers), whether it publishes audio or not (2 has failed: 2 others each).
         let audio = Expectation {
@@ -252,15 +253,8 @@ mod tests {
             }]
         );
         rs[3].plan.audio = false;
-        let short = shortfalls(&rs, &audio);
         // 3 no longer publishes: owed min(2, 2 others) = 2 still; 0 and 1 now have one other
         // audio publisher each, and hear it.
-        assert_eq!(
-            short
-                .iter()
-                .map(|s| (s.receiver, s.expected))
-                .collect::<Vec<_>>(),
-            vec![(3, 2)]
-        );
+        assert_eq!(owed(&rs, &audio), vec![(3, 2)]);
     }
 }
