@@ -499,14 +499,8 @@ impl Participant {
                             .is_some_and(|m| m.kind() == MediaKind::Video);
                         let packets =
                             (**d.seq_range.end()).saturating_sub(**d.seq_range.start()) + 1;
-                        // Mids are short strings ("0", "1", ...): hash one into the track key.
-                        let track = d
-                            .mid
-                            .bytes()
-                            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
-                            ^ ((leg as u64) << 63);
                         self.result.metrics.record_rtp(
-                            track,
+                            (leg as u8, d.mid),
                             **d.seq_range.start(),
                             **d.seq_range.end(),
                         );
