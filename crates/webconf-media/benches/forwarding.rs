@@ -7,6 +7,10 @@
 //! - `server`: the server's share only of a 10-person call (everyone publishing audio and
 //!   video, everyone receiving): the time spent in the core's drive functions, per datagram
 //!   it sends (criterion's throughput, in datagrams). The str0m clients' work is left out.
+//! - `meeting`: the same for a 30-person meeting as the server's defaults run it: last-N 9
+//!   cameras and the 5 loudest microphones per subscriber, two people talking. Most packets
+//!   reach only some of the subscribers: the per-subscriber work of a packet not sent shows
+//!   here, not in `server`.
 
 use std::time::{Duration, Instant};
 
@@ -80,5 +84,33 @@ fn server(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decision, call, server);
+fn meeting(c: &mut Criterion) {
+    let mut w = harness::World::new();
+    for _ in 0..30 {
+        w.join(1);
+    }
+    for (i, client) in w.clients.iter_mut().enumerate() {
+        client.audio_level = Some(if i < 2 { -30 } else { -127 });
+    }
+    w.run_for(Duration::from_secs(3));
+    let sent = |w: &harness::World| w.sent_to.values().sum::<u64>();
+    let before = sent(&w);
+    w.run_for(Duration::from_millis(200));
+    let per_run = sent(&w) - before;
+    let mut group = c.benchmark_group("meeting");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(per_run));
+    group.bench_function("200 ms of a 30-person meeting, last-N 9 (datagrams sent)", |b| {
+        b.iter_custom(|iters| {
+            let busy = w.sfu_busy;
+            for _ in 0..iters {
+                w.run_for(Duration::from_millis(200));
+            }
+            w.sfu_busy - busy
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decision, call, server, meeting);
 criterion_main!(benches);

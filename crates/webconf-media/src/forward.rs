@@ -96,6 +96,27 @@ impl Forwarding {
         }
     }
 
+    /// Whether a packet of `layer` (ignored for audio) may be sent or wanted at all: `false`
+    /// exactly when [`Forwarding::on_video_packet`] or [`Forwarding::on_audio_packet`] would
+    /// return [`Decision::Drop`], with the same effect on the state (a pause is noted). Cheap,
+    /// so the hot path asks it before looking up the subscriber's stream: in a big room most
+    /// subscribers drop most packets (last-N, other layers).
+    pub fn wants(&mut self, kind: MediaKind, layer: usize) -> bool {
+        if kind == MediaKind::Audio {
+            if !self.audio_on {
+                self.audio_sending = false;
+            }
+            return self.audio_on;
+        }
+        match self.target {
+            None => {
+                self.current = None;
+                false
+            }
+            Some(target) => layer == target || self.current == Some(layer),
+        }
+    }
+
     /// Decides for one audio packet: sent while `audio_on`; the first after a pause resumes.
     pub fn on_audio_packet(&mut self) -> Decision {
         if !self.audio_on {
@@ -222,6 +243,9 @@ impl Sfu {
             let TrackOutState::Open(out_mid) = t.state else {
                 continue;
             };
+            if !t.fwd.wants(kind, layer) {
+                continue;
+            }
             // The subscriber's payload type for the codec, looked up once per source type, and
             // its stream: checked before the decision, which records switches.
             let pt = match t.pt {
@@ -426,6 +450,47 @@ mod tests {
         f.target = Some(2);
         assert_eq!(f.on_video_packet(2, false), Decision::WantKeyframe);
         assert_eq!(f.switches, 2);
+    }
+
+    #[test]
+    fn wants_is_false_exactly_when_the_decision_is_drop_and_changes_the_same() {
+        let layers = [None, Some(0), Some(1), Some(2)];
+        for target in layers {
+            for current in layers {
+                for layer in 0..3 {
+                    for keyframe in [false, true] {
+                        let f = Forwarding {
+                            target,
+                            current,
+                            ..Forwarding::default()
+                        };
+                        let (mut a, mut b) = (f.clone(), f);
+                        let wants = a.wants(MediaKind::Video, layer);
+                        let decision = b.on_video_packet(layer, keyframe);
+                        let case = format!("{target:?} {current:?} {layer} {keyframe}");
+                        assert_eq!(wants, decision != Decision::Drop, "{case}");
+                        if !wants {
+                            assert_eq!((a.current, a.switches), (b.current, b.switches), "{case}");
+                        }
+                    }
+                }
+            }
+        }
+        for audio_on in [false, true] {
+            for audio_sending in [false, true] {
+                let f = Forwarding {
+                    audio_on,
+                    audio_sending,
+                    ..Forwarding::default()
+                };
+                let (mut a, mut b) = (f.clone(), f);
+                let wants = a.wants(MediaKind::Audio, 0);
+                assert_eq!(wants, b.on_audio_packet() != Decision::Drop);
+                if !wants {
+                    assert_eq!(a.audio_sending, b.audio_sending);
+                }
+            }
+        }
     }
 
     #[test]

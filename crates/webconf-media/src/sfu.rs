@@ -1,6 +1,7 @@
 //! The [`Sfu`] state machine: peers, rooms, the drive functions and the forwarding rules.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
+use rustc_hash::FxHashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,18 +49,20 @@ enum Work {
 pub struct Sfu {
     pub(crate) config: SfuConfig,
     crypto: Arc<CryptoProvider>,
-    pub(crate) peers: HashMap<PeerId, Peer>,
+    /// Keyed by ids the caller chose (not the network): the hot path looks up each subscriber
+    /// of a room per packet, so a fast hash (FxHash), not a DoS-resistant one.
+    pub(crate) peers: FxHashMap<PeerId, Peer>,
     /// Each room's members, in join order.
-    pub(crate) rooms: HashMap<RoomId, Vec<PeerId>>,
+    pub(crate) rooms: FxHashMap<RoomId, Vec<PeerId>>,
     router: Router,
     timers: BTreeSet<(Instant, PeerId)>,
     pub(crate) outputs: VecDeque<SfuOutput>,
     work: VecDeque<Work>,
     next_port: usize,
     /// When media last flowed in each room, since the last [`Sfu::take_media_activity`].
-    pub(crate) activity: HashMap<RoomId, Instant>,
+    pub(crate) activity: FxHashMap<RoomId, Instant>,
     /// Each room's active speaker detector.
-    pub(crate) speakers: HashMap<RoomId, SpeakerDetector<PeerId>>,
+    pub(crate) speakers: FxHashMap<RoomId, SpeakerDetector<PeerId>>,
     /// When the layers, last-N and speakers are next re-evaluated.
     pub(crate) next_allocation: Option<Instant>,
     /// Packets of a peer that arrived on a local address outside its zone, dropped.
@@ -79,15 +82,15 @@ impl Sfu {
         Sfu {
             config,
             crypto: Arc::new(str0m::crypto::from_feature_flags()),
-            peers: HashMap::new(),
-            rooms: HashMap::new(),
+            peers: FxHashMap::default(),
+            rooms: FxHashMap::default(),
             router: Router::default(),
             timers: BTreeSet::new(),
             outputs: VecDeque::new(),
             work: VecDeque::new(),
             next_port: 0,
-            activity: HashMap::new(),
-            speakers: HashMap::new(),
+            activity: FxHashMap::default(),
+            speakers: FxHashMap::default(),
             next_allocation: None,
             foreign_zone_drops: 0,
             unauthenticated_stun_drops: 0,
