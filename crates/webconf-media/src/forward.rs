@@ -312,6 +312,7 @@ impl Sfu {
             if paced {
                 // str0m's pacer (with estimation on) needs its timeout after every write:
                 // deferred, the estimate climbed more slowly in the harness (simulcast.rs).
+                self.timeouts.1 += 1;
                 if let Err(e) = o.rtc.handle_input(Input::Timeout(now)) {
                     debug!("{other}: timeout handling failed: {e}");
                 }
@@ -353,6 +354,7 @@ impl Sfu {
             if let Some(o) = self.peers.get_mut(peer) {
                 o.write_pending = false;
                 if o.rtc.is_alive() {
+                    self.timeouts.1 += 1;
                     if let Err(e) = o.rtc.handle_input(Input::Timeout(now)) {
                         debug!("{peer}: timeout handling failed: {e}");
                     }

@@ -74,6 +74,8 @@ pub struct Sfu {
     /// writes ([`Sfu::complete_writes`]).
     pub(crate) written: Vec<PeerId>,
     pub(crate) written_at: Option<Instant>,
+    /// See [`Sfu::timeout_counts`].
+    pub(crate) timeouts: (u64, u64),
 }
 
 impl Sfu {
@@ -96,6 +98,7 @@ impl Sfu {
             unauthenticated_stun_drops: 0,
             written: Vec::new(),
             written_at: None,
+            timeouts: (0, 0),
         }
     }
 
@@ -112,6 +115,15 @@ impl Sfu {
     /// malformed datagram ([`SfuError::BadDatagram`]), and binds nothing either.
     pub fn unauthenticated_stun_drops(&self) -> u64 {
         self.unauthenticated_stun_drops
+    }
+
+    /// The `Input::Timeout`s given to the peers' sessions so far: `(timers, releases)`, the
+    /// ones str0m asked for and the ones that release written packets
+    /// ([`Sfu::complete_writes`], and with estimation on one per packet written). Each walks
+    /// every stream of its session, so their number per forwarded packet says much of the
+    /// core's cost (logged with the held-media figures, docs/operations.md).
+    pub fn timeout_counts(&self) -> (u64, u64) {
+        self.timeouts
     }
 
     /// Number of peers currently held.
@@ -479,6 +491,7 @@ impl Sfu {
         for peer in due {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.timeout = None;
+                self.timeouts.0 += 1;
                 if p.rtc.is_alive() {
                     if let Err(e) = p.rtc.handle_input(Input::Timeout(now)) {
                         debug!("{peer}: timeout handling failed: {e}");

@@ -177,6 +177,8 @@ pub struct Engine {
     dropped_datagrams: u64,
     /// How long datagrams wait in the server ([`latency`]).
     latency: latency::LatencyLog,
+    /// The core's timeout counts at the last latency log line ([`Sfu::timeout_counts`]).
+    timeouts_logged: (u64, u64),
     /// Seconds ticked (`handle_tick`), for periodic logs.
     ticks: u64,
     /// Connection-test probes: media sessions outside every room.
@@ -214,6 +216,7 @@ impl Engine {
             dropped_datagrams: 0,
             ticks: 0,
             latency: latency::LatencyLog::default(),
+            timeouts_logged: (0, 0),
             probes: probe::Probes::new(config.probes),
             zone_media: None,
         }
@@ -563,12 +566,16 @@ impl Engine {
         self.udp.send(&self.sockets);
         if let Some(h) = self.latency.sent(Instant::now()) {
             let us = |d: Option<Duration>| d.map_or(0, |d| d.as_micros() as u64);
+            let (timers, releases) = self.sfu.timeout_counts();
+            let (timers_before, releases_before) = std::mem::replace(&mut self.timeouts_logged, (timers, releases));
             debug!(
                 target: "webconf::latency",
                 datagrams = h.count(),
                 p50_us = us(h.quantile(0.5)),
                 p99_us = us(h.quantile(0.99)),
                 max_us = us(Some(h.max())),
+                timeouts_timer = timers - timers_before,
+                timeouts_release = releases - releases_before,
                 "media held by the server (read to sent)"
             );
         }

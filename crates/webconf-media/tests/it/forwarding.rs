@@ -102,3 +102,26 @@ fn media_survives_ten_percent_loss_on_one_link() {
     let b_got = w.clients[b].frames_from(&stream_of(c), MediaKind::Audio) - b_before;
     assert!(b_got > 190, "b got {b_got} audio frames in 4 s");
 }
+
+/// Without estimation, written packets are released once per subscriber per turn
+/// (`complete_writes`): never more releases than datagrams sent, and the count says so.
+#[test]
+fn written_packets_are_released_at_most_once_per_subscriber_per_turn() {
+    let mut w = World::new();
+    for _ in 0..4 {
+        w.join(1);
+    }
+    w.run_for(Duration::from_secs(3));
+    let (timers, releases) = w.sfu.timeout_counts();
+    let sent_before: u64 = w.sent_to.values().sum();
+    w.run_for(Duration::from_secs(1));
+    let (timers_after, releases_after) = w.sfu.timeout_counts();
+    let sent = w.sent_to.values().sum::<u64>() - sent_before;
+    let releases = releases_after - releases;
+    assert!(timers_after > timers, "str0m's own timers ran");
+    assert!(releases > 0, "media was released");
+    assert!(
+        releases <= sent,
+        "{releases} releases for {sent} datagrams sent: more than one per packet"
+    );
+}
