@@ -24,7 +24,8 @@ pub(super) fn send_segments(sock: &UdpSocket, destination: SocketAddr, bytes: &[
     .map(|_| ())
 }
 
-/// One `sendmmsg` of `messages` (their bytes in `buf`), each a datagram to its own address.
+/// One `sendmmsg` of `messages` (their bytes in `buf`), each a datagram to its own address
+/// (one `sendto` for a single one).
 /// Returns how many the kernel took, from the first: fewer than all when one failed after
 /// others were sent (its error is then lost, and the caller tries again from it); an error
 /// only when the first failed.
@@ -32,6 +33,10 @@ pub(super) fn send_segments(sock: &UdpSocket, destination: SocketAddr, bytes: &[
 /// `rustix`'s `sendmmsg`, not `nix`'s: `nix` gives every message the same control messages
 /// and returns a result that can only be counted by reading addresses it never initialised.
 pub(super) fn send_messages(sock: &UdpSocket, buf: &[u8], messages: &[Message]) -> io::Result<usize> {
+    // One datagram: a plain `sendto`, without the headers' allocations.
+    if let [m] = messages {
+        return sock.try_send_to(buf.get(m.bytes.clone()).unwrap_or_default(), m.destination).map(|_| 1);
+    }
     let addrs: Vec<SocketAddrAny> = messages.iter().map(|m| m.destination.as_any()).collect();
     let iovs: Vec<[IoSlice<'_>; 1]> =
         messages.iter().map(|m| [IoSlice::new(buf.get(m.bytes.clone()).unwrap_or_default())]).collect();
