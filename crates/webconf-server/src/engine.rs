@@ -13,6 +13,7 @@ use tracing::{debug, info, warn};
 use webconf_media::{PeerId, Protocol, RoomId, Sfu, SfuError, SfuOutput};
 use webconf_access::ratelimit::{ip_key, RateLimiter};
 use webconf_room::protocol::PROTOCOL_VERSION;
+use crate::media_queue::{MediaIn, MediaReceiver};
 use webconf_room::{
     ClientMessage, DisplayName, Effects, ErrorCode, ParticipantId, Role, RoomName, RoomPolicy, Rooms, ServerMessage,
 };
@@ -94,7 +95,8 @@ mod media_policy;
 mod resume;
 pub mod probe;
 
-/// Most datagrams the engine takes from its queue before it sends what they produced.
+/// Most datagrams the engine takes from its queue before it sends what they produced (whole
+/// batches: a turn that reaches it ends after the batch that did).
 const DATAGRAMS_PER_TURN: usize = 64;
 
 /// Bytes of datagrams the engine gathers before sending them, at most (about 200 datagrams).
@@ -243,7 +245,7 @@ impl Engine {
     }
 
     /// Runs until both input channels are closed.
-    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>, mut datagrams: mpsc::Receiver<Datagram>) {
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>, mut datagrams: MediaReceiver) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // One timer, moved when the core's deadline moves (a new one per turn cost a timer-wheel
@@ -262,14 +264,14 @@ impl Engine {
                     Some(cmd) => self.handle_command(Instant::now(), cmd),
                     None => break,
                 },
-                Some(dg) = datagrams.recv() => {
-                    self.handle_datagram(dg);
+                Some(input) = datagrams.recv() => {
+                    let mut taken = self.handle_media(input);
                     // Take what else is queued before sending: the core's datagrams of several
                     // inputs then leave together, in fewer system calls.
-                    for _ in 1..DATAGRAMS_PER_TURN {
+                    while taken < DATAGRAMS_PER_TURN {
                         match datagrams.try_recv() {
-                            Ok(dg) => self.handle_datagram(dg),
-                            Err(_) => break,
+                            Some(input) => taken += self.handle_media(input),
+                            None => break,
                         }
                     }
                 }
@@ -284,17 +286,35 @@ impl Engine {
         info!("engine stopped");
     }
 
-    fn handle_datagram(&mut self, dg: Datagram) {
-        self.latency.read(dg.at);
-        match self.sfu.handle_packet(dg.at, dg.transport, dg.remote, dg.local, &dg.data) {
+    /// Gives the core every datagram of a reader's message, in order; returns how many.
+    fn handle_media(&mut self, input: MediaIn) -> usize {
+        match input {
+            MediaIn::Batch(batch) => {
+                for (remote, data) in batch.iter() {
+                    self.handle_datagram(batch.at, Protocol::Udp, batch.local, remote, data);
+                }
+                batch.len()
+            }
+            MediaIn::One(dg) => {
+                self.handle_datagram(dg.at, dg.transport, dg.local, dg.remote, &dg.data);
+                1
+            }
+        }
+    }
+
+    /// Gives the core one datagram read at `at`, and counts (or, for ICE-TCP, closes) what
+    /// belongs to no session.
+    fn handle_datagram(&mut self, at: Instant, transport: Protocol, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
+        self.latency.read(at);
+        match self.sfu.handle_packet(at, transport, remote, local, data) {
             Ok(()) => {}
             Err(SfuError::Unroutable(_))
             | Err(SfuError::BadDatagram)
             | Err(SfuError::Unauthenticated(_)) => {
                 // An ICE-TCP connection that belongs to no session (its STUN request names no
                 // ufrag we gave, or does not prove its password, or its session ended) is closed.
-                if dg.transport == Protocol::Tcp {
-                    self.tcp.close(dg.remote);
+                if transport == Protocol::Tcp {
+                    self.tcp.close(remote);
                 }
                 self.dropped_datagrams += 1;
                 if self.dropped_datagrams.is_power_of_two() {

@@ -8,7 +8,8 @@
 //! - [`engine`]: the one task that owns the rooms and the media core.
 //! - [`probe`]: `POST /api/probe`, the connection test page's media probe (a session in the
 //!   media core outside every room, [`engine::probe`]).
-//! - [`media_io`]: the UDP sockets; [`zones_media`]: which of their addresses each network
+//! - [`media_io`]: the UDP sockets, read in batches and handed to the engine through
+//!   [`media_queue`]; [`udp_send`] sends the engine's datagrams; [`zones_media`]: which of their addresses each network
 //!   zone's participants are given.
 //! - [`listener`]: the one TCP port, shared by HTTPS and ICE-TCP media ([`demux`] tells them
 //!   apart by the first byte; [`tcp_media`] runs the ICE-TCP connections).
@@ -29,6 +30,7 @@ pub mod pages;
 pub mod password;
 pub mod probe;
 pub mod media_io;
+pub mod media_queue;
 pub mod netinfo;
 pub mod tcp_media;
 pub mod tls;
@@ -54,7 +56,8 @@ use crate::http::AppState;
 
 /// Depth of the engine's signaling queue.
 const COMMAND_QUEUE: usize = 4096;
-/// Depth of the engine's datagram queue; beyond it datagrams are dropped, like a full NIC.
+/// Depth of the engine's datagram queue, in datagrams (however batched); beyond it datagrams
+/// are dropped, like a full NIC.
 /// About 50 to 100 ms of what one core forwards: an overloaded server shows loss (which the
 /// browsers repair or adapt to) rather than seconds of delay, and the queue holds at most
 /// ~3 MB of datagrams (16384 held 20 MB and a second of latency, docs/benchmarks.md).
@@ -105,7 +108,7 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
         ..SfuConfig::default()
     });
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
-    let (dg_tx, dg_rx) = mpsc::channel(DATAGRAM_QUEUE);
+    let (dg_tx, dg_rx) = media_queue::channel(DATAGRAM_QUEUE);
     media_io::spawn_readers(&sockets, dg_tx.clone());
     let tcp_conns = tcp_media::TcpConns::default();
     let tcp_media = ice_tcp_port.map(|port| {

@@ -32,6 +32,7 @@ use webconf_media::Protocol;
 
 use crate::demux::{frame_into, is_stun_binding_request, Deframer};
 use crate::engine::Datagram;
+use crate::media_queue::MediaSender;
 
 /// Packets queued for one connection before new ones are dropped.
 const QUEUE: usize = 256;
@@ -117,13 +118,13 @@ pub struct TcpMedia {
     slots: Arc<Semaphore>,
     /// The port browsers are given (the HTTPS port, or `media.tcp_port`).
     port: u16,
-    datagrams: mpsc::Sender<Datagram>,
+    datagrams: MediaSender,
     next_id: AtomicU64,
 }
 
 impl TcpMedia {
     /// A new acceptor feeding `datagrams`; `conns` is shared with the engine.
-    pub fn new(conns: TcpConns, port: u16, limits: TcpLimits, datagrams: mpsc::Sender<Datagram>) -> TcpMedia {
+    pub fn new(conns: TcpConns, port: u16, limits: TcpLimits, datagrams: MediaSender) -> TcpMedia {
         TcpMedia {
             conns,
             slots: Arc::new(Semaphore::new(limits.max_connections)),
@@ -193,9 +194,9 @@ impl TcpMedia {
                             data: frame.to_vec(),
                             transport: Protocol::Tcp,
                         };
-                        match self.datagrams.try_send(dg) {
-                            Ok(()) | Err(mpsc::error::TrySendError::Full(_)) => {}
-                            Err(mpsc::error::TrySendError::Closed(_)) => return "server stopping",
+                        // A full queue drops the frame, as it drops UDP datagrams.
+                        if self.datagrams.try_send(dg).is_err() {
+                            return "server stopping";
                         }
                     }
                 }

@@ -1,31 +1,42 @@
 //! Sending the core's UDP datagrams in as few system calls as possible.
 //!
 //! One `sendto` per datagram was the largest single cost of forwarding (docs/benchmarks.md,
-//! "Where a forwarded packet's CPU goes"). The core emits a video frame for one subscriber as
-//! several datagrams in a row, all to the same address and of the same size but the last:
-//! exactly what UDP generic segmentation offload (GSO, `UDP_SEGMENT`, Linux ≥ 4.18) sends in
-//! one call, the kernel (or the network card) cutting it into datagrams below the socket.
+//! "Where a forwarded packet's CPU goes"). Two ways to need fewer calls, both used:
+//!
+//! - The core emits a video frame for one subscriber as several datagrams in a row, all to the
+//!   same address and of the same size but the last: exactly what UDP generic segmentation
+//!   offload (GSO, `UDP_SEGMENT`, Linux ≥ 4.18) sends in one `sendmsg`, the kernel (or the
+//!   network card) cutting it into datagrams below the socket.
+//! - Everything else one socket sends in a turn (in RTP mode mostly one datagram per
+//!   subscriber per incoming packet, to as many addresses) goes in one `sendmmsg`: many
+//!   datagrams, each to its own address, in one call.
 //!
 //! [`Batcher`] is the pure part: it groups the datagrams of one engine turn into runs, in
-//! order. [`UdpSender`] sends each run with one `sendmsg` (a run of one is a plain datagram).
-//! If the kernel or the interface refuses GSO (`EIO` without checksum offload, `EINVAL` on old
-//! kernels), GSO is turned off for good and runs go out one datagram at a time, as before.
+//! order, and [`Plan`] turns the runs into calls, grouped by socket (a destination's datagrams
+//! keep their order; datagrams of different sockets never shared a path, so their relative
+//! order does not matter). [`UdpSender`] makes the calls. If the kernel or the interface
+//! refuses GSO (`EIO` without checksum offload, `EINVAL` on old kernels), GSO is turned off
+//! for good and the runs' datagrams go in the `sendmmsg` calls with the others.
 
 use std::collections::HashMap;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::ops::Range;
 use std::sync::Arc;
 
-use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags, SockaddrStorage};
-use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tracing::{debug, warn};
+
+mod sys;
+#[cfg(test)]
+mod tests;
 
 /// Most datagrams in one GSO call (the kernel accepts up to 64).
 pub const MAX_SEGMENTS: usize = 32;
 /// Most bytes in one GSO call (an IP packet's payload is at most 65 507 bytes).
 const MAX_RUN_BYTES: usize = 60_000;
+/// Most datagrams in one `sendmmsg` (the kernel takes up to 1024).
+pub const MAX_MESSAGES: usize = 64;
 
 /// Datagrams from one local socket to one address: `count` segments of `segment` bytes, the
 /// last possibly shorter, stored one after the other in the batcher's buffer.
@@ -46,6 +57,12 @@ pub struct Run {
 }
 
 impl Run {
+    /// Where each of its datagrams lies in the batcher's buffer, in order.
+    pub fn segments(&self) -> impl Iterator<Item = Range<usize>> {
+        let (end, step) = (self.start + self.len, self.segment.max(1));
+        (self.start..end).step_by(step).map(move |start| start..(start + step).min(end))
+    }
+
     /// Whether the datagram `len` bytes long from `source` to `destination` may end this run.
     fn accepts(&self, source: SocketAddr, destination: SocketAddr, len: usize) -> bool {
         self.source == source
@@ -104,6 +121,83 @@ impl Batcher {
     }
 }
 
+/// A datagram of a `sendmmsg`: its destination and where its bytes are in the batcher's buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The remote address.
+    pub destination: SocketAddr,
+    /// Its bytes in [`Batcher`]'s buffer.
+    pub bytes: Range<usize>,
+}
+
+/// One system call of a turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Call {
+    /// One GSO `sendmsg` of the run `Batcher::runs()[i]` (two datagrams or more, one address).
+    Segments(usize),
+    /// One `sendmmsg` from `source` of `Plan::messages[messages]`.
+    Messages {
+        /// The local socket.
+        source: SocketAddr,
+        /// Which of the plan's messages.
+        messages: Range<usize>,
+    },
+}
+
+/// The calls that send a turn's runs (its buffers are kept from turn to turn).
+#[derive(Debug, Default)]
+pub struct Plan {
+    order: Vec<usize>,
+    /// The calls, in the order to make them.
+    pub calls: Vec<Call>,
+    /// The datagrams of the [`Call::Messages`] calls.
+    pub messages: Vec<Message>,
+}
+
+impl Plan {
+    /// Plans `batch`: its runs grouped by socket (stably: each socket's in their order); with
+    /// `gso`, each run of two datagrams or more is one [`Call::Segments`]; the rest of a
+    /// socket's datagrams (the single ones, and with `gso` off the runs' too) go in
+    /// [`Call::Messages`] of at most [`MAX_MESSAGES`]. A GSO run ends the `sendmmsg` before
+    /// it, so that every destination's datagrams leave in their order.
+    pub fn make(&mut self, batch: &Batcher, gso: bool) {
+        self.calls.clear();
+        self.messages.clear();
+        self.order.clear();
+        self.order.extend(0..batch.runs.len());
+        let runs = &batch.runs;
+        self.order.sort_by_key(|&i| runs.get(i).map(|r| r.source));
+        // The `sendmmsg` being filled: its socket and its first message.
+        let mut open: Option<(SocketAddr, usize)> = None;
+        for &i in &self.order {
+            let Some(run) = runs.get(i) else { continue };
+            if open.is_some_and(|(source, _)| source != run.source) {
+                close(&mut self.calls, &mut open, self.messages.len());
+            }
+            if gso && run.count > 1 {
+                close(&mut self.calls, &mut open, self.messages.len());
+                self.calls.push(Call::Segments(i));
+                continue;
+            }
+            for bytes in run.segments() {
+                let (_, first) = *open.get_or_insert((run.source, self.messages.len()));
+                self.messages.push(Message { destination: run.destination, bytes });
+                if self.messages.len() - first >= MAX_MESSAGES {
+                    close(&mut self.calls, &mut open, self.messages.len());
+                }
+            }
+        }
+        close(&mut self.calls, &mut open, self.messages.len());
+    }
+}
+
+/// Ends the `sendmmsg` being filled, if any, at message `end`.
+fn close(calls: &mut Vec<Call>, open: &mut Option<(SocketAddr, usize)>, end: usize) {
+    if let Some((source, first)) = open.take() {
+        calls.push(Call::Messages { source, messages: first..end });
+    }
+}
+
 /// What the sender did, for the logs and the tests.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct SendCounts {
@@ -119,6 +213,7 @@ pub struct SendCounts {
 #[derive(Debug)]
 pub struct UdpSender {
     batch: Batcher,
+    plan: Plan,
     gso: bool,
     counts: SendCounts,
 }
@@ -132,7 +227,7 @@ impl Default for UdpSender {
 impl UdpSender {
     /// A sender; `gso = false` sends every datagram with its own call.
     pub fn new(gso: bool) -> UdpSender {
-        UdpSender { batch: Batcher::default(), gso, counts: SendCounts::default() }
+        UdpSender { batch: Batcher::default(), plan: Plan::default(), gso, counts: SendCounts::default() }
     }
 
     /// Queues a datagram for the next [`UdpSender::send`].
@@ -155,150 +250,84 @@ impl UdpSender {
         self.counts
     }
 
-    /// Sends everything queued, in order. A full send buffer drops the datagrams (UDP): one
+    /// Sends everything queued ([`Plan`]). A full send buffer drops the datagrams (UDP): one
     /// slow path must not stall the loop that serves every other participant.
     pub fn send(&mut self, sockets: &HashMap<SocketAddr, Arc<UdpSocket>>) {
         if self.batch.is_empty() {
             return;
         }
-        for i in 0..self.batch.runs().len() {
-            let run = self.batch.runs()[i];
-            let Some(sock) = sockets.get(&run.source) else {
-                self.counts.dropped += run.count as u64;
-                continue;
-            };
-            if run.count > 1 && self.gso {
-                match send_segments(sock, run.destination, self.batch.bytes(&run), run.segment) {
-                    Ok(()) => {
-                        self.counts.calls += 1;
-                        self.counts.datagrams += run.count as u64;
+        self.plan.make(&self.batch, self.gso);
+        for c in 0..self.plan.calls.len() {
+            match self.plan.calls.get(c).cloned() {
+                Some(Call::Segments(i)) => self.send_run(sockets, i),
+                Some(Call::Messages { source, messages }) => {
+                    let Some(sock) = sockets.get(&source) else {
+                        self.counts.dropped += messages.len() as u64;
                         continue;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        self.counts.dropped += run.count as u64;
-                        continue;
-                    }
-                    Err(e) => {
-                        warn!("UDP segmentation offload refused ({e}): sending datagrams one by one from now on");
-                        self.gso = false;
-                    }
+                    };
+                    let messages = self.plan.messages.get(messages).unwrap_or_default();
+                    send_all(sock, &self.batch.buf, messages, &mut self.counts);
                 }
-            }
-            let bytes = self.batch.bytes(&run);
-            for segment in bytes.chunks(run.segment) {
-                self.counts.calls += 1;
-                match sock.try_send_to(segment, run.destination) {
-                    Ok(_) => self.counts.datagrams += 1,
-                    Err(e) => {
-                        self.counts.dropped += 1;
-                        debug!("send to {} failed: {e}", run.destination);
-                    }
-                }
+                None => {}
             }
         }
         self.batch.clear();
     }
+
+    /// Sends run `i` with one GSO call; if GSO is refused, turns it off for good and sends the
+    /// run's datagrams with `sendmmsg`.
+    fn send_run(&mut self, sockets: &HashMap<SocketAddr, Arc<UdpSocket>>, i: usize) {
+        let Some(run) = self.batch.runs().get(i).copied() else { return };
+        let Some(sock) = sockets.get(&run.source) else {
+            self.counts.dropped += run.count as u64;
+            return;
+        };
+        if self.gso {
+            match sys::send_segments(sock, run.destination, self.batch.bytes(&run), run.segment) {
+                Ok(()) => {
+                    self.counts.calls += 1;
+                    self.counts.datagrams += run.count as u64;
+                    return;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.counts.dropped += run.count as u64;
+                    return;
+                }
+                Err(e) => {
+                    warn!("UDP segmentation offload refused ({e}): sending datagrams without it from now on");
+                    self.gso = false;
+                }
+            }
+        }
+        let messages: Vec<Message> = run.segments().map(|bytes| Message { destination: run.destination, bytes }).collect();
+        for chunk in messages.chunks(MAX_MESSAGES) {
+            send_all(sock, &self.batch.buf, chunk, &mut self.counts);
+        }
+    }
 }
 
-/// One `sendmsg` with `UDP_SEGMENT`: the kernel cuts `bytes` into datagrams of `segment` bytes.
-fn send_segments(sock: &UdpSocket, destination: SocketAddr, bytes: &[u8], segment: usize) -> io::Result<()> {
-    let segment = u16::try_from(segment).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let addr = SockaddrStorage::from(destination);
-    let iov = [IoSlice::new(bytes)];
-    let cmsg = [ControlMessage::UdpGsoSegments(&segment)];
-    sock.try_io(Interest::WRITABLE, || {
-        sendmsg(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), Some(&addr)).map_err(io::Error::from)
-    })
-    .map(|_| ())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn addr(s: &str) -> SocketAddr {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn a_frame_to_one_subscriber_is_one_run_and_the_short_last_packet_closes_it() {
-        let (src, a, b) = (addr("127.0.0.1:10000"), addr("127.0.0.1:5000"), addr("127.0.0.1:6000"));
-        let mut batch = Batcher::default();
-        for len in [1100, 1100, 1100, 700] {
-            batch.push(src, a, &vec![1; len]);
-        }
-        // After a short one, even an equal-size datagram to the same place starts a new run.
-        batch.push(src, a, &[2; 1100]);
-        batch.push(src, b, &[3; 90]);
-        let runs = batch.runs();
-        assert_eq!(runs.len(), 3, "{runs:?}");
-        assert_eq!((runs[0].count, runs[0].segment, runs[0].len), (4, 1100, 4000));
-        assert_eq!((runs[1].count, runs[1].start, runs[1].destination), (1, 4000, a));
-        assert_eq!((runs[2].count, runs[2].destination), (1, b));
-        assert_eq!(batch.bytes(&runs[2]), &[3; 90]);
-    }
-
-    #[test]
-    fn a_larger_datagram_another_socket_or_a_full_run_starts_a_new_run() {
-        let (s1, s2, a) = (addr("127.0.0.1:10000"), addr("127.0.0.1:10001"), addr("[::1]:5000"));
-        let mut batch = Batcher::default();
-        batch.push(s1, a, &[0; 500]);
-        batch.push(s1, a, &[0; 600]);
-        batch.push(s2, a, &[0; 600]);
-        for _ in 0..MAX_SEGMENTS + 1 {
-            batch.push(s1, a, &[0; 100]);
-        }
-        let counts: Vec<usize> = batch.runs().iter().map(|r| r.count).collect();
-        assert_eq!(counts, [1, 1, 1, MAX_SEGMENTS, 1]);
-        batch.clear();
-        assert!(batch.is_empty());
-    }
-
-    #[test]
-    fn runs_stay_below_the_largest_udp_payload() {
-        let (s, a) = (addr("127.0.0.1:10000"), addr("127.0.0.1:5000"));
-        let mut batch = Batcher::default();
-        for _ in 0..20 {
-            batch.push(s, a, &[0; 5000]);
-        }
-        assert!(batch.runs().iter().all(|r| r.len <= MAX_RUN_BYTES));
-        assert_eq!(batch.runs().iter().map(|r| r.count).sum::<usize>(), 20);
-    }
-
-    /// Real sockets: what a GSO call sends arrives as the separate datagrams it was made of,
-    /// in order, and with GSO off as well.
-    #[tokio::test]
-    async fn segments_arrive_as_the_datagrams_they_were() {
-        for gso in [true, false] {
-            let server = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
-            let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            let (src, dst) = (server.local_addr().unwrap(), client.local_addr().unwrap());
-            // As in the server, whose sockets have long been known writable to tokio.
-            server.writable().await.unwrap();
-            let sockets = HashMap::from([(src, server)]);
-            let mut sender = UdpSender::new(gso);
-            let sent: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; if i == 4 { 300 } else { 1200 }]).collect();
-            for d in &sent {
-                sender.push(src, dst, d);
+/// Sends `messages` from `sock` in as few `sendmmsg` as the kernel allows, counting. When the
+/// kernel takes only the first few, the rest go in another call (whose error, if any, is the
+/// failed datagram's): a datagram that fails is dropped alone, except on a full send buffer
+/// (`WouldBlock`), which drops every datagram left (tokio then holds the socket not writable,
+/// so the turn's later calls on it fail at once, without a system call).
+fn send_all(sock: &UdpSocket, buf: &[u8], messages: &[Message], counts: &mut SendCounts) {
+    let mut left = messages;
+    while let Some(first) = left.first() {
+        counts.calls += 1;
+        match sys::send_messages(sock, buf, left) {
+            Ok(n) if n > 0 => {
+                counts.datagrams += n.min(left.len()) as u64;
+                left = left.get(n..).unwrap_or_default();
             }
-            sender.push(src, dst, &[9; 40]);
-            sender.send(&sockets);
-            let mut buf = [0u8; 2048];
-            for want in sent.iter().map(Vec::as_slice).chain([&[9u8; 40][..]]) {
-                let (n, from) = tokio::time::timeout(std::time::Duration::from_secs(2), client.recv_from(&mut buf))
-                    .await
-                    .expect("datagram")
-                    .unwrap();
-                assert_eq!((from, &buf[..n]), (src, want), "gso {gso}");
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                counts.dropped += left.len() as u64;
+                return;
             }
-            let counts = sender.counts();
-            assert_eq!(counts.datagrams, 6);
-            assert_eq!(counts.dropped, 0);
-            // With GSO (when this kernel has it): one call for the five, one for the last.
-            if gso && sender.gso() {
-                assert_eq!(counts.calls, 2);
-            } else {
-                assert_eq!(counts.calls, 6);
+            other => {
+                counts.dropped += 1;
+                debug!("send to {} failed: {:?}", first.destination, other.err());
+                left = left.get(1..).unwrap_or_default();
             }
         }
     }

@@ -43,7 +43,7 @@ impl ProbeServer {
             ..SfuConfig::default()
         });
         let (commands, cmd_rx) = mpsc::channel(64);
-        let (dg_tx, dg_rx) = mpsc::channel(1024);
+        let (dg_tx, dg_rx) = webconf_server::media_queue::channel(1024);
         webconf_server::media_io::spawn_readers(&sockets, dg_tx);
         let engine = Engine::new(
             sfu,
