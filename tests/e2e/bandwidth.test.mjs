@@ -307,10 +307,10 @@ async function waitWidths(page, ids, ok, what, timeoutMs) {
 // the helper's work and one fresh-clone CI run, then failed the next CI run (29 November): at
 // a 677 kbit/s limit one of Alice's videos at Bob climbed back to 640 wide into the limit
 // (widths [320, 640], 22 packets lost, a 607 ms gap). With the layers capped in frame rate too
-// and checked right before the limit is derived (29 November, later; 13 runs, 8 at 10 and 5 at
+// and checked right before the limit is derived (29 November, later; 15 runs, 10 at 10 and 5 at
 // 15 frames/s, load average 3 to 7), the layers left room for a limit in every run, on the
-// first measurement, but the limited phase failed 6 of them: in 3 one of Bob's videos was not
-// decoded at all for the 6 s watched (0-3 kbit/s received, once with 81 NACKs), in 2 one climbed
+// first measurement, but the limited phase failed 7 of them: in 3 one of Bob's videos was not
+// decoded at all for the 6 s watched (0-3 kbit/s received, once with 81 NACKs), in 3 one climbed
 // back to 640 wide into the limit (13-22 packets lost), in 1 a 2058 ms gap (12 lost). Bob's link
 // lost packets in most passing runs too. With the allocation logged, one failing run showed
 // the chain: after the step down, a step up on the hold's highest estimate (443 kbit/s on a
