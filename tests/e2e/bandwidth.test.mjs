@@ -311,7 +311,9 @@ async function waitWidths(page, ids, ok, what, timeoutMs) {
 // 15 frames/s, load average 3 to 7), the layers left room for a limit in every run, on the
 // first measurement, but the limited phase failed 7 of them: in 3 one of Bob's videos was not
 // decoded at all for the 6 s watched (0-3 kbit/s received, once with 81 NACKs), in 3 one climbed
-// back to 640 wide into the limit (13-22 packets lost), in 1 a 2058 ms gap (12 lost). Bob's link
+// back to 640 wide into the limit (13-22 packets lost), in 1 a 2058 ms gap (12 lost). Two more
+// runs with a busy loop beside them (load average 10-13): the precondition held again, and the
+// limited phase failed both (a 3026 ms gap; a video not decoded for 6 s). Bob's link
 // lost packets in most passing runs too. With the allocation logged, one failing run showed
 // the chain: after the step down, a step up on the hold's highest estimate (443 kbit/s on a
 // 424 kbit/s link) raised one video to 640 wide, the queue overflowed, and the estimate then
