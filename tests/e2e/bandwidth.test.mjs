@@ -3,7 +3,7 @@
 // "Media policy"). Needs root: runs only with WEBCONF_NETNS_TESTS=1 (.ci/run sets it).
 //
 // Alice and Carol (host namespace) publish their cameras in three layers (320, 640 and 1280
-// wide; the two small ones capped, see LAYER_CAPS) and pin each other. Bob runs in his own namespace (tests/e2e/lib/netns.mjs) with a big
+// wide; the two small ones capped in bitrate and frame rate, see LAYER_CAPS) and pin each other. Bob runs in his own namespace (tests/e2e/lib/netns.mjs) with a big
 // window, so his tiles ask for a large layer (≥ 640 wide) of both. Then Bob's downlink becomes a
 // bottleneck of LIMIT_KBIT kbit/s (`tc tbf` on the host end of his veth: a token bucket with a
 // 150 ms queue, as a real access link has; tests/e2e/lib/shaper.mjs), between what both small
@@ -95,33 +95,95 @@ async function sendingLayers(durationMs) {
 }
 
 /**
- * The most each camera layer may send, bit/s, set by this test's pages only (the product
- * leaves Chromium's own allocation): Chromium's fake camera on a loaded machine was measured
- * sending its 320-wide layer at 400-840 kbit/s (more than its 640-wide one), and then no link
- * rate keeps the small layers and refuses a large one. 200 kbit/s is what libwebrtc allots a
- * 320×180 simulcast layer at most; 500 its target for 640×360.
+ * The most each camera layer may send (bit/s by rid) and at what frame rate, set by this test's
+ * pages only (the product leaves Chromium's own allocation): Chromium's fake camera on a loaded
+ * machine was measured sending its 320-wide layer at 400-840 kbit/s (more than its 640-wide
+ * one), and then no link rate keeps the small layers and refuses a large one. 200 kbit/s is
+ * what libwebrtc allots a 320×180 simulcast layer at most; 500 its target for 640×360.
+ *
+ * The bitrate caps alone are not enough: they hold (getParameters shows them after every
+ * renegotiation, and outbound-rtp's targetBitrate for `l` stays at 125-150 kbit/s), but at 20
+ * frames/s libvpx overshoots that target on the 320×180 layer, the more so when the loaded
+ * machine delivers the fake camera's frames late: measured 195-415 kbit/s on a 2-core machine
+ * at load 20 (up to 1.2 Mbit/s at load 30), with `m` at 280-400. At 10 frames/s the same
+ * machine sent `l` at 70-140 kbit/s and `m` at 280-390. Chromium encodes the three layers in
+ * one libvpx call, so the frame rate set on `l` and `m` was measured on all three (`h` too).
+ * The rates are checked again right before the limit is derived from them
+ * (`awaitCappedLayers`).
  */
 const LAYER_CAPS = { l: 200_000, m: 500_000 };
+const LAYER_MAX_FPS = 10;
+/** How far over its cap a layer may be measured (the encoder's rate control, a keyframe). */
+const CAP_SLACK = 1.25;
 
 /**
- * Page side: caps the camera's simulcast layers at `caps` (bit/s by rid); returns how many
- * senders were capped.
+ * Page side: caps the camera's simulcast layers at `caps` (bit/s by rid) and `maxFps` frames/s
+ * (the capped rids), unless they already are; returns, per video sender with layers, its
+ * encodings as getParameters reads them afterwards and whether they had to be (re)applied.
  * @param {Record<string, number>} caps
+ * @param {number} maxFps
  */
-async function capLayers(caps) {
+async function capLayers(caps, maxFps) {
   const pc = /** @type {any} */ (window).webconf?.pc;
-  let capped = 0;
+  const out = [];
   for (const sender of pc?.getSenders() ?? []) {
     if (sender.track?.kind !== 'video') continue;
     const params = sender.getParameters();
     if (!params.encodings || params.encodings.length < 2) continue;
-    for (const e of params.encodings) if (e.rid && caps[e.rid]) e.maxBitrate = caps[e.rid];
-    await sender.setParameters(params);
-    capped += 1;
+    const capped = (/** @type {any} */ e) => !e.rid || !caps[e.rid] || (e.maxBitrate === caps[e.rid] && e.maxFramerate === maxFps);
+    const applied = !params.encodings.every(capped);
+    if (applied) {
+      for (const e of params.encodings) {
+        if (e.rid && caps[e.rid]) {
+          e.maxBitrate = caps[e.rid];
+          e.maxFramerate = maxFps;
+        }
+      }
+      await sender.setParameters(params);
+    }
+    const now = sender.getParameters().encodings;
+    out.push({
+      applied,
+      held: now.every(capped),
+      encodings: now.map((/** @type {any} */ e) => ({ rid: e.rid, maxBitrate: e.maxBitrate, maxFramerate: e.maxFramerate })),
+    });
   }
-  return capped;
+  return out;
 }
 
+/**
+ * Waits until both publishers' capped layers hold their caps (getParameters, re-applied if a
+ * renegotiation or anything else dropped them) and their measured rates respect them (within
+ * CAP_SLACK), and they leave room for a limit; returns the limit. Measured again for up to
+ * `timeoutMs`: an encoder that just adapted to the machine's load sends a burst (a keyframe,
+ * a layer restarted). Each try is printed.
+ * @param {{page: any}[]} publishers  Alice, Carol.
+ * @param {number} timeoutMs
+ */
+async function awaitCappedLayers(publishers, timeoutMs) {
+  const start = Date.now();
+  /** @type {string[]} */
+  const tries = [];
+  for (;;) {
+    const params = await Promise.all(publishers.map((p) => p.page.evaluate(capLayers, LAYER_CAPS, LAYER_MAX_FPS)));
+    const rates = await Promise.all(publishers.map((p) => p.page.evaluate(sendingLayers, 3_000)));
+    const [a, c] = rates;
+    const found = limitFor(a, c);
+    const held = params.every((senders) => senders.length > 0 && senders.every((s) => s.held));
+    const respected = rates.every((r) => Object.entries(LAYER_CAPS).every(([rid, cap]) => (r[rid] ?? 0) * 1000 <= cap * CAP_SLACK));
+    const line = `Alice sends ${safeJson(a)}, Carol ${safeJson(c)} (kbit/s by rid; caps ${held ? 'held' : 'NOT held'}${params.flat().some((s) => s.applied) ? ', (re)applied' : ''}): ${safeJson(found)}`;
+    tries.push(line);
+    console.log(`unlimited: ${line}`);
+    if (held && respected && found.low < found.high) return found;
+    if (Date.now() - start > timeoutMs) {
+      const last = safeJson(params);
+      throw new Error(`the capped layers (${safeJson(LAYER_CAPS)} bit/s, ${LAYER_MAX_FPS} frames/s) must hold their caps, be sent within ${CAP_SLACK}× of them and leave room for a limit between keeping the small ones and raising one; after ${tries.length} tries: ${tries.join('; ')}; encodings ${last}`);
+    }
+  }
+}
+
+/** How long the capped layers may take to be sent within their caps. */
+const CAPS_MS = 30_000;
 /** How long Bob has to step down to the small layers once limited. */
 const ADAPT_MS = 25_000;
 /** How long the limited, adapted call is watched. */
@@ -244,9 +306,20 @@ async function waitWidths(page, ids, ok, what, timeoutMs) {
 // Not yet reliable (docs/architecture.md, "Media policy"): it passed 5 runs in a row beside
 // the helper's work and one fresh-clone CI run, then failed the next CI run (29 November): at
 // a 677 kbit/s limit one of Alice's videos at Bob climbed back to 640 wide into the limit
-// (widths [320, 640], 22 packets lost, a 607 ms gap). Runs and reports as a todo, so it does
-// not fail .ci/run, until it passes reliably; then remove `todo`.
-const TODO = 'bandwidth-driven layers are off by default: under the shaped link one video sometimes climbs back into the limit';
+// (widths [320, 640], 22 packets lost, a 607 ms gap). With the layers capped in frame rate too
+// and checked right before the limit is derived (29 November, later; 15 runs, 10 at 10 and 5 at
+// 15 frames/s, load average 3 to 7), the layers left room for a limit in every run, on the
+// first measurement, but the limited phase failed 7 of them: in 3 one of Bob's videos was not
+// decoded at all for the 6 s watched (0-3 kbit/s received, once with 81 NACKs), in 3 one climbed
+// back to 640 wide into the limit (13-22 packets lost), in 1 a 2058 ms gap (12 lost). Two more
+// runs with a busy loop beside them (load average 10-13): the precondition held again, and the
+// limited phase failed both (a 3026 ms gap; a video not decoded for 6 s). Bob's link
+// lost packets in most passing runs too. With the allocation logged, one failing run showed
+// the chain: after the step down, a step up on the hold's highest estimate (443 kbit/s on a
+// 424 kbit/s link) raised one video to 640 wide, the queue overflowed, and the estimate then
+// fell to 250 kbit/s and paused the other video (docs/architecture.md). Runs and reports as a todo, so it does not fail
+// .ci/run, until it passes reliably; then remove `todo`.
+const TODO = 'bandwidth-driven layers are off by default: under the shaped link one video sometimes stalls or climbs back into the limit';
 
 test('a subscriber on a bottleneck link gets small layers, the others keep large ones, and it recovers', { skip: skip ?? false, todo: skip ? false : TODO, timeout: 240_000 }, async (t) => {
   const diagnostics = new Diagnostics();
@@ -287,7 +360,7 @@ test('a subscriber on a bottleneck link gets small layers, the others keep large
 
   await step('Alice and Carol cap their small layers (this test only)', async () => {
     for (const who of [alice, carol]) {
-      await waitFor(async () => (await who.page.evaluate(capLayers, LAYER_CAPS)) > 0, 15_000, {
+      await waitFor(async () => (await who.page.evaluate(capLayers, LAYER_CAPS, LAYER_MAX_FPS)).length > 0, 15_000, {
         interval: 250,
         message: () => `${who.page.label}'s camera to publish its layers`,
       });
@@ -307,15 +380,9 @@ test('a subscriber on a bottleneck link gets small layers, the others keep large
     await waitWidths(bob.page, senders, (w) => w >= 640, 'a large layer of Alice and Carol', 30_000);
     const s = figures(await bob.page.evaluate(sampleReceiving, senders, 3_000, 200), senders);
     console.log(`unlimited: Bob receives ${safeJson(s)}`);
-    // Measured again (three times at most) while the layers leave no room: an encoder that
-    // just adapted to the machine's load sends a burst (a keyframe, a layer restarted).
-    let found = null;
-    for (let i = 0; i < 3 && !(found && found.low < found.high); i++) {
-      const [a, c] = await Promise.all([alice.page.evaluate(sendingLayers, 3_000), carol.page.evaluate(sendingLayers, 3_000)]);
-      found = limitFor(a, c);
-      console.log(`unlimited: Alice sends ${safeJson(a)}, Carol ${safeJson(c)} (kbit/s by rid): ${safeJson(found)}`);
-    }
-    return /** @type {{kbit: number, low: number, high: number}} */ (found);
+    // The caps checked again (and the encoder's rates against them) right before the limit
+    // is derived from the rates.
+    return awaitCappedLayers([alice, carol], CAPS_MS);
   });
   assert.ok(limit.low < limit.high, `the layers leave room for a limit between keeping the small ones and raising one: ${safeJson(limit)}`);
   const LIMIT_KBIT = limit.kbit;
