@@ -123,7 +123,7 @@ impl Sfu {
 
     /// The `Input::Timeout`s given to the peers' sessions so far: `(timers, releases)`, the
     /// ones str0m asked for and the ones that release written packets
-    /// ([`Sfu::complete_writes`], and with estimation on one per packet written). Each walks
+    /// (once per subscriber per turn, and with estimation on one per packet written). Each walks
     /// every stream of its session, so their number per forwarded packet says much of the
     /// core's cost (logged with the held-media figures, docs/operations.md).
     pub fn timeout_counts(&self) -> (u64, u64) {
