@@ -58,21 +58,19 @@ fn call(c: &mut Criterion) {
     group.finish();
 }
 
-fn server(c: &mut Criterion) {
-    let mut w = harness::World::new();
-    for _ in 0..10 {
-        w.join(1);
-    }
+/// Benchmarks the server's share of 200 ms of `w`'s call, per datagram it sends: the time
+/// spent inside the core's drive functions (`World::sfu_busy`), once the call is established.
+fn server_share(c: &mut Criterion, group: &str, name: &str, mut w: harness::World) {
     w.run_for(Duration::from_secs(3));
     let sent = |w: &harness::World| w.sent_to.values().sum::<u64>();
-    // Datagrams the server sends in 200 ms, once the call is established.
+    // Datagrams the server sends in 200 ms.
     let before = sent(&w);
     w.run_for(Duration::from_millis(200));
     let per_run = sent(&w) - before;
-    let mut group = c.benchmark_group("server");
+    let mut group = c.benchmark_group(group);
     group.sample_size(10);
     group.throughput(Throughput::Elements(per_run));
-    group.bench_function("200 ms of a 10-person call (datagrams sent)", |b| {
+    group.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let busy = w.sfu_busy;
             for _ in 0..iters {
@@ -84,6 +82,14 @@ fn server(c: &mut Criterion) {
     group.finish();
 }
 
+fn server(c: &mut Criterion) {
+    let mut w = harness::World::new();
+    for _ in 0..10 {
+        w.join(1);
+    }
+    server_share(c, "server", "200 ms of a 10-person call (datagrams sent)", w);
+}
+
 fn meeting(c: &mut Criterion) {
     let mut w = harness::World::new();
     for _ in 0..30 {
@@ -92,24 +98,7 @@ fn meeting(c: &mut Criterion) {
     for (i, client) in w.clients.iter_mut().enumerate() {
         client.audio_level = Some(if i < 2 { -30 } else { -127 });
     }
-    w.run_for(Duration::from_secs(3));
-    let sent = |w: &harness::World| w.sent_to.values().sum::<u64>();
-    let before = sent(&w);
-    w.run_for(Duration::from_millis(200));
-    let per_run = sent(&w) - before;
-    let mut group = c.benchmark_group("meeting");
-    group.sample_size(10);
-    group.throughput(Throughput::Elements(per_run));
-    group.bench_function("200 ms of a 30-person meeting, last-N 9 (datagrams sent)", |b| {
-        b.iter_custom(|iters| {
-            let busy = w.sfu_busy;
-            for _ in 0..iters {
-                w.run_for(Duration::from_millis(200));
-            }
-            w.sfu_busy - busy
-        })
-    });
-    group.finish();
+    server_share(c, "meeting", "200 ms of a 30-person meeting, last-N 9 (datagrams sent)", w);
 }
 
 criterion_group!(benches, decision, call, server, meeting);
