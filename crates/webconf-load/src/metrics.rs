@@ -345,8 +345,8 @@ mod tests {
         m.record_rtp(a, 10, 12); // a 3-packet frame
         m.record_rtp(a, 13, 13);
         m.record_rtp(a, 16, 17); // 14 and 15 lost
-        // Another track starts anywhere. "ab" and "bC" once hashed alike (31 * 'a' + 'b' ==
-        // 31 * 'b' + 'C'); the same mid on the other session is another track too.
+                                 // Another track starts anywhere. "ab" and "bC" once hashed alike (31 * 'a' + 'b' ==
+                                 // 31 * 'b' + 'C'); the same mid on the other session is another track too.
         m.record_rtp(b, 500, 500);
         m.record_rtp(b, 501, 501);
         m.record_rtp((0, Mid::from("ab")), 9_000, 9_000);

@@ -34,8 +34,15 @@ fn decision(c: &mut Criterion) {
                 for i in 0..1000u64 {
                     let layer = (i % 3) as usize;
                     let key = i % 90 == 1;
-                    if let webconf_media::bench_support::Decision::Forward { switched } = f.on_video_packet(layer, key) {
-                        std::hint::black_box(f.out_time(i * 3000, 90_000, t0 + Duration::from_millis(i * 33), switched));
+                    if let webconf_media::bench_support::Decision::Forward { switched } =
+                        f.on_video_packet(layer, key)
+                    {
+                        std::hint::black_box(f.out_time(
+                            i * 3000,
+                            90_000,
+                            t0 + Duration::from_millis(i * 33),
+                            switched,
+                        ));
                     }
                 }
                 f
@@ -54,7 +61,9 @@ fn call(c: &mut Criterion) {
     w.run_for(Duration::from_secs(3));
     let mut group = c.benchmark_group("call");
     group.sample_size(10);
-    group.bench_function("200 ms of a 5-person call", |b| b.iter(|| w.run_for(Duration::from_millis(200))));
+    group.bench_function("200 ms of a 5-person call", |b| {
+        b.iter(|| w.run_for(Duration::from_millis(200)))
+    });
     group.finish();
 }
 
@@ -87,7 +96,12 @@ fn server(c: &mut Criterion) {
     for _ in 0..10 {
         w.join(1);
     }
-    server_share(c, "server", "200 ms of a 10-person call (datagrams sent)", w);
+    server_share(
+        c,
+        "server",
+        "200 ms of a 10-person call (datagrams sent)",
+        w,
+    );
 }
 
 fn meeting(c: &mut Criterion) {
@@ -98,7 +112,12 @@ fn meeting(c: &mut Criterion) {
     for (i, client) in w.clients.iter_mut().enumerate() {
         client.audio_level = Some(if i < 2 { -30 } else { -127 });
     }
-    server_share(c, "meeting", "200 ms of a 30-person meeting, last-N 9 (datagrams sent)", w);
+    server_share(
+        c,
+        "meeting",
+        "200 ms of a 30-person meeting, last-N 9 (datagrams sent)",
+        w,
+    );
 }
 
 criterion_group!(benches, decision, call, server, meeting);

@@ -8,7 +8,9 @@ use std::time::Instant;
 use str0m::bwe::Bitrate;
 use str0m::media::MediaKind;
 
-use crate::bwe::{allocate, carried_cleanly, ceiling, grow, may_pad, VideoDemand, HOLD, UP_HEADROOM};
+use crate::bwe::{
+    allocate, carried_cleanly, ceiling, grow, may_pad, VideoDemand, HOLD, UP_HEADROOM,
+};
 use crate::peer::{TrackLabel, TrackOutState};
 use crate::sfu::Sfu;
 use crate::simulcast::layer_for_height;
@@ -65,7 +67,8 @@ impl Sfu {
         let rooms: Vec<RoomId> = self.speakers.keys().copied().collect();
         for room in rooms {
             if let Some(peer) = self.speakers.get_mut(&room).and_then(|d| d.tick(now)) {
-                self.outputs.push_back(SfuOutput::ActiveSpeaker { room, peer });
+                self.outputs
+                    .push_back(SfuOutput::ActiveSpeaker { room, peer });
             }
         }
         let peers: Vec<PeerId> = self.peers.keys().copied().collect();
@@ -93,14 +96,22 @@ impl Sfu {
         let recent: Vec<PeerId> = detector.map(|d| d.recent().to_vec()).unwrap_or_default();
         // The loudest others: one's own microphone is never sent back, so it takes no place.
         let audio_n = self.config.audio_last_n;
-        let loudest: Option<Vec<PeerId>> =
-            detector.map(|d| d.loudest(now, audio_n + 1).into_iter().filter(|s| *s != peer).take(audio_n).collect());
+        let loudest: Option<Vec<PeerId>> = detector.map(|d| {
+            d.loudest(now, audio_n + 1)
+                .into_iter()
+                .filter(|s| *s != peer)
+                .take(audio_n)
+                .collect()
+        });
 
         // The videos this subscriber could receive, with their sources' layers.
         let mut videos: Vec<Video> = Vec::new();
         let mut audio_on: Vec<(usize, bool)> = Vec::new();
         for (index, t) in p.tracks_out.iter().enumerate() {
-            if !matches!(t.state, TrackOutState::Open(_) | TrackOutState::Negotiating(_)) {
+            if !matches!(
+                t.state,
+                TrackOutState::Open(_) | TrackOutState::Negotiating(_)
+            ) {
                 continue;
             }
             let Some(src) = self.peers.get(&t.source) else {
@@ -121,7 +132,15 @@ impl Sfu {
             let screen = t.label == TrackLabel::Screen;
             // A blocked camera, or one that sends nothing, takes no place.
             if (!screen && !src.allow_video) || !tin.flowing(now) {
-                videos.push(Video { index, source: t.source, screen, pinned: false, heights: Vec::new(), bitrates: Vec::new(), target: t.fwd.target });
+                videos.push(Video {
+                    index,
+                    source: t.source,
+                    screen,
+                    pinned: false,
+                    heights: Vec::new(),
+                    bitrates: Vec::new(),
+                    target: t.fwd.target,
+                });
                 continue;
             }
             videos.push(Video {
@@ -143,7 +162,10 @@ impl Sfu {
             }
             match &p.view {
                 None => Some(u32::MAX),
-                Some(view) => match view.iter().find(|r| r.source == v.source && r.screen == v.screen) {
+                Some(view) => match view
+                    .iter()
+                    .find(|r| r.source == v.source && r.screen == v.screen)
+                {
                     Some(r) => (r.max_height > 0).then_some(r.max_height),
                     // Not (yet) in the view: a tile the client has not reported, e.g. one
                     // just created. Sent at full size until the client says how big it is
@@ -152,17 +174,29 @@ impl Sfu {
                 },
             }
         };
-        let pinned: Vec<PeerId> = p.view.iter().flatten().filter(|r| r.pinned && !r.screen).map(|r| r.source).collect();
+        let pinned: Vec<PeerId> = p
+            .view
+            .iter()
+            .flatten()
+            .filter(|r| r.pinned && !r.screen)
+            .map(|r| r.source)
+            .collect();
         for v in &mut videos {
             v.pinned = !v.screen && pinned.contains(&v.source);
         }
-        let cameras: Vec<PeerId> = videos.iter().filter(|v| !v.screen && shown(v).is_some()).map(|v| v.source).collect();
+        let cameras: Vec<PeerId> = videos
+            .iter()
+            .filter(|v| !v.screen && shown(v).is_some())
+            .map(|v| v.source)
+            .collect();
         let chosen = lastn::select(&cameras, &pinned, &recent, self.config.last_n);
 
         // Priority order: screens, then the chosen cameras in last-N order.
         let mut order: Vec<usize> = (0..videos.len()).filter(|i| videos[*i].screen).collect();
         for c in &chosen {
-            order.extend((0..videos.len()).filter(|i| !videos[*i].screen && videos[*i].source == *c));
+            order.extend(
+                (0..videos.len()).filter(|i| !videos[*i].screen && videos[*i].source == *c),
+            );
         }
         let demands: Vec<VideoDemand> = order
             .iter()
@@ -192,20 +226,36 @@ impl Sfu {
         // A transport report's loss counts for `HOLD` (str0m reports every 0.5 s).
         let sent = p.sent.rate().unwrap_or(0);
         let held = self.config.initial_estimate.and(held_estimate);
-        let recovering = p.last_step_down.is_some_and(|t| now.saturating_duration_since(t) < CEILING_AFTER_STEP_DOWN);
-        let path = p.path.filter(|(t, _)| now.saturating_duration_since(*t) <= HOLD).map(|(_, l)| l);
+        let recovering = p
+            .last_step_down
+            .is_some_and(|t| now.saturating_duration_since(t) < CEILING_AFTER_STEP_DOWN);
+        let path = p
+            .path
+            .filter(|(t, _)| now.saturating_duration_since(*t) <= HOLD)
+            .map(|(_, l)| l);
         // A report that ends less than `HOLD` after a step down mixes the loss of the layers
         // before it (str0m's loss window is a second, the switch waits for a keyframe) with
         // the rate after it: it would make the ceiling fall again. The estimate rules then.
-        let settled = p.path.is_some_and(|(t, _)| p.last_step_down.is_none_or(|d| t.saturating_duration_since(d) >= HOLD));
+        let settled = p.path.is_some_and(|(t, _)| {
+            p.last_step_down
+                .is_none_or(|d| t.saturating_duration_since(d) >= HOLD)
+        });
         let ceiling = ceiling(held, sent, path.filter(|_| settled), recovering);
-        let may_step_up = p.last_step_down.is_none_or(|t| now.saturating_duration_since(t) >= self.config.step_up_delay)
-            && p.last_step_up.is_none_or(|t| now.saturating_duration_since(t) >= STEP_UP_INTERVAL);
+        let may_step_up = p
+            .last_step_down
+            .is_none_or(|t| now.saturating_duration_since(t) >= self.config.step_up_delay)
+            && p.last_step_up
+                .is_none_or(|t| now.saturating_duration_since(t) >= STEP_UP_INTERVAL);
         // After a loss episode, a clean report proves the layers being sent: the estimate
         // (str0m's memory of the overload) does not lower them (`bwe::carried_cleanly`).
         let since_loss = p.lossy_at.map(|t| now.saturating_duration_since(t));
         let carried = carried_cleanly(path, since_loss);
-        let cost = |d: &VideoDemand, l: Option<usize>| l.and_then(|l| d.bitrates.get(l)).filter(|b| **b != u64::MAX).copied().unwrap_or(0);
+        let cost = |d: &VideoDemand, l: Option<usize>| {
+            l.and_then(|l| d.bitrates.get(l))
+                .filter(|b| **b != u64::MAX)
+                .copied()
+                .unwrap_or(0)
+        };
         let sending: u64 = demands.iter().map(|d| cost(d, d.current)).sum();
         let alloc = match ceiling {
             Some(estimate) => {
@@ -213,7 +263,11 @@ impl Sfu {
                 if carried.is_some() {
                     budget = budget.max(sending);
                 }
-                let oversend = if estimate >= OVERSEND_MIN_ESTIMATE { OVERSEND } else { 0 };
+                let oversend = if estimate >= OVERSEND_MIN_ESTIMATE {
+                    OVERSEND
+                } else {
+                    0
+                };
                 allocate(budget, &demands, may_step_up, oversend)
             }
             None => grow(&demands, may_step_up),
@@ -221,10 +275,16 @@ impl Sfu {
         // What the allocation costs, and what its next step up would: str0m pads up to the
         // latter (capped by its estimate) so the estimate can grow to allow it, unless the
         // path is losing (`bwe::may_pad`).
-        let spending: u64 = demands.iter().zip(&alloc).map(|(d, l)| cost(d, *l)).sum::<u64>() + audio_count * AUDIO_RESERVE;
+        let spending: u64 = demands
+            .iter()
+            .zip(&alloc)
+            .map(|(d, l)| cost(d, *l))
+            .sum::<u64>()
+            + audio_count * AUDIO_RESERVE;
         let next_step = demands.iter().zip(&alloc).find_map(|(d, l)| {
             let want = d.want?;
-            let next = (l.map_or(0, |l| l + 1)..=want).find(|n| d.bitrates.get(*n).is_some_and(|b| *b != u64::MAX))?;
+            let next = (l.map_or(0, |l| l + 1)..=want)
+                .find(|n| d.bitrates.get(*n).is_some_and(|b| *b != u64::MAX))?;
             Some(((cost(d, Some(next)) as f64 * UP_HEADROOM) as u64).saturating_sub(cost(d, *l)))
         });
         let minimum = match (ceiling, next_step) {
@@ -233,12 +293,17 @@ impl Sfu {
         };
         let desired: u64 = demands
             .iter()
-            .filter_map(|d| d.want.and_then(|w| d.bitrates.get(w)).filter(|b| **b != u64::MAX))
+            .filter_map(|d| {
+                d.want
+                    .and_then(|w| d.bitrates.get(w))
+                    .filter(|b| **b != u64::MAX)
+            })
             .sum::<u64>()
             + audio_count * AUDIO_RESERVE;
 
         // Apply.
-        let mut targets: Vec<(usize, Option<usize>, Option<usize>)> = Vec::with_capacity(videos.len());
+        let mut targets: Vec<(usize, Option<usize>, Option<usize>)> =
+            Vec::with_capacity(videos.len());
         for v in &videos {
             targets.push((v.index, None, None));
         }
@@ -271,15 +336,32 @@ impl Sfu {
             p.last_step_down = Some(now);
         }
         if stepped_up || stepped_down {
-            tracing::debug!(peer = peer.0, ?held, sent, ?ceiling, ?carried, ?alloc, up = stepped_up, down = stepped_down, "layers");
+            tracing::debug!(
+                peer = peer.0,
+                ?held,
+                sent,
+                ?ceiling,
+                ?carried,
+                ?alloc,
+                up = stepped_up,
+                down = stepped_down,
+                "layers"
+            );
         }
         // str0m paces what it sends at 1.1 times its estimate: one far below what the path
         // carries cleanly would hold the videos kept above in its queue. Restart it from what
         // the path carried (it then probes from there), at most every `RESET_INTERVAL`.
         if let (Some(carried), Some(estimate)) = (carried, p.estimate) {
-            let due = p.estimator_reset_at.is_none_or(|t| now.saturating_duration_since(t) >= RESET_INTERVAL);
+            let due = p
+                .estimator_reset_at
+                .is_none_or(|t| now.saturating_duration_since(t) >= RESET_INTERVAL);
             if !p.estimate_pinned && due && (estimate as f64) < carried as f64 * RESET_BELOW {
-                tracing::debug!(peer = peer.0, estimate, carried, "estimator restarted from what the path carries");
+                tracing::debug!(
+                    peer = peer.0,
+                    estimate,
+                    carried,
+                    "estimator restarted from what the path carries"
+                );
                 p.rtc.bwe().reset(Bitrate::bps(carried));
                 p.estimate = Some(carried);
                 p.estimator_reset_at = Some(now);
@@ -288,19 +370,31 @@ impl Sfu {
         // Let str0m's estimator probe a little above what the tiles would like and, while the
         // estimate is the ceiling, pad up to what the next step up needs.
         let changed = |new: u64, old: u64| new.abs_diff(old) > old / 10;
-        if self.config.initial_estimate.is_some() && (changed(desired, p.desired) || changed(minimum, p.padding_minimum)) {
+        if self.config.initial_estimate.is_some()
+            && (changed(desired, p.desired) || changed(minimum, p.padding_minimum))
+        {
             p.desired = desired;
             p.padding_minimum = minimum;
             let target = (desired.max(AUDIO_RESERVE) as f64 * PROBE_FACTOR) as u64;
-            p.rtc.bwe().set_bitrate(Bitrate::bps(minimum.min(target)), Bitrate::bps(target));
+            p.rtc
+                .bwe()
+                .set_bitrate(Bitrate::bps(minimum.min(target)), Bitrate::bps(target));
         }
     }
 
     /// Feeds a bandwidth estimate toward `peer` as if str0m's congestion control had produced
     /// it (for tests and diagnostics; the core gets real estimates from TWCC feedback).
     #[doc(hidden)]
-    pub fn inject_estimate(&mut self, now: Instant, peer: PeerId, bps: u64) -> Result<(), crate::SfuError> {
-        let p = self.peers.get_mut(&peer).ok_or(crate::SfuError::UnknownPeer(peer))?;
+    pub fn inject_estimate(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        bps: u64,
+    ) -> Result<(), crate::SfuError> {
+        let p = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(crate::SfuError::UnknownPeer(peer))?;
         p.estimate = Some(bps);
         p.estimate_pinned = true;
         self.reallocate(now, peer);
@@ -314,6 +408,9 @@ impl Sfu {
 
     /// A room's speakers, most recent first (for the speaker view and its filmstrip).
     pub fn speakers(&self, room: RoomId) -> Vec<PeerId> {
-        self.speakers.get(&room).map(|d| d.recent().to_vec()).unwrap_or_default()
+        self.speakers
+            .get(&room)
+            .map(|d| d.recent().to_vec())
+            .unwrap_or_default()
     }
 }

@@ -43,7 +43,12 @@ impl EstimateHold {
 
     fn prune(&mut self, now: Instant) {
         // Keep the newest sample whatever its age: it is the estimate in force.
-        while self.samples.len() > 1 && self.samples.front().is_some_and(|(t, _)| now.saturating_duration_since(*t) > HOLD) {
+        while self.samples.len() > 1
+            && self
+                .samples
+                .front()
+                .is_some_and(|(t, _)| now.saturating_duration_since(*t) > HOLD)
+        {
             self.samples.pop_front();
         }
     }
@@ -86,7 +91,11 @@ impl PathLoss {
     /// What the path carried: what we sent less what it lost. A fraction out of 0..=1 counts
     /// as all lost.
     fn carried(&self) -> u64 {
-        let kept = if (0.0..=1.0).contains(&self.loss) { 1.0 - f64::from(self.loss) } else { 0.0 };
+        let kept = if (0.0..=1.0).contains(&self.loss) {
+            1.0 - f64::from(self.loss)
+        } else {
+            0.0
+        };
         (self.sent as f64 * kept).round() as u64
     }
 }
@@ -101,7 +110,12 @@ impl PathLoss {
 /// - Otherwise the estimate is the ceiling when it is below [`CONGESTED`] times `sent`, or while
 ///   recovering (climbing back must be earned by the estimate, which padding and probes raise).
 /// - Otherwise none: while the path is not full the estimate only follows what we send.
-pub(crate) fn ceiling(held: Option<u64>, sent: u64, path: Option<PathLoss>, recovering: bool) -> Option<u64> {
+pub(crate) fn ceiling(
+    held: Option<u64>,
+    sent: u64,
+    path: Option<PathLoss>,
+    recovering: bool,
+) -> Option<u64> {
     let estimate = held?;
     if let Some(path) = path.filter(|p| p.loss >= LOSS_CONGESTED || p.loss.is_nan()) {
         return Some(estimate.min(path.carried()));
@@ -175,21 +189,30 @@ impl VideoDemand {
 /// Under congestion: the layer each video gets (`None`: paused) within `budget` (bit/s for
 /// video), in the order of `videos`, which is priority order. Protected videos get their lowest
 /// layer while the total stays within `budget + oversend`.
-pub(crate) fn allocate(budget: u64, videos: &[VideoDemand], may_step_up: bool, oversend: u64) -> Vec<Option<usize>> {
+pub(crate) fn allocate(
+    budget: u64,
+    videos: &[VideoDemand],
+    may_step_up: bool,
+    oversend: u64,
+) -> Vec<Option<usize>> {
     let mut alloc: Vec<Option<usize>> = vec![None; videos.len()];
     let mut spent: u64 = 0;
     // 1. Lowest layer for everyone wanted: the protected ones first, then the others, each in
     //    priority order.
     for protected in [true, false] {
-        let limit = if protected { budget.saturating_add(oversend) } else { budget };
+        let limit = if protected {
+            budget.saturating_add(oversend)
+        } else {
+            budget
+        };
         for (i, v) in videos.iter().enumerate() {
             if v.want.is_none() || v.protected != protected {
                 continue;
             }
             // The lowest layer that flows (a publisher may have stopped sending its lowest).
             // A protected video that is paused restarts even while stepping up is forbidden.
-            let Some((layer, cost)) =
-                (0..v.bitrates.len()).find_map(|l| v.cost(l, may_step_up || protected).map(|c| (l, c)))
+            let Some((layer, cost)) = (0..v.bitrates.len())
+                .find_map(|l| v.cost(l, may_step_up || protected).map(|c| (l, c)))
             else {
                 continue;
             };
@@ -251,13 +274,26 @@ mod tests {
     const LADDER: [u64; 3] = [150_000, 500_000, 1_500_000];
 
     fn video(want: Option<usize>, current: Option<usize>) -> VideoDemand {
-        VideoDemand { want, bitrates: LADDER.to_vec(), current, protected: false }
+        VideoDemand {
+            want,
+            bitrates: LADDER.to_vec(),
+            current,
+            protected: false,
+        }
     }
 
     #[test]
     fn a_big_estimate_gives_each_video_the_layer_its_tile_asks_for() {
-        let v = [video(Some(2), Some(2)), video(Some(0), Some(0)), video(Some(1), Some(1)), video(None, None)];
-        assert_eq!(allocate(10_000_000, &v, true, 0), vec![Some(2), Some(0), Some(1), None]);
+        let v = [
+            video(Some(2), Some(2)),
+            video(Some(0), Some(0)),
+            video(Some(1), Some(1)),
+            video(None, None),
+        ];
+        assert_eq!(
+            allocate(10_000_000, &v, true, 0),
+            vec![Some(2), Some(0), Some(1), None]
+        );
     }
 
     #[test]
@@ -267,7 +303,11 @@ mod tests {
         assert_eq!(allocate(2_000_000, &v, true, 0), vec![Some(2), Some(1)]);
         assert_eq!(allocate(1_000_000, &v, true, 0), vec![Some(1), Some(1)]);
         assert_eq!(allocate(400_000, &v, true, 0), vec![Some(0), Some(0)]);
-        assert_eq!(allocate(200_000, &v, true, 0), vec![Some(0), None], "the first keeps its video");
+        assert_eq!(
+            allocate(200_000, &v, true, 0),
+            vec![Some(0), None],
+            "the first keeps its video"
+        );
         assert_eq!(allocate(100_000, &v, true, 0), vec![None, None]);
     }
 
@@ -282,13 +322,25 @@ mod tests {
         // But going down is always allowed.
         assert_eq!(allocate(300_000, &v, false, 0), vec![Some(0)]);
         // A paused video does not restart while stepping up is forbidden.
-        assert_eq!(allocate(10_000_000, &[video(Some(2), None)], false, 0), vec![None]);
+        assert_eq!(
+            allocate(10_000_000, &[video(Some(2), None)], false, 0),
+            vec![None]
+        );
     }
 
     #[test]
     fn without_congestion_videos_start_low_and_climb_one_layer_at_a_time() {
-        let v = [video(Some(2), Some(2)), video(Some(2), None), video(Some(2), Some(0)), video(Some(0), Some(2)), video(None, Some(1))];
-        assert_eq!(grow(&v, true), vec![Some(2), Some(0), Some(1), Some(0), None]);
+        let v = [
+            video(Some(2), Some(2)),
+            video(Some(2), None),
+            video(Some(2), Some(0)),
+            video(Some(0), Some(2)),
+            video(None, Some(1)),
+        ];
+        assert_eq!(
+            grow(&v, true),
+            vec![Some(2), Some(0), Some(1), Some(0), None]
+        );
         assert_eq!(grow(&v, false), vec![Some(2), None, Some(0), Some(0), None]);
         let mut dead_top = video(Some(2), Some(1));
         dead_top.bitrates[2] = u64::MAX;
@@ -312,19 +364,34 @@ mod tests {
         let other = video(Some(2), Some(2));
         // 100 kbit/s for video: the pinned video keeps its 150 kbit/s layer (oversend), the
         // other one is paused; without oversend both are.
-        assert_eq!(allocate(100_000, &[other.clone(), pinned.clone()], true, 500_000), vec![None, Some(0)]);
-        assert_eq!(allocate(100_000, &[other.clone(), pinned.clone()], true, 0), vec![None, None]);
+        assert_eq!(
+            allocate(100_000, &[other.clone(), pinned.clone()], true, 500_000),
+            vec![None, Some(0)]
+        );
+        assert_eq!(
+            allocate(100_000, &[other.clone(), pinned.clone()], true, 0),
+            vec![None, None]
+        );
         // The oversend is bounded: two protected 150 kbit/s layers over a zero budget need 300.
         let both = [pinned.clone(), pinned.clone()];
         assert_eq!(allocate(0, &both, true, 200_000), vec![Some(0), None]);
         // A protected video goes first even when it comes later in the order, and others get
         // only what is left of the budget.
-        assert_eq!(allocate(300_000, &[other.clone(), pinned.clone()], true, 500_000), vec![Some(0), Some(0)]);
-        assert_eq!(allocate(200_000, &[other.clone(), pinned.clone()], true, 500_000), vec![None, Some(0)]);
+        assert_eq!(
+            allocate(300_000, &[other.clone(), pinned.clone()], true, 500_000),
+            vec![Some(0), Some(0)]
+        );
+        assert_eq!(
+            allocate(200_000, &[other.clone(), pinned.clone()], true, 500_000),
+            vec![None, Some(0)]
+        );
         // A paused protected video restarts even while stepping up is forbidden.
         let mut paused = pinned.clone();
         paused.current = None;
-        assert_eq!(allocate(1_000_000, &[paused], false, 500_000), vec![Some(0)]);
+        assert_eq!(
+            allocate(1_000_000, &[paused], false, 500_000),
+            vec![Some(0)]
+        );
     }
 
     #[test]
@@ -334,23 +401,54 @@ mod tests {
         assert_eq!(ceiling(None, 1_000_000, path(0.5, 1_000_000), true), None);
         // The estimate follows what we send (a path not full): no ceiling.
         assert_eq!(ceiling(Some(700_000), 1_000_000, None, false), None);
-        assert_eq!(ceiling(Some(700_000), 1_000_000, path(0.02, 1_000_000), false), None);
+        assert_eq!(
+            ceiling(Some(700_000), 1_000_000, path(0.02, 1_000_000), false),
+            None
+        );
         // Far below what we send: congested.
-        assert_eq!(ceiling(Some(500_000), 1_000_000, None, false), Some(500_000));
+        assert_eq!(
+            ceiling(Some(500_000), 1_000_000, None, false),
+            Some(500_000)
+        );
         // Recovering after a step down: the estimate, even above what we send.
-        assert_eq!(ceiling(Some(1_500_000), 1_000_000, None, true), Some(1_500_000));
+        assert_eq!(
+            ceiling(Some(1_500_000), 1_000_000, None, true),
+            Some(1_500_000)
+        );
         // A fifth lost: what the path carried, below an estimate that lags...
-        assert_eq!(ceiling(Some(900_000), 1_000_000, path(0.2, 1_000_000), false), Some(800_000));
-        assert_eq!(ceiling(Some(600_000), 1_000_000, path(0.2, 1_000_000), false), Some(600_000));
+        assert_eq!(
+            ceiling(Some(900_000), 1_000_000, path(0.2, 1_000_000), false),
+            Some(800_000)
+        );
+        assert_eq!(
+            ceiling(Some(600_000), 1_000_000, path(0.2, 1_000_000), false),
+            Some(600_000)
+        );
         // ... measured on what was sent then, not on what a step down already lowered.
-        assert_eq!(ceiling(Some(900_000), 500_000, path(0.2, 1_000_000), true), Some(800_000));
-        assert_eq!(ceiling(Some(900_000), 1_000_000, path(1.5, 1_000_000), false), Some(0), "a bad fraction counts as all lost");
-        assert_eq!(ceiling(Some(900_000), 1_000_000, path(f32::NAN, 1_000_000), false), Some(0), "so does NaN");
+        assert_eq!(
+            ceiling(Some(900_000), 500_000, path(0.2, 1_000_000), true),
+            Some(800_000)
+        );
+        assert_eq!(
+            ceiling(Some(900_000), 1_000_000, path(1.5, 1_000_000), false),
+            Some(0),
+            "a bad fraction counts as all lost"
+        );
+        assert_eq!(
+            ceiling(Some(900_000), 1_000_000, path(f32::NAN, 1_000_000), false),
+            Some(0),
+            "so does NaN"
+        );
     }
 
     #[test]
     fn padding_only_while_the_path_loses_less_than_two_percent() {
-        let path = |loss: f32| Some(PathLoss { loss, sent: 400_000 });
+        let path = |loss: f32| {
+            Some(PathLoss {
+                loss,
+                sent: 400_000,
+            })
+        };
         assert!(may_pad(None));
         assert!(may_pad(path(0.0)));
         assert!(may_pad(path(0.019)));
@@ -361,13 +459,34 @@ mod tests {
 
     #[test]
     fn a_clean_report_proves_what_the_path_carries_only_after_a_loss_episode() {
-        let path = |loss: f32| Some(PathLoss { loss, sent: 400_000 });
+        let path = |loss: f32| {
+            Some(PathLoss {
+                loss,
+                sent: 400_000,
+            })
+        };
         let after = |s: u64| Some(Duration::from_secs(s));
         assert_eq!(carried_cleanly(path(0.0), after(3)), Some(400_000));
-        assert_eq!(carried_cleanly(path(0.05), after(3)), Some(380_000), "a little loss: what arrived");
-        assert_eq!(carried_cleanly(path(0.0), None), None, "no loss episode: the estimate is trusted");
-        assert_eq!(carried_cleanly(path(0.0), after(16)), None, "nor long after one");
-        assert_eq!(carried_cleanly(path(0.1), after(3)), None, "a lossy report proves nothing");
+        assert_eq!(
+            carried_cleanly(path(0.05), after(3)),
+            Some(380_000),
+            "a little loss: what arrived"
+        );
+        assert_eq!(
+            carried_cleanly(path(0.0), None),
+            None,
+            "no loss episode: the estimate is trusted"
+        );
+        assert_eq!(
+            carried_cleanly(path(0.0), after(16)),
+            None,
+            "nor long after one"
+        );
+        assert_eq!(
+            carried_cleanly(path(0.1), after(3)),
+            None,
+            "a lossy report proves nothing"
+        );
         assert_eq!(carried_cleanly(path(f32::NAN), after(3)), None);
         assert_eq!(carried_cleanly(path(-0.1), after(3)), None);
         assert_eq!(carried_cleanly(None, after(3)), None);
@@ -387,7 +506,11 @@ mod tests {
         h.record(ms(1400), 350_000);
         assert_eq!(h.max(ms(1400)), Some(2_000_000));
         h.record(ms(1600), 350_000);
-        assert_eq!(h.max(ms(1600)), Some(400_000), "the 2 Mbit/s sample is 1.6 s old");
+        assert_eq!(
+            h.max(ms(1600)),
+            Some(400_000),
+            "the 2 Mbit/s sample is 1.6 s old"
+        );
         h.record(ms(3200), 350_000);
         assert_eq!(h.max(ms(3200)), Some(350_000));
         // A rise counts at once.

@@ -11,7 +11,12 @@
 ///   those it shows);
 /// - `pinned`: the ones it pinned;
 /// - `speakers`: the room's speakers, most recent first.
-pub(crate) fn select<K: Copy + Eq>(candidates: &[K], pinned: &[K], speakers: &[K], n: usize) -> Vec<K> {
+pub(crate) fn select<K: Copy + Eq>(
+    candidates: &[K],
+    pinned: &[K],
+    speakers: &[K],
+    n: usize,
+) -> Vec<K> {
     let mut out: Vec<K> = Vec::with_capacity(n.min(candidates.len()));
     let pinned_first = candidates.iter().filter(|c| pinned.contains(c));
     let speakers_next = speakers.iter().filter(|s| candidates.contains(s));
@@ -40,7 +45,10 @@ mod tests {
     fn speakers_come_first_then_join_order() {
         assert_eq!(select(&[1, 2, 3, 4, 5, 6], &[], &[], 3), vec![1, 2, 3]);
         assert_eq!(select(&[1, 2, 3, 4, 5, 6], &[], &[5], 3), vec![5, 1, 2]);
-        assert_eq!(select(&[1, 2, 3, 4, 5, 6], &[], &[6, 5, 4, 1], 3), vec![6, 5, 4]);
+        assert_eq!(
+            select(&[1, 2, 3, 4, 5, 6], &[], &[6, 5, 4, 1], 3),
+            vec![6, 5, 4]
+        );
     }
 
     #[test]

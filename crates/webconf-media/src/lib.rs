@@ -40,7 +40,10 @@ mod sfu;
 mod simulcast;
 mod speaker;
 
-pub use api::{PeerMediaStats, Protocol, SfuConfig, SfuOutput, ViewRequest, RETRANSMIT_WINDOW_WITHOUT_ESTIMATION};
+pub use api::{
+    PeerMediaStats, Protocol, SfuConfig, SfuOutput, ViewRequest,
+    RETRANSMIT_WINDOW_WITHOUT_ESTIMATION,
+};
 pub use error::SfuError;
 pub use peer::TrackLabel;
 pub use sfu::Sfu;
@@ -62,7 +65,9 @@ pub mod fuzz_support {
     pub fn read_payload(payload: &[u8]) {
         let _ = crate::codec::h264_starts_keyframe(payload);
         if let Some(h) = crate::codec::vp8_header(payload) {
-            let _ = payload.get(h.offset..).and_then(crate::simulcast::vp8_keyframe_size);
+            let _ = payload
+                .get(h.offset..)
+                .and_then(crate::simulcast::vp8_keyframe_size);
         }
         if let Ok(d) = str0m::rtp::Vp8Descriptor::parse(payload) {
             let _ = d.starts_keyframe(payload);

@@ -86,7 +86,14 @@ pub(crate) struct LayerIn {
 
 impl LayerIn {
     fn new(rid: Option<Rid>) -> LayerIn {
-        LayerIn { rid, ssrc: None, height: None, meter: RateMeter::new(), last_frame: None, last_keyframe_request: None }
+        LayerIn {
+            rid,
+            ssrc: None,
+            height: None,
+            meter: RateMeter::new(),
+            last_frame: None,
+            last_keyframe_request: None,
+        }
     }
 }
 
@@ -96,9 +103,18 @@ impl TrackIn {
         let layers = if rids.is_empty() {
             vec![LayerIn::new(None)]
         } else {
-            rids.iter().take(MAX_LAYERS).map(|r| LayerIn::new(Some(*r))).collect()
+            rids.iter()
+                .take(MAX_LAYERS)
+                .map(|r| LayerIn::new(Some(*r)))
+                .collect()
         };
-        TrackIn { mid, kind, label, layers, params: None }
+        TrackIn {
+            mid,
+            kind,
+            label,
+            layers,
+            params: None,
+        }
     }
 
     /// The index of the layer of `rid`; a rid not declared is added on top (bounded).
@@ -106,7 +122,11 @@ impl TrackIn {
         if let Some(i) = self.layers.iter().position(|l| l.rid == rid) {
             return i;
         }
-        if rid.is_some() && self.layers.len() == 1 && self.layers[0].rid.is_none() && self.layers[0].last_frame.is_none() {
+        if rid.is_some()
+            && self.layers.len() == 1
+            && self.layers[0].rid.is_none()
+            && self.layers[0].last_frame.is_none()
+        {
             self.layers[0].rid = rid;
             return 0;
         }
@@ -120,7 +140,11 @@ impl TrackIn {
     /// The height of each layer, known or nominal.
     pub(crate) fn heights(&self) -> Vec<u32> {
         let n = self.layers.len();
-        self.layers.iter().enumerate().map(|(i, l)| l.height.unwrap_or_else(|| nominal_height(i, n))).collect()
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| l.height.unwrap_or_else(|| nominal_height(i, n)))
+            .collect()
     }
 
     /// The bitrate of each layer, measured or nominal; `u64::MAX` for a layer not flowing.
@@ -130,9 +154,11 @@ impl TrackIn {
             .iter()
             .enumerate()
             .map(|(i, l)| match l.last_frame {
-                Some(t) if now.saturating_duration_since(t) < LAYER_TIMEOUT => {
-                    l.meter.rate().unwrap_or_else(|| nominal_bitrate(i, n)).max(1)
-                }
+                Some(t) if now.saturating_duration_since(t) < LAYER_TIMEOUT => l
+                    .meter
+                    .rate()
+                    .unwrap_or_else(|| nominal_bitrate(i, n))
+                    .max(1),
                 _ => u64::MAX,
             })
             .collect()
@@ -140,9 +166,10 @@ impl TrackIn {
 
     /// Whether any layer flows.
     pub(crate) fn flowing(&self, now: Instant) -> bool {
-        self.layers
-            .iter()
-            .any(|l| l.last_frame.is_some_and(|t| now.saturating_duration_since(t) < LAYER_TIMEOUT))
+        self.layers.iter().any(|l| {
+            l.last_frame
+                .is_some_and(|t| now.saturating_duration_since(t) < LAYER_TIMEOUT)
+        })
     }
 }
 
@@ -186,7 +213,13 @@ pub(crate) struct TrackOut {
 }
 
 impl TrackOut {
-    pub(crate) fn new(source: PeerId, source_mid: Mid, source_stream: String, kind: MediaKind, label: TrackLabel) -> TrackOut {
+    pub(crate) fn new(
+        source: PeerId,
+        source_mid: Mid,
+        source_stream: String,
+        kind: MediaKind,
+        label: TrackLabel,
+    ) -> TrackOut {
         TrackOut {
             source,
             source_mid,
@@ -274,7 +307,12 @@ pub(crate) struct Peer {
 impl Peer {
     /// Whether media of this published track may be forwarded now.
     pub(crate) fn may_forward(&self, mid: Mid) -> bool {
-        match self.tracks_in.iter().find(|t| t.mid == mid).map(|t| t.label) {
+        match self
+            .tracks_in
+            .iter()
+            .find(|t| t.mid == mid)
+            .map(|t| t.label)
+        {
             Some(TrackLabel::Audio) => self.allow_audio,
             Some(TrackLabel::Video) => self.allow_video,
             Some(TrackLabel::Screen | TrackLabel::ScreenAudio) => true,

@@ -2,8 +2,8 @@
 //! [`negotiation`], draining a peer's session and the work it causes in [`drain`], the
 //! forwarding hot path in [`crate::forward`].
 
-use std::collections::{BTreeSet, VecDeque};
 use rustc_hash::FxHashMap;
+use std::collections::{BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -190,9 +190,11 @@ impl Sfu {
             .enable_opus(true, false)
             .enable_vp8(true)
             .enable_h264(true)
-            .set_stats_interval(self.config.stats_interval.map(|i| match self.config.initial_estimate {
-                Some(_) => i.min(PATH_REPORT_INTERVAL),
-                None => i,
+            .set_stats_interval(self.config.stats_interval.map(|i| {
+                match self.config.initial_estimate {
+                    Some(_) => i.min(PATH_REPORT_INTERVAL),
+                    None => i,
+                }
             }))
             .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
             .build(now);
@@ -206,7 +208,11 @@ impl Sfu {
             // ICE-TCP: passive (the browser connects), lower priority than UDP by RFC 6544's
             // type preferences, so it is chosen only when UDP does not get through.
             if let Some(tcp) = self.config.tcp_port {
-                let c = Candidate::builder().tcp().host(SocketAddr::new(*ip, tcp)).tcptype(TcpType::Passive).build();
+                let c = Candidate::builder()
+                    .tcp()
+                    .host(SocketAddr::new(*ip, tcp))
+                    .tcptype(TcpType::Passive)
+                    .build();
                 match c {
                     Ok(c) => {
                         rtc.add_local_candidate(c);
@@ -260,7 +266,10 @@ impl Sfu {
     /// Removes a participant's media session at once: nothing more is sent to it, and the
     /// others get a server offer stopping its tracks.
     pub fn remove_peer(&mut self, now: Instant, peer: PeerId) -> Result<(), SfuError> {
-        let removed = self.peers.remove(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        let removed = self
+            .peers
+            .remove(&peer)
+            .ok_or(SfuError::UnknownPeer(peer))?;
         self.router.remove_peer(peer, &removed.ufrag);
         if let Some(t) = removed.timeout {
             self.timers.remove(&(t, peer));
@@ -280,7 +289,8 @@ impl Sfu {
         }
         for other in others {
             if let Some(p) = self.peers.get_mut(&other) {
-                p.tracks_out.retain(|t| !(t.source == peer && t.state == TrackOutState::ToOpen));
+                p.tracks_out
+                    .retain(|t| !(t.source == peer && t.state == TrackOutState::ToOpen));
                 for t in p.tracks_out.iter_mut().filter(|t| t.source == peer) {
                     if let TrackOutState::Open(m) = t.state {
                         t.state = TrackOutState::ToStop(m);
@@ -294,8 +304,16 @@ impl Sfu {
     }
 
     /// Lets (or stops) the peer's microphone and camera reach the others: a moderator's mute.
-    pub fn set_forwarding(&mut self, peer: PeerId, audio: bool, video: bool) -> Result<(), SfuError> {
-        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+    pub fn set_forwarding(
+        &mut self,
+        peer: PeerId,
+        audio: bool,
+        video: bool,
+    ) -> Result<(), SfuError> {
+        let p = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SfuError::UnknownPeer(peer))?;
         p.allow_audio = audio;
         p.allow_video = video;
         Ok(())
@@ -306,8 +324,16 @@ impl Sfu {
     /// puts `pinned` sources first for last-N. Sources not listed (a tile the browser has not
     /// reported yet) are sent at full size, within last-N. Replaces the previous view; until the first call every camera is
     /// wanted at full size. Takes effect at once.
-    pub fn set_view(&mut self, now: Instant, peer: PeerId, view: &[ViewRequest]) -> Result<(), SfuError> {
-        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+    pub fn set_view(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        view: &[ViewRequest],
+    ) -> Result<(), SfuError> {
+        let p = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SfuError::UnknownPeer(peer))?;
         p.view = Some(view.iter().take(MAX_VIEW).copied().collect());
         self.reallocate(now, peer);
         self.run_work(now);
@@ -349,7 +375,10 @@ impl Sfu {
             .ok_or(SfuError::Unroutable(source))?;
         let peer = route.peer();
         let datagram = contents.try_into().map_err(|_| SfuError::BadDatagram)?;
-        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        let p = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SfuError::UnknownPeer(peer))?;
         if !p.local_addresses.contains(&destination.ip()) {
             // Another zone's address: the zones' flows are kept apart, and nothing is bound.
             self.foreign_zone_drops += 1;

@@ -42,7 +42,12 @@ pub(crate) fn layer_for_height(heights: &[u32], max_height: u32) -> Option<usize
         return None;
     }
     let enough = |h: u32| u64::from(h) * 20 >= u64::from(max_height) * 17;
-    Some(heights.iter().position(|h| enough(*h)).unwrap_or(heights.len() - 1))
+    Some(
+        heights
+            .iter()
+            .position(|h| enough(*h))
+            .unwrap_or(heights.len() - 1),
+    )
 }
 
 /// Width and height of a VP8 keyframe (RFC 6386 §9.1: 3-byte frame tag, start code
@@ -67,7 +72,11 @@ pub(crate) struct RateMeter {
 
 impl RateMeter {
     pub(crate) fn new() -> RateMeter {
-        RateMeter { since: None, bytes: 0, rate: None }
+        RateMeter {
+            since: None,
+            bytes: 0,
+            rate: None,
+        }
     }
 
     /// Counts `len` bytes received at `now`.
@@ -105,18 +114,33 @@ mod tests {
         assert_eq!(layer_for_height(&LADDER, 0), None, "hidden tile");
         assert_eq!(layer_for_height(&LADDER, 90), Some(0));
         assert_eq!(layer_for_height(&LADDER, 180), Some(0));
-        assert_eq!(layer_for_height(&LADDER, 200), Some(0), "180p is within 85 % of 200 px");
+        assert_eq!(
+            layer_for_height(&LADDER, 200),
+            Some(0),
+            "180p is within 85 % of 200 px"
+        );
         assert_eq!(layer_for_height(&LADDER, 240), Some(1));
         assert_eq!(layer_for_height(&LADDER, 360), Some(1));
         assert_eq!(layer_for_height(&LADDER, 500), Some(2));
-        assert_eq!(layer_for_height(&LADDER, 2160), Some(2), "capped at the top layer");
-        assert_eq!(layer_for_height(&[480], 100), Some(0), "no simulcast: the only layer");
+        assert_eq!(
+            layer_for_height(&LADDER, 2160),
+            Some(2),
+            "capped at the top layer"
+        );
+        assert_eq!(
+            layer_for_height(&[480], 100),
+            Some(0),
+            "no simulcast: the only layer"
+        );
         assert_eq!(layer_for_height(&[], 100), None);
     }
 
     #[test]
     fn nominal_ladder_is_720p_and_halves() {
-        assert_eq!((0..3).map(|i| nominal_height(i, 3)).collect::<Vec<_>>(), LADDER);
+        assert_eq!(
+            (0..3).map(|i| nominal_height(i, 3)).collect::<Vec<_>>(),
+            LADDER
+        );
         assert_eq!(nominal_height(0, 1), 720);
         assert_eq!(nominal_height(0, 2), 360);
         assert_eq!(nominal_bitrate(2, 3), 1_500_000);

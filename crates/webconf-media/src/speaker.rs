@@ -39,7 +39,12 @@ pub(crate) struct SpeakerDetector<K> {
 
 impl<K: Copy + Eq> SpeakerDetector<K> {
     pub(crate) fn new() -> Self {
-        SpeakerDetector { sources: Vec::new(), dominant: None, challenger: None, recent: Vec::new() }
+        SpeakerDetector {
+            sources: Vec::new(),
+            dominant: None,
+            challenger: None,
+            recent: Vec::new(),
+        }
     }
 
     /// One audio frame of `key` with its level in dBov (0 loudest, -127 silence).
@@ -52,7 +57,11 @@ impl<K: Copy + Eq> SpeakerDetector<K> {
                 s.loudness += alpha * (loud - s.loudness);
                 s.last = now;
             }
-            None => self.sources.push(Source { key, loudness: loud.min(SPEAKING - 1.0), last: now }),
+            None => self.sources.push(Source {
+                key,
+                loudness: loud.min(SPEAKING - 1.0),
+                last: now,
+            }),
         }
     }
 
@@ -135,7 +144,11 @@ impl<K: Copy + Eq> SpeakerDetector<K> {
 
     /// The `n` loudest sources now (speaking or not), loudest first.
     pub(crate) fn loudest(&self, now: Instant, n: usize) -> Vec<K> {
-        let mut v: Vec<(K, f32)> = self.sources.iter().map(|s| (s.key, self.loudness(now, s.key))).collect();
+        let mut v: Vec<(K, f32)> = self
+            .sources
+            .iter()
+            .map(|s| (s.key, self.loudness(now, s.key)))
+            .collect();
         v.sort_by(|a, b| b.1.total_cmp(&a.1));
         v.into_iter().take(n).map(|(k, _)| k).collect()
     }
@@ -147,7 +160,12 @@ mod tests {
 
     /// Feeds `levels` (one per source, dBov) every 20 ms for `dur`, ticking every 100 ms;
     /// returns the changes seen.
-    fn run(d: &mut SpeakerDetector<u8>, now: &mut Instant, levels: &[(u8, i8)], dur: Duration) -> Vec<u8> {
+    fn run(
+        d: &mut SpeakerDetector<u8>,
+        now: &mut Instant,
+        levels: &[(u8, i8)],
+        dur: Duration,
+    ) -> Vec<u8> {
         let mut changes = Vec::new();
         let end = *now + dur;
         let mut n = 0;
@@ -168,11 +186,27 @@ mod tests {
     fn a_steady_speaker_is_found_after_the_hold() {
         let mut d = SpeakerDetector::new();
         let mut now = Instant::now();
-        assert!(run(&mut d, &mut now, &[(1, -127), (2, -127)], Duration::from_secs(1)).is_empty());
+        assert!(run(
+            &mut d,
+            &mut now,
+            &[(1, -127), (2, -127)],
+            Duration::from_secs(1)
+        )
+        .is_empty());
         assert_eq!(d.dominant(), None, "silence elects nobody");
-        let changes = run(&mut d, &mut now, &[(1, -127), (2, -30)], Duration::from_millis(600));
+        let changes = run(
+            &mut d,
+            &mut now,
+            &[(1, -127), (2, -30)],
+            Duration::from_millis(600),
+        );
         assert!(changes.is_empty(), "not before the hold: {changes:?}");
-        let changes = run(&mut d, &mut now, &[(1, -127), (2, -30)], Duration::from_secs(1));
+        let changes = run(
+            &mut d,
+            &mut now,
+            &[(1, -127), (2, -30)],
+            Duration::from_secs(1),
+        );
         assert_eq!(changes, vec![2]);
         assert_eq!(d.recent(), &[2]);
     }
@@ -181,20 +215,45 @@ mod tests {
     fn short_interruptions_and_equal_voices_do_not_flicker() {
         let mut d = SpeakerDetector::new();
         let mut now = Instant::now();
-        run(&mut d, &mut now, &[(1, -30), (2, -127)], Duration::from_secs(2));
+        run(
+            &mut d,
+            &mut now,
+            &[(1, -30), (2, -127)],
+            Duration::from_secs(2),
+        );
         assert_eq!(d.dominant(), Some(1));
         // 2 coughs for 400 ms while 1 pauses.
-        let c = run(&mut d, &mut now, &[(1, -127), (2, -20)], Duration::from_millis(400));
+        let c = run(
+            &mut d,
+            &mut now,
+            &[(1, -127), (2, -20)],
+            Duration::from_millis(400),
+        );
         assert!(c.is_empty(), "{c:?}");
         // Both talk at about the same level: 1 stays.
-        let c = run(&mut d, &mut now, &[(1, -30), (2, -28)], Duration::from_secs(3));
+        let c = run(
+            &mut d,
+            &mut now,
+            &[(1, -30), (2, -28)],
+            Duration::from_secs(3),
+        );
         assert!(c.is_empty(), "{c:?}");
         // Everyone silent: 1 stays the speaker.
-        let c = run(&mut d, &mut now, &[(1, -127), (2, -127)], Duration::from_secs(3));
+        let c = run(
+            &mut d,
+            &mut now,
+            &[(1, -127), (2, -127)],
+            Duration::from_secs(3),
+        );
         assert!(c.is_empty(), "{c:?}");
         assert_eq!(d.dominant(), Some(1));
         // 2 really takes the floor.
-        let c = run(&mut d, &mut now, &[(1, -127), (2, -30)], Duration::from_secs(2));
+        let c = run(
+            &mut d,
+            &mut now,
+            &[(1, -127), (2, -30)],
+            Duration::from_secs(2),
+        );
         assert_eq!(c, vec![2]);
         assert_eq!(d.recent(), &[2, 1]);
     }
@@ -203,7 +262,12 @@ mod tests {
     fn loudest_and_removal() {
         let mut d = SpeakerDetector::new();
         let mut now = Instant::now();
-        run(&mut d, &mut now, &[(1, -60), (2, -20), (3, -40)], Duration::from_secs(2));
+        run(
+            &mut d,
+            &mut now,
+            &[(1, -60), (2, -20), (3, -40)],
+            Duration::from_secs(2),
+        );
         assert_eq!(d.loudest(now, 2), vec![2, 3]);
         assert_eq!(d.dominant(), Some(2));
         d.remove(2);

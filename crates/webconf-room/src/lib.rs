@@ -11,14 +11,17 @@
 //! - A participant is in at most one room; a room with no participant does not exist.
 //! - Nothing here reads the clock, touches the network or spawns.
 
-pub mod names;
-pub mod protocol;
 mod lifecycle;
 pub mod moderation;
+pub mod names;
+pub mod protocol;
 pub mod rooms;
 pub mod whiteboard;
 
-pub use names::{DisplayName, NameError, ParticipantId, RoomName};
-pub use protocol::{ClientMessage, EndReason, ErrorCode, MediaKindName, ParticipantInfo, ProtocolError, Role, ServerMessage};
 pub use moderation::{ActionError, ModeratorAction};
+pub use names::{DisplayName, NameError, ParticipantId, RoomName};
+pub use protocol::{
+    ClientMessage, EndReason, ErrorCode, MediaKindName, ParticipantInfo, ProtocolError, Role,
+    ServerMessage,
+};
 pub use rooms::{Admission, Effects, JoinError, MediaControl, Outbox, RoomPolicy, Rooms};

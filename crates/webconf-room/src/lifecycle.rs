@@ -27,7 +27,8 @@ impl Rooms {
                 room.warned = Some((reason, deadline));
                 let in_secs = deadline.saturating_duration_since(now).as_secs().max(1);
                 for m in &room.members {
-                    fx.outbox.push((m.id.clone(), ServerMessage::RoomEnding { reason, in_secs }));
+                    fx.outbox
+                        .push((m.id.clone(), ServerMessage::RoomEnding { reason, in_secs }));
                 }
             }
         }
@@ -106,7 +107,16 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(policy());
         let a = ParticipantId::random();
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
         rooms.media_seen(t0 + Duration::from_secs(500), 1);
         // Media alone does not keep a single participant's room open.
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(539));
@@ -114,7 +124,10 @@ mod tests {
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(540));
         assert_eq!(warned(&fx, &a), Some((EndReason::Idle, 60)));
         // Warned once only.
-        assert!(rooms.handle_timeout(t0 + Duration::from_secs(541)).outbox.is_empty());
+        assert!(rooms
+            .handle_timeout(t0 + Duration::from_secs(541))
+            .outbox
+            .is_empty());
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(600));
         assert_eq!(ended(&fx, &a), Some(EndReason::Idle));
         assert_eq!(fx.evicted, vec![a]);
@@ -127,8 +140,28 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(policy());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        let key = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join").admitted[0].media_key;
-        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Guest, false).expect("join");
+        let key = rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join")
+            .admitted[0]
+            .media_key;
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                b.clone(),
+                name("Bob"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
         let mut t = t0;
         let mut warning = None;
         while t < t0 + Duration::from_secs(3599) {
@@ -140,7 +173,10 @@ mod tests {
                 warning = Some((w, t - t0));
             }
         }
-        assert_eq!(warning, Some(((EndReason::MaxDuration, 60), Duration::from_secs(3540))));
+        assert_eq!(
+            warning,
+            Some(((EndReason::MaxDuration, 60), Duration::from_secs(3540)))
+        );
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(3600));
         assert_eq!(ended(&fx, &a), Some(EndReason::MaxDuration));
         assert_eq!(ended(&fx, &b), Some(EndReason::MaxDuration));
@@ -151,8 +187,26 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(policy());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
-        rooms.join(t0, room("salon12345"), b, name("Bob"), Role::Moderator, false).expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                b,
+                name("Bob"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(600));
         assert_eq!(ended(&fx, &a), Some(EndReason::Idle));
     }
@@ -162,10 +216,28 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(policy());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
         assert!(warned(&rooms.handle_timeout(t0 + Duration::from_secs(550)), &a).is_some());
         let t1 = t0 + Duration::from_secs(560);
-        rooms.join(t1, room("salon12345"), b.clone(), name("Bob"), Role::Guest, false).expect("join");
+        rooms
+            .join(
+                t1,
+                room("salon12345"),
+                b.clone(),
+                name("Bob"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
         rooms.leave(t1 + Duration::from_secs(1), &b);
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(600));
         assert!(fx.evicted.is_empty());
@@ -178,8 +250,20 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(policy());
         let g = ParticipantId::random();
-        rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest, false).expect("join");
-        assert!(rooms.handle_timeout(t0 + Duration::from_secs(299)).evicted.is_empty());
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                g.clone(),
+                name("Gaston"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
+        assert!(rooms
+            .handle_timeout(t0 + Duration::from_secs(299))
+            .evicted
+            .is_empty());
         let fx = rooms.handle_timeout(t0 + Duration::from_secs(300));
         assert_eq!(ended(&fx, &g), Some(EndReason::WaitTimeout));
         assert_eq!(fx.evicted, vec![g.clone()]);

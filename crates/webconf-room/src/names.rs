@@ -142,14 +142,35 @@ mod tests {
 
     #[test]
     fn room_names_follow_the_rule() {
-        assert_eq!(RoomName::parse("Reunion2024abc").map(|n| n.0), Ok("reunion2024abc".into()));
-        assert_eq!(RoomName::parse("abcdefg123").map(|n| n.0), Ok("abcdefg123".into()));
+        assert_eq!(
+            RoomName::parse("Reunion2024abc").map(|n| n.0),
+            Ok("reunion2024abc".into())
+        );
+        assert_eq!(
+            RoomName::parse("abcdefg123").map(|n| n.0),
+            Ok("abcdefg123".into())
+        );
         assert_eq!(RoomName::parse("abcdef123"), Err(NameError::RoomTooShort));
-        assert_eq!(RoomName::parse("abcdefgh12"), Err(NameError::RoomTooFewDigits));
-        assert_eq!(RoomName::parse("abcdefg 123"), Err(NameError::RoomBadCharacter));
-        assert_eq!(RoomName::parse("réunion12345"), Err(NameError::RoomBadCharacter));
-        assert_eq!(RoomName::parse("../../etc/passwd123"), Err(NameError::RoomBadCharacter));
-        assert_eq!(RoomName::parse(&"a1".repeat(33)), Err(NameError::RoomTooLong));
+        assert_eq!(
+            RoomName::parse("abcdefgh12"),
+            Err(NameError::RoomTooFewDigits)
+        );
+        assert_eq!(
+            RoomName::parse("abcdefg 123"),
+            Err(NameError::RoomBadCharacter)
+        );
+        assert_eq!(
+            RoomName::parse("réunion12345"),
+            Err(NameError::RoomBadCharacter)
+        );
+        assert_eq!(
+            RoomName::parse("../../etc/passwd123"),
+            Err(NameError::RoomBadCharacter)
+        );
+        assert_eq!(
+            RoomName::parse(&"a1".repeat(33)),
+            Err(NameError::RoomTooLong)
+        );
         assert!(RoomName::parse(&"a1".repeat(32)).is_ok());
     }
 
@@ -162,12 +183,21 @@ mod tests {
 
     #[test]
     fn display_names_are_trimmed_and_bounded() {
-        assert_eq!(DisplayName::parse("  Alice  ").map(|n| n.0), Ok("Alice".into()));
+        assert_eq!(
+            DisplayName::parse("  Alice  ").map(|n| n.0),
+            Ok("Alice".into())
+        );
         assert_eq!(DisplayName::parse("   "), Err(NameError::DisplayEmpty));
-        assert_eq!(DisplayName::parse("a\u{1b}[31m"), Err(NameError::DisplayControl));
+        assert_eq!(
+            DisplayName::parse("a\u{1b}[31m"),
+            Err(NameError::DisplayControl)
+        );
         assert_eq!(DisplayName::parse("x\ny"), Err(NameError::DisplayControl));
         assert!(DisplayName::parse(&"é".repeat(64)).is_ok());
-        assert_eq!(DisplayName::parse(&"é".repeat(65)), Err(NameError::DisplayTooLong));
+        assert_eq!(
+            DisplayName::parse(&"é".repeat(65)),
+            Err(NameError::DisplayTooLong)
+        );
     }
 
     #[test]

@@ -166,10 +166,20 @@ pub const MAX_VIEW_HEIGHT: u32 = 4320;
 /// Checks a `view`'s bounds; the error says which (for the `bad_view` reply).
 pub fn check_view(tiles: &[ViewTile]) -> Result<(), String> {
     if tiles.len() > MAX_VIEW_TILES {
-        return Err(format!("a view has at most {MAX_VIEW_TILES} tiles, not {}", tiles.len()));
+        return Err(format!(
+            "a view has at most {MAX_VIEW_TILES} tiles, not {}",
+            tiles.len()
+        ));
     }
-    if let Some((i, tile)) = tiles.iter().enumerate().find(|(_, t)| t.height > MAX_VIEW_HEIGHT) {
-        return Err(format!("tile {i}: height {} is above {MAX_VIEW_HEIGHT}", tile.height));
+    if let Some((i, tile)) = tiles
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.height > MAX_VIEW_HEIGHT)
+    {
+        return Err(format!(
+            "tile {i}: height {} is above {MAX_VIEW_HEIGHT}",
+            tile.height
+        ));
     }
     Ok(())
 }
@@ -522,18 +532,36 @@ mod tests {
         ));
         assert_eq!(
             ClientMessage::parse(r#"{"type":"media_state","audio":false,"video":true}"#),
-            Ok(ClientMessage::MediaState { audio: false, video: true, screen: false })
+            Ok(ClientMessage::MediaState {
+                audio: false,
+                video: true,
+                screen: false
+            })
         );
-        match ClientMessage::parse(r#"{"type":"resume","version":1,"participant":"p00000000000000ab","token":"abc"}"#) {
-            Ok(ClientMessage::Resume { version: 1, participant, token }) => {
+        match ClientMessage::parse(
+            r#"{"type":"resume","version":1,"participant":"p00000000000000ab","token":"abc"}"#,
+        ) {
+            Ok(ClientMessage::Resume {
+                version: 1,
+                participant,
+                token,
+            }) => {
                 assert_eq!(participant.as_str(), "p00000000000000ab");
                 assert_eq!(token, "abc");
             }
             other => panic!("resume: {other:?}"),
         }
-        assert!(ClientMessage::parse(r#"{"type":"resume","version":1,"participant":"p1"}"#).is_err());
-        assert_eq!(ClientMessage::parse(r#"{"type":"leave"}"#), Ok(ClientMessage::Leave {}));
-        assert_eq!(ClientMessage::parse(r#"{"type":"ping"}"#), Ok(ClientMessage::Ping {}));
+        assert!(
+            ClientMessage::parse(r#"{"type":"resume","version":1,"participant":"p1"}"#).is_err()
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"leave"}"#),
+            Ok(ClientMessage::Leave {})
+        );
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"ping"}"#),
+            Ok(ClientMessage::Ping {})
+        );
     }
 
     #[test]
@@ -567,8 +595,12 @@ mod tests {
             r#"{"type":"error","code":"bad_message","message":"unknown type","fatal":false}"#
         );
         assert_eq!(ServerMessage::Pong.to_json(), r#"{"type":"pong"}"#);
-        let left = ServerMessage::ParticipantLeft { id: ParticipantId::random() };
-        assert!(left.to_json().starts_with(r#"{"type":"participant_left","id":"p"#));
+        let left = ServerMessage::ParticipantLeft {
+            id: ParticipantId::random(),
+        };
+        assert!(left
+            .to_json()
+            .starts_with(r#"{"type":"participant_left","id":"p"#));
     }
 
     #[test]
@@ -577,13 +609,24 @@ mod tests {
             r#"{"type":"view","tiles":[{"participant":"p0c1d2e3f40516273","screen":false,"height":360,"pinned":true},{"participant":"p7f3a09c2d18e4b65","height":0}]}"#,
         )
         .expect("view");
-        let ClientMessage::View { tiles } = msg else { panic!("not a view: {msg:?}") };
+        let ClientMessage::View { tiles } = msg else {
+            panic!("not a view: {msg:?}")
+        };
         assert_eq!(tiles.len(), 2);
         assert_eq!(tiles[0].participant.as_str(), "p0c1d2e3f40516273");
-        assert_eq!((tiles[0].screen, tiles[0].height, tiles[0].pinned), (false, 360, true));
-        assert_eq!((tiles[1].screen, tiles[1].height, tiles[1].pinned), (false, 0, false));
+        assert_eq!(
+            (tiles[0].screen, tiles[0].height, tiles[0].pinned),
+            (false, 360, true)
+        );
+        assert_eq!(
+            (tiles[1].screen, tiles[1].height, tiles[1].pinned),
+            (false, 0, false)
+        );
         assert_eq!(check_view(&tiles), Ok(()));
-        assert_eq!(ClientMessage::parse(r#"{"type":"view","tiles":[]}"#), Ok(ClientMessage::View { tiles: vec![] }));
+        assert_eq!(
+            ClientMessage::parse(r#"{"type":"view","tiles":[]}"#),
+            Ok(ClientMessage::View { tiles: vec![] })
+        );
 
         for bad in [
             r#"{"type":"view"}"#,
@@ -597,12 +640,19 @@ mod tests {
             assert!(ClientMessage::parse(bad).is_err(), "{bad}");
         }
 
-        let tile = |height| ViewTile { participant: ParticipantId::random(), screen: false, height, pinned: false };
+        let tile = |height| ViewTile {
+            participant: ParticipantId::random(),
+            screen: false,
+            height,
+            pinned: false,
+        };
         assert_eq!(check_view(&[tile(MAX_VIEW_HEIGHT), tile(0)]), Ok(()));
         let err = check_view(&[tile(10), tile(MAX_VIEW_HEIGHT + 1)]).expect_err("too high");
         assert!(err.contains("tile 1") && err.contains("4321"), "{err}");
         let many: Vec<ViewTile> = (0..=MAX_VIEW_TILES).map(|_| tile(180)).collect();
-        assert!(check_view(&many).expect_err("too many").contains("at most 200"));
+        assert!(check_view(&many)
+            .expect_err("too many")
+            .contains("at most 200"));
         assert_eq!(check_view(&many[..MAX_VIEW_TILES]), Ok(()));
     }
 
@@ -610,7 +660,10 @@ mod tests {
     fn speakers_serialise_as_documented() {
         let a = ParticipantId::random();
         let b = ParticipantId::random();
-        let msg = ServerMessage::Speakers { active: a.clone(), recent: vec![a.clone(), b.clone()] };
+        let msg = ServerMessage::Speakers {
+            active: a.clone(),
+            recent: vec![a.clone(), b.clone()],
+        };
         assert_eq!(
             msg.to_json(),
             format!(r#"{{"type":"speakers","active":"{a}","recent":["{a}","{b}"]}}"#)

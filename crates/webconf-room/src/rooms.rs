@@ -106,7 +106,16 @@ pub(crate) struct Member {
 
 impl Member {
     pub(crate) fn new(id: ParticipantId, name: DisplayName, role: Role) -> Member {
-        Member { id, name, role, audio: true, video: true, screen: false, blocked_audio: false, blocked_video: false }
+        Member {
+            id,
+            name,
+            role,
+            audio: true,
+            video: true,
+            screen: false,
+            blocked_audio: false,
+            blocked_video: false,
+        }
     }
 }
 
@@ -169,7 +178,10 @@ pub struct Rooms {
 impl Rooms {
     /// An empty registry.
     pub fn new(policy: RoomPolicy) -> Rooms {
-        Rooms { policy, ..Rooms::default() }
+        Rooms {
+            policy,
+            ..Rooms::default()
+        }
     }
 
     /// Number of open rooms.
@@ -223,7 +235,10 @@ impl Rooms {
         role: Role,
         password_verified: bool,
     ) -> Result<Effects, JoinError> {
-        let locked = self.rooms.get(&room).is_some_and(|r| r.password_hash.is_some());
+        let locked = self
+            .rooms
+            .get(&room)
+            .is_some_and(|r| r.password_hash.is_some());
         if locked && role == Role::Guest && !password_verified {
             return Err(JoinError::Locked);
         }
@@ -231,8 +246,18 @@ impl Rooms {
         if !self.rooms.contains_key(&room) {
             if role == Role::Guest {
                 let timeout_secs = self.policy.waiting_timeout.as_secs();
-                fx.outbox.push((id.clone(), ServerMessage::Waiting { room: room.clone(), timeout_secs }));
-                self.waiting.entry(room.clone()).or_default().push(Waiter { id: id.clone(), name, since: now });
+                fx.outbox.push((
+                    id.clone(),
+                    ServerMessage::Waiting {
+                        room: room.clone(),
+                        timeout_secs,
+                    },
+                ));
+                self.waiting.entry(room.clone()).or_default().push(Waiter {
+                    id: id.clone(),
+                    name,
+                    since: now,
+                });
                 self.place.insert(id, Place::Waiting(room));
                 return Ok(fx);
             }
@@ -270,24 +295,51 @@ impl Rooms {
         };
         let info = member.info();
         for m in &room.members {
-            fx.outbox.push((m.id.clone(), ServerMessage::ParticipantJoined { participant: info.clone() }));
+            fx.outbox.push((
+                m.id.clone(),
+                ServerMessage::ParticipantJoined {
+                    participant: info.clone(),
+                },
+            ));
         }
-        fx.outbox.push((member.id.clone(), welcome(room_name, &member, room.members.iter().map(Member::info).collect())));
+        fx.outbox.push((
+            member.id.clone(),
+            welcome(
+                room_name,
+                &member,
+                room.members.iter().map(Member::info).collect(),
+            ),
+        ));
         if !room.hands.is_empty() {
-            fx.outbox.push((member.id.clone(), ServerMessage::Hands { queue: room.hands.clone() }));
+            fx.outbox.push((
+                member.id.clone(),
+                ServerMessage::Hands {
+                    queue: room.hands.clone(),
+                },
+            ));
         }
         if room.password_hash.is_some() {
-            fx.outbox.push((member.id.clone(), ServerMessage::RoomState { locked: true }));
+            fx.outbox
+                .push((member.id.clone(), ServerMessage::RoomState { locked: true }));
         }
         if !room.board.objects().is_empty() {
             let objects = room.board.objects().to_vec();
-            fx.outbox.push((member.id.clone(), ServerMessage::BoardState { objects }));
+            fx.outbox
+                .push((member.id.clone(), ServerMessage::BoardState { objects }));
         }
-        fx.admitted.push(Admission { id: member.id.clone(), media_key: room.media_key });
-        self.place.insert(member.id.clone(), Place::In(room_name.clone()));
+        fx.admitted.push(Admission {
+            id: member.id.clone(),
+            media_key: room.media_key,
+        });
+        self.place
+            .insert(member.id.clone(), Place::In(room_name.clone()));
         room.members.push(member);
         room.last_activity = now;
-        room.alone_since = if room.members.len() == 1 { Some(now) } else { None };
+        room.alone_since = if room.members.len() == 1 {
+            Some(now)
+        } else {
+            None
+        };
         room.warned = None;
     }
 
@@ -301,12 +353,23 @@ impl Rooms {
         };
         let room = self.rooms.get(room_name)?;
         let me = room.members.iter().find(|m| &m.id == id)?;
-        let others: Vec<ParticipantInfo> = room.members.iter().filter(|m| &m.id != id).map(Member::info).collect();
+        let others: Vec<ParticipantInfo> = room
+            .members
+            .iter()
+            .filter(|m| &m.id != id)
+            .map(Member::info)
+            .collect();
         Some(vec![
             welcome(room_name, me, others),
-            ServerMessage::Hands { queue: room.hands.clone() },
-            ServerMessage::RoomState { locked: room.password_hash.is_some() },
-            ServerMessage::BoardState { objects: room.board.objects().to_vec() },
+            ServerMessage::Hands {
+                queue: room.hands.clone(),
+            },
+            ServerMessage::RoomState {
+                locked: room.password_hash.is_some(),
+            },
+            ServerMessage::BoardState {
+                objects: room.board.objects().to_vec(),
+            },
         ])
     }
 
@@ -320,9 +383,19 @@ impl Rooms {
 
     /// Records a microphone/camera/screen change; `participant_updated` goes to the others.
     /// Turning a device on lifts a moderator's block on it (people may unmute themselves).
-    pub fn set_media_state(&mut self, id: &ParticipantId, audio: bool, video: bool, screen: bool) -> Effects {
+    pub fn set_media_state(
+        &mut self,
+        id: &ParticipantId,
+        audio: bool,
+        video: bool,
+        screen: bool,
+    ) -> Effects {
         let mut fx = Effects::default();
-        let Some(room) = self.room_of(id).cloned().and_then(|r| self.rooms.get_mut(&r)) else {
+        let Some(room) = self
+            .room_of(id)
+            .cloned()
+            .and_then(|r| self.rooms.get_mut(&r))
+        else {
             return fx;
         };
         let Some(member) = room.members.iter_mut().find(|m| &m.id == id) else {
@@ -345,14 +418,23 @@ impl Rooms {
         member.screen = screen;
         let info = member.info();
         for m in room.members.iter().filter(|m| &m.id != id) {
-            fx.outbox.push((m.id.clone(), ServerMessage::ParticipantUpdated { participant: info.clone() }));
+            fx.outbox.push((
+                m.id.clone(),
+                ServerMessage::ParticipantUpdated {
+                    participant: info.clone(),
+                },
+            ));
         }
         fx
     }
 
     /// Notes that media flowed in the room with this media key (keeps it from being idle).
     pub fn media_seen(&mut self, now: Instant, media_key: u64) {
-        if let Some(room) = self.by_media_key.get(&media_key).and_then(|r| self.rooms.get_mut(r)) {
+        if let Some(room) = self
+            .by_media_key
+            .get(&media_key)
+            .and_then(|r| self.rooms.get_mut(r))
+        {
             room.last_activity = now;
         }
     }
@@ -377,13 +459,21 @@ impl Rooms {
                 };
                 room.members.retain(|m| &m.id != id);
                 for m in &room.members {
-                    fx.outbox.push((m.id.clone(), ServerMessage::ParticipantLeft { id: id.clone() }));
+                    fx.outbox.push((
+                        m.id.clone(),
+                        ServerMessage::ParticipantLeft { id: id.clone() },
+                    ));
                 }
                 if room.hands.contains(id) {
                     room.hands.retain(|h| h != id);
                     let queue = room.hands.clone();
                     for m in &room.members {
-                        fx.outbox.push((m.id.clone(), ServerMessage::Hands { queue: queue.clone() }));
+                        fx.outbox.push((
+                            m.id.clone(),
+                            ServerMessage::Hands {
+                                queue: queue.clone(),
+                            },
+                        ));
                     }
                 }
                 if room.members.len() == 1 {
@@ -405,7 +495,8 @@ impl Rooms {
         };
         self.by_media_key.remove(&room.media_key);
         for m in room.members {
-            fx.outbox.push((m.id.clone(), ServerMessage::RoomEnded { reason }));
+            fx.outbox
+                .push((m.id.clone(), ServerMessage::RoomEnded { reason }));
             self.place.remove(&m.id);
             fx.evicted.push(m.id);
         }
@@ -422,7 +513,12 @@ impl Rooms {
             }
         }
         self.place.remove(id);
-        fx.outbox.push((id.clone(), ServerMessage::RoomEnded { reason: EndReason::WaitTimeout }));
+        fx.outbox.push((
+            id.clone(),
+            ServerMessage::RoomEnded {
+                reason: EndReason::WaitTimeout,
+            },
+        ));
         fx.evicted.push(id.clone());
     }
 }
@@ -452,7 +548,9 @@ mod tests {
 
     fn welcome_of(fx: &Effects, id: &ParticipantId) -> Option<(Role, Vec<ParticipantInfo>)> {
         fx.outbox.iter().find_map(|(to, m)| match m {
-            ServerMessage::Welcome { role, participants, .. } if to == id => Some((*role, participants.clone())),
+            ServerMessage::Welcome {
+                role, participants, ..
+            } if to == id => Some((*role, participants.clone())),
             _ => None,
         })
     }
@@ -462,16 +560,40 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        let fa = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
+        let fa = rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
         assert_eq!(welcome_of(&fa, &a), Some((Role::Moderator, vec![])));
         assert_eq!(fa.admitted.len(), 1);
-        let fb = rooms.join(t0, room("SALON12345"), b.clone(), name("Bob"), Role::Guest, false).expect("join");
+        let fb = rooms
+            .join(
+                t0,
+                room("SALON12345"),
+                b.clone(),
+                name("Bob"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
         let (role, others) = welcome_of(&fb, &b).expect("welcome");
         assert_eq!(role, Role::Guest);
         assert_eq!(others.len(), 1);
         assert_eq!(others[0].name, "Alice");
         assert_eq!(others[0].role, Role::Moderator);
-        assert_eq!(fb.admitted, vec![Admission { id: b.clone(), media_key: fa.admitted[0].media_key }]);
+        assert_eq!(
+            fb.admitted,
+            vec![Admission {
+                id: b.clone(),
+                media_key: fa.admitted[0].media_key
+            }]
+        );
         assert!(fb.outbox.iter().any(|(to, m)| to == &a
             && matches!(m, ServerMessage::ParticipantJoined { participant } if participant.id == b)));
     }
@@ -480,18 +602,52 @@ mod tests {
     fn a_guest_never_opens_a_room_it_waits_and_enters_when_an_agent_does() {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
-        let (g, h, a) = (ParticipantId::random(), ParticipantId::random(), ParticipantId::random());
-        let fg = rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest, false).expect("join");
+        let (g, h, a) = (
+            ParticipantId::random(),
+            ParticipantId::random(),
+            ParticipantId::random(),
+        );
+        let fg = rooms
+            .join(
+                t0,
+                room("salon12345"),
+                g.clone(),
+                name("Gaston"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
         assert!(matches!(fg.outbox.as_slice(), [(to, ServerMessage::Waiting { .. })] if to == &g));
         assert!(fg.admitted.is_empty());
         assert!(!rooms.is_open(&room("salon12345")));
         assert!(rooms.is_waiting(&g));
-        rooms.join(t0, room("salon12345"), h.clone(), name("Hélène"), Role::Guest, false).expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                h.clone(),
+                name("Hélène"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
         // A waiting guest who gives up is forgotten.
         rooms.leave(t0, &h);
-        let fa = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
+        let fa = rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
         assert_eq!(fa.admitted.len(), 2);
-        assert_eq!(welcome_of(&fa, &g).map(|(r, o)| (r, o.len())), Some((Role::Guest, 1)));
+        assert_eq!(
+            welcome_of(&fa, &g).map(|(r, o)| (r, o.len())),
+            Some((Role::Guest, 1))
+        );
         assert!(welcome_of(&fa, &h).is_none());
         assert!(!rooms.is_waiting(&g));
         assert_eq!(rooms.members(&room("salon12345")), vec![a, g]);
@@ -501,20 +657,65 @@ mod tests {
     fn the_room_ends_for_everyone_when_the_last_agent_leaves() {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
-        let (a, b, g) = (ParticipantId::random(), ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
-        rooms.join(t0, room("salon12345"), b.clone(), name("Bruno"), Role::Moderator, false).expect("join");
-        rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest, false).expect("join");
+        let (a, b, g) = (
+            ParticipantId::random(),
+            ParticipantId::random(),
+            ParticipantId::random(),
+        );
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                b.clone(),
+                name("Bruno"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                g.clone(),
+                name("Gaston"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
         let fx = rooms.leave(t0, &a);
         assert!(fx.evicted.is_empty(), "another agent remains");
         let fx = rooms.leave(t0, &b);
         assert_eq!(fx.evicted, vec![g.clone()]);
-        assert!(fx.outbox.contains(&(g.clone(), ServerMessage::RoomEnded { reason: EndReason::Ended })));
+        assert!(fx.outbox.contains(&(
+            g.clone(),
+            ServerMessage::RoomEnded {
+                reason: EndReason::Ended
+            }
+        )));
         assert_eq!(fx.closed.len(), 1);
         assert_eq!(rooms.room_count(), 0);
         assert_eq!(rooms.participant_count(), 0);
         // The name is free again: a guest now waits.
-        let fx = rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest, false).expect("join");
+        let fx = rooms
+            .join(
+                t0,
+                room("salon12345"),
+                g.clone(),
+                name("Gaston"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
         assert!(matches!(fx.outbox[0].1, ServerMessage::Waiting { .. }));
     }
 
@@ -523,13 +724,50 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        let first = rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join").admitted[0].media_key;
-        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Moderator, false).expect("join");
+        let first = rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join")
+            .admitted[0]
+            .media_key;
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                b.clone(),
+                name("Bob"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
         let fx = rooms.leave(t0, &a);
-        assert_eq!(fx.outbox, vec![(b.clone(), ServerMessage::ParticipantLeft { id: a.clone() })]);
-        assert!(rooms.leave(t0, &a).outbox.is_empty(), "leaving twice changes nothing");
+        assert_eq!(
+            fx.outbox,
+            vec![(b.clone(), ServerMessage::ParticipantLeft { id: a.clone() })]
+        );
+        assert!(
+            rooms.leave(t0, &a).outbox.is_empty(),
+            "leaving twice changes nothing"
+        );
         rooms.leave(t0, &b);
-        let again = rooms.join(t0, room("salon12345"), a, name("Alice"), Role::Moderator, false).expect("join").admitted[0].media_key;
+        let again = rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a,
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join")
+            .admitted[0]
+            .media_key;
         assert_ne!(again, first);
     }
 
@@ -537,16 +775,58 @@ mod tests {
     fn resync_gives_the_room_as_it_is_now_and_nothing_for_the_absent() {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
-        let (a, g, w) = (ParticipantId::random(), ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
-        rooms.join(t0, room("salon12345"), g.clone(), name("Gaston"), Role::Guest, false).expect("join");
-        rooms.join(t0, room("autre123456"), w.clone(), name("Wanda"), Role::Guest, false).expect("join");
+        let (a, g, w) = (
+            ParticipantId::random(),
+            ParticipantId::random(),
+            ParticipantId::random(),
+        );
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                g.clone(),
+                name("Gaston"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
+        rooms
+            .join(
+                t0,
+                room("autre123456"),
+                w.clone(),
+                name("Wanda"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
         let msgs = rooms.resync(&g).expect("in a room");
         match &msgs[0] {
-            ServerMessage::Welcome { you, role, participants, .. } => {
+            ServerMessage::Welcome {
+                you,
+                role,
+                participants,
+                ..
+            } => {
                 assert_eq!(you, &g);
                 assert_eq!(*role, Role::Guest);
-                assert_eq!(participants.iter().map(|p| p.id.clone()).collect::<Vec<_>>(), vec![a.clone()]);
+                assert_eq!(
+                    participants
+                        .iter()
+                        .map(|p| p.id.clone())
+                        .collect::<Vec<_>>(),
+                    vec![a.clone()]
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -556,7 +836,10 @@ mod tests {
         assert!(rooms.media_key_of(&g).is_some());
         assert_eq!(rooms.media_key_of(&g), rooms.media_key_of(&a));
         assert!(rooms.media_key_of(&w).is_none());
-        assert!(rooms.resync(&w).is_none(), "a waiting guest has no room to resync");
+        assert!(
+            rooms.resync(&w).is_none(),
+            "a waiting guest has no room to resync"
+        );
         rooms.leave(t0, &g);
         assert!(rooms.resync(&g).is_none(), "gone");
     }
@@ -566,13 +849,37 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
-        rooms.join(t0, room("salon12345"), b.clone(), name("Bob"), Role::Guest, false).expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                b.clone(),
+                name("Bob"),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
         let fx = rooms.set_media_state(&a, false, true, false);
         assert_eq!(fx.outbox.len(), 1);
         assert_eq!(fx.outbox[0].0, b);
-        assert!(rooms.set_media_state(&a, false, true, false).outbox.is_empty());
-        assert!(rooms.set_media_state(&ParticipantId::random(), false, false, false).outbox.is_empty());
+        assert!(rooms
+            .set_media_state(&a, false, true, false)
+            .outbox
+            .is_empty());
+        assert!(rooms
+            .set_media_state(&ParticipantId::random(), false, false, false)
+            .outbox
+            .is_empty());
     }
 
     #[test]
@@ -580,8 +887,26 @@ mod tests {
         let t0 = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let (a, b) = (ParticipantId::random(), ParticipantId::random());
-        rooms.join(t0, room("salon12345"), a.clone(), name("Alice"), Role::Moderator, false).expect("join");
-        let fx = rooms.join(t0, room("autre12345"), b, name("Bob"), Role::Moderator, false).expect("join");
+        rooms
+            .join(
+                t0,
+                room("salon12345"),
+                a.clone(),
+                name("Alice"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
+        let fx = rooms
+            .join(
+                t0,
+                room("autre12345"),
+                b,
+                name("Bob"),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
         assert_eq!(fx.outbox.len(), 1, "only its own welcome");
         assert_eq!(rooms.members(&room("salon12345")), vec![a]);
     }

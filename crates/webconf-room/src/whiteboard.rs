@@ -146,7 +146,10 @@ impl DrawObject {
     /// Checks every bound; returns the number of points the object holds.
     pub fn validate(&self) -> Result<usize, BoardError> {
         let id_ok = (1..=32).contains(&self.id.len())
-            && self.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !id_ok {
             return Err(BoardError::Invalid("id"));
         }
@@ -180,7 +183,8 @@ impl DrawObject {
             Shape::Text { at, text } => {
                 check_point(*at)?;
                 let n = text.chars().count();
-                if n == 0 || n > MAX_TEXT_CHARS || text.chars().any(|c| c.is_control() && c != '\n') {
+                if n == 0 || n > MAX_TEXT_CHARS || text.chars().any(|c| c.is_control() && c != '\n')
+                {
                     return Err(BoardError::Invalid("text"));
                 }
                 Ok(1)
@@ -205,28 +209,46 @@ impl Board {
             return Err(BoardError::Full);
         }
         self.points += points;
-        self.objects.push(BoardObject { author: author.clone(), object });
+        self.objects.push(BoardObject {
+            author: author.clone(),
+            object,
+        });
         Ok(())
     }
 
     /// Replaces an object (moved or edited); it keeps its place in the drawing order.
     pub fn update(&mut self, author: &ParticipantId, object: DrawObject) -> Result<(), BoardError> {
         let points = object.validate()?;
-        let index = self.objects.iter().position(|o| o.object.id == object.id).ok_or(BoardError::NotFound)?;
-        let old = self.objects.get(index).map(|o| o.object.validate().unwrap_or(0)).unwrap_or(0);
+        let index = self
+            .objects
+            .iter()
+            .position(|o| o.object.id == object.id)
+            .ok_or(BoardError::NotFound)?;
+        let old = self
+            .objects
+            .get(index)
+            .map(|o| o.object.validate().unwrap_or(0))
+            .unwrap_or(0);
         if self.points - old + points > MAX_BOARD_POINTS {
             return Err(BoardError::Full);
         }
         self.points = self.points - old + points;
         if let Some(slot) = self.objects.get_mut(index) {
-            *slot = BoardObject { author: author.clone(), object };
+            *slot = BoardObject {
+                author: author.clone(),
+                object,
+            };
         }
         Ok(())
     }
 
     /// Removes an object (the eraser, or an undo).
     pub fn remove(&mut self, id: &str) -> Result<(), BoardError> {
-        let index = self.objects.iter().position(|o| o.object.id == id).ok_or(BoardError::NotFound)?;
+        let index = self
+            .objects
+            .iter()
+            .position(|o| o.object.id == id)
+            .ok_or(BoardError::NotFound)?;
         let removed = self.objects.remove(index);
         self.points -= removed.object.validate().unwrap_or(0);
         Ok(())
@@ -234,8 +256,13 @@ impl Board {
 
     /// Removes every object of a layer, or only those of one author.
     pub fn clear(&mut self, layer: &Layer, author: Option<&ParticipantId>) {
-        self.objects.retain(|o| !(&o.object.layer == layer && author.is_none_or(|a| &o.author == a)));
-        self.points = self.objects.iter().map(|o| o.object.validate().unwrap_or(0)).sum();
+        self.objects
+            .retain(|o| !(&o.object.layer == layer && author.is_none_or(|a| &o.author == a)));
+        self.points = self
+            .objects
+            .iter()
+            .map(|o| o.object.validate().unwrap_or(0))
+            .sum();
     }
 }
 
@@ -246,30 +273,63 @@ impl Rooms {
     }
 
     /// A participant draws a new object; everyone (the author included, as confirmation) gets it.
-    pub fn board_add(&mut self, now: Instant, by: &ParticipantId, object: DrawObject) -> Result<Effects, BoardError> {
+    pub fn board_add(
+        &mut self,
+        now: Instant,
+        by: &ParticipantId,
+        object: DrawObject,
+    ) -> Result<Effects, BoardError> {
         let room = self.board_of(by)?;
         room.board.add(by, object.clone())?;
         room.last_activity = now;
-        Ok(to_all(room, ServerMessage::BoardAdd { object: BoardObject { author: by.clone(), object } }))
+        Ok(to_all(
+            room,
+            ServerMessage::BoardAdd {
+                object: BoardObject {
+                    author: by.clone(),
+                    object,
+                },
+            },
+        ))
     }
 
     /// A participant moves or edits an object.
-    pub fn board_update(&mut self, by: &ParticipantId, object: DrawObject) -> Result<Effects, BoardError> {
+    pub fn board_update(
+        &mut self,
+        by: &ParticipantId,
+        object: DrawObject,
+    ) -> Result<Effects, BoardError> {
         let room = self.board_of(by)?;
         room.board.update(by, object.clone())?;
-        Ok(to_all(room, ServerMessage::BoardUpdate { object: BoardObject { author: by.clone(), object } }))
+        Ok(to_all(
+            room,
+            ServerMessage::BoardUpdate {
+                object: BoardObject {
+                    author: by.clone(),
+                    object,
+                },
+            },
+        ))
     }
 
     /// A participant erases an object.
     pub fn board_remove(&mut self, by: &ParticipantId, id: &str) -> Result<Effects, BoardError> {
         let room = self.board_of(by)?;
         room.board.remove(id)?;
-        Ok(to_all(room, ServerMessage::BoardRemove { id: id.to_owned() }))
+        Ok(to_all(
+            room,
+            ServerMessage::BoardRemove { id: id.to_owned() },
+        ))
     }
 
     /// Clears a layer. The whole board, or all of a screen's annotations, needs a moderator;
     /// anyone may clear their own annotations (`mine`).
-    pub fn board_clear(&mut self, by: &ParticipantId, layer: Layer, mine: bool) -> Result<Effects, BoardError> {
+    pub fn board_clear(
+        &mut self,
+        by: &ParticipantId,
+        layer: Layer,
+        mine: bool,
+    ) -> Result<Effects, BoardError> {
         let moderator = self.is_moderator(by);
         if !mine && !moderator {
             return Err(BoardError::Forbidden);
@@ -294,36 +354,86 @@ mod tests {
     use super::*;
 
     fn path(id: &str, points: Vec<[u32; 2]>) -> DrawObject {
-        DrawObject { id: id.into(), layer: Layer::Board, color: "#000091".into(), width: 4, shape: Shape::Path { points } }
+        DrawObject {
+            id: id.into(),
+            layer: Layer::Board,
+            color: "#000091".into(),
+            width: 4,
+            shape: Shape::Path { points },
+        }
     }
 
     #[test]
     fn valid_objects_are_kept_in_order_and_bad_ones_change_nothing() {
         let me = ParticipantId::random();
         let mut b = Board::default();
-        b.add(&me, path("a1", vec![[0, 0], [10_000, 10_000]])).expect("add");
+        b.add(&me, path("a1", vec![[0, 0], [10_000, 10_000]]))
+            .expect("add");
         let bad = [
             path("", vec![[1, 1]]),
             path("a b", vec![[1, 1]]),
             path("x", vec![]),
             path("x", vec![[10_001, 0]]),
             path("x", vec![[0, 0]; MAX_POINTS + 1]),
-            DrawObject { color: "red".into(), ..path("x", vec![[1, 1]]) },
-            DrawObject { width: 0, ..path("x", vec![[1, 1]]) },
-            DrawObject { shape: Shape::Rect { at: [9_000, 9_000], size: [2_000, 10] }, ..path("x", vec![]) },
-            DrawObject { shape: Shape::Text { at: [1, 1], text: "\u{1b}[2J".into() }, ..path("x", vec![]) },
-            DrawObject { shape: Shape::Text { at: [1, 1], text: "é".repeat(501) }, ..path("x", vec![]) },
+            DrawObject {
+                color: "red".into(),
+                ..path("x", vec![[1, 1]])
+            },
+            DrawObject {
+                width: 0,
+                ..path("x", vec![[1, 1]])
+            },
+            DrawObject {
+                shape: Shape::Rect {
+                    at: [9_000, 9_000],
+                    size: [2_000, 10],
+                },
+                ..path("x", vec![])
+            },
+            DrawObject {
+                shape: Shape::Text {
+                    at: [1, 1],
+                    text: "\u{1b}[2J".into(),
+                },
+                ..path("x", vec![])
+            },
+            DrawObject {
+                shape: Shape::Text {
+                    at: [1, 1],
+                    text: "é".repeat(501),
+                },
+                ..path("x", vec![])
+            },
         ];
         for o in bad {
-            assert!(matches!(b.add(&me, o.clone()), Err(BoardError::Invalid(_))), "{o:?}");
+            assert!(
+                matches!(b.add(&me, o.clone()), Err(BoardError::Invalid(_))),
+                "{o:?}"
+            );
         }
-        assert_eq!(b.add(&me, path("a1", vec![[1, 1]])), Err(BoardError::Duplicate));
+        assert_eq!(
+            b.add(&me, path("a1", vec![[1, 1]])),
+            Err(BoardError::Duplicate)
+        );
         assert_eq!(b.objects().len(), 1);
-        b.add(&me, DrawObject { shape: Shape::Text { at: [5, 5], text: "Ordre du jour".into() }, ..path("t1", vec![]) })
-            .expect("text");
-        b.update(&me, path("a1", vec![[5, 5], [6, 6], [7, 7]])).expect("move");
+        b.add(
+            &me,
+            DrawObject {
+                shape: Shape::Text {
+                    at: [5, 5],
+                    text: "Ordre du jour".into(),
+                },
+                ..path("t1", vec![])
+            },
+        )
+        .expect("text");
+        b.update(&me, path("a1", vec![[5, 5], [6, 6], [7, 7]]))
+            .expect("move");
         assert_eq!(b.objects()[0].object.id, "a1", "keeps its place");
-        assert_eq!(b.update(&me, path("zz", vec![[1, 1]])), Err(BoardError::NotFound));
+        assert_eq!(
+            b.update(&me, path("zz", vec![[1, 1]])),
+            Err(BoardError::NotFound)
+        );
         b.remove("a1").expect("erase");
         assert_eq!(b.remove("a1"), Err(BoardError::NotFound));
         assert_eq!(b.objects().len(), 1);
@@ -335,9 +445,13 @@ mod tests {
         let mut b = Board::default();
         let per = MAX_POINTS;
         for i in 0..(MAX_BOARD_POINTS / per) {
-            b.add(&me, path(&format!("p{i}"), vec![[1, 1]; per])).expect("fits");
+            b.add(&me, path(&format!("p{i}"), vec![[1, 1]; per]))
+                .expect("fits");
         }
-        assert_eq!(b.add(&me, path("over", vec![[1, 1]])), Err(BoardError::Full));
+        assert_eq!(
+            b.add(&me, path("over", vec![[1, 1]])),
+            Err(BoardError::Full)
+        );
         b.remove("p0").expect("erase");
         b.add(&me, path("again", vec![[1, 1]])).expect("room again");
     }
@@ -348,10 +462,30 @@ mod tests {
         let screen = Layer::Screen { owner: a.clone() };
         let mut b = Board::default();
         b.add(&a, path("b1", vec![[1, 1]])).expect("add");
-        b.add(&a, DrawObject { layer: screen.clone(), ..path("s1", vec![[1, 1]]) }).expect("add");
-        b.add(&b_, DrawObject { layer: screen.clone(), ..path("s2", vec![[1, 1]]) }).expect("add");
+        b.add(
+            &a,
+            DrawObject {
+                layer: screen.clone(),
+                ..path("s1", vec![[1, 1]])
+            },
+        )
+        .expect("add");
+        b.add(
+            &b_,
+            DrawObject {
+                layer: screen.clone(),
+                ..path("s2", vec![[1, 1]])
+            },
+        )
+        .expect("add");
         b.clear(&screen, Some(&b_));
-        assert_eq!(b.objects().iter().map(|o| o.object.id.as_str()).collect::<Vec<_>>(), vec!["b1", "s1"]);
+        assert_eq!(
+            b.objects()
+                .iter()
+                .map(|o| o.object.id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["b1", "s1"]
+        );
         b.clear(&screen, None);
         assert_eq!(b.objects().len(), 1);
     }
@@ -364,15 +498,46 @@ mod tests {
         let now = Instant::now();
         let mut rooms = Rooms::new(RoomPolicy::default());
         let room = RoomName::parse("salon12345").expect("room");
-        let (a, g, late) = (ParticipantId::random(), ParticipantId::random(), ParticipantId::random());
+        let (a, g, late) = (
+            ParticipantId::random(),
+            ParticipantId::random(),
+            ParticipantId::random(),
+        );
         let name = DisplayName::parse("X").expect("name");
-        rooms.join(now, room.clone(), a.clone(), name.clone(), Role::Moderator, false).expect("join");
-        rooms.join(now, room.clone(), g.clone(), name.clone(), Role::Guest, false).expect("join");
-        let fx = rooms.board_add(now, &g, path("g1", vec![[1, 2], [3, 4]])).expect("draw");
+        rooms
+            .join(
+                now,
+                room.clone(),
+                a.clone(),
+                name.clone(),
+                Role::Moderator,
+                false,
+            )
+            .expect("join");
+        rooms
+            .join(
+                now,
+                room.clone(),
+                g.clone(),
+                name.clone(),
+                Role::Guest,
+                false,
+            )
+            .expect("join");
+        let fx = rooms
+            .board_add(now, &g, path("g1", vec![[1, 2], [3, 4]]))
+            .expect("draw");
         assert_eq!(fx.outbox.len(), 2);
-        assert!(rooms.board_add(now, &g, path("bad", vec![[20_000, 0]])).is_err());
-        assert_eq!(rooms.board_clear(&g, Layer::Board, false).err(), Some(BoardError::Forbidden));
-        let fx = rooms.join(now, room.clone(), late.clone(), name, Role::Guest, false).expect("join");
+        assert!(rooms
+            .board_add(now, &g, path("bad", vec![[20_000, 0]]))
+            .is_err());
+        assert_eq!(
+            rooms.board_clear(&g, Layer::Board, false).err(),
+            Some(BoardError::Forbidden)
+        );
+        let fx = rooms
+            .join(now, room.clone(), late.clone(), name, Role::Guest, false)
+            .expect("join");
         let state = fx.outbox.iter().find_map(|(to, m)| match m {
             ServerMessage::BoardState { objects } if to == &late => Some(objects.clone()),
             _ => None,
@@ -380,7 +545,9 @@ mod tests {
         let objects = state.expect("the board is sent to the newcomer");
         assert_eq!(objects.len(), 1);
         assert_eq!(objects[0].author, g);
-        rooms.board_clear(&a, Layer::Board, false).expect("moderator clears");
+        rooms
+            .board_clear(&a, Layer::Board, false)
+            .expect("moderator clears");
     }
 
     #[test]

@@ -35,7 +35,10 @@ fn file(path: &str, cache: &'static str) -> Response {
         Some(content) => {
             let mime = content.metadata.mimetype().to_owned();
             (
-                [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, cache.to_owned())],
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, cache.to_owned()),
+                ],
                 Body::from(content.data.into_owned()),
             )
                 .into_response()

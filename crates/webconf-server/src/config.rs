@@ -420,7 +420,11 @@ impl Config {
             "({idle}) must be greater than signaling.ping_interval_secs ({ping}) and at most 300"
         );
         let grace = sig.resume_grace_secs;
-        ensure!(grace <= 120, "signaling.resume_grace_secs", "({grace}) must be at most 120");
+        ensure!(
+            grace <= 120,
+            "signaling.resume_grace_secs",
+            "({grace}) must be at most 120"
+        );
         self.access.validate()?;
         self.rooms.validate()?;
         self.mail.validate()?;
@@ -501,7 +505,11 @@ impl MediaConfig {
     /// The port advertised in ICE-TCP candidates, given the bound HTTPS address; `None` when
     /// `tcp` is off.
     pub fn ice_tcp_port(&self, http: SocketAddr) -> Option<u16> {
-        self.tcp.then_some(if self.tcp_port == 0 { http.port() } else { self.tcp_port })
+        self.tcp.then_some(if self.tcp_port == 0 {
+            http.port()
+        } else {
+            self.tcp_port
+        })
     }
 
     /// The addresses to bind the media sockets on and to advertise in ICE candidates.
@@ -622,7 +630,10 @@ mod tests {
             ),
             ("[media]\naddresses = [\"nope\"]", "addresses"),
             ("[media]\nmax_participants = 0", "media.max_participants"),
-            ("[media]\nlast_n = 0", "media.last_n (0) must be between 1 and 100"),
+            (
+                "[media]\nlast_n = 0",
+                "media.last_n (0) must be between 1 and 100",
+            ),
             ("[media]\nlast_n = 101", "media.last_n"),
             ("[http]\ntls = \"maybe\"", "tls"),
             ("[http]\ntls = \"files\"", "http.cert_file is required"),

@@ -134,7 +134,10 @@ pub fn is_stun_binding_request(packet: &[u8]) -> bool {
     }
     let kind = u16::from_be_bytes([packet[0], packet[1]]);
     let len = usize::from(u16::from_be_bytes([packet[2], packet[3]]));
-    kind == 0x0001 && len % 4 == 0 && len + 20 == packet.len() && packet[4..8] == [0x21, 0x12, 0xa4, 0x42]
+    kind == 0x0001
+        && len % 4 == 0
+        && len + 20 == packet.len()
+        && packet[4..8] == [0x21, 0x12, 0xa4, 0x42]
 }
 
 #[cfg(test)]
@@ -215,7 +218,10 @@ mod tests {
         let mut wire = Vec::new();
         frame_into(&mut wire, &vec![9; MAX_FRAME]);
         d.push(&wire);
-        assert_eq!(d.next_frame().map(|f| f.map(<[u8]>::len)), Ok(Some(MAX_FRAME)));
+        assert_eq!(
+            d.next_frame().map(|f| f.map(<[u8]>::len)),
+            Ok(Some(MAX_FRAME))
+        );
     }
 
     #[test]
@@ -229,7 +235,11 @@ mod tests {
             d.push(&wire[500..]);
             assert!(d.next_frame().expect("frame").is_some());
         }
-        assert!(d.buf.capacity() < 4 * (MAX_FRAME + 2), "{}", d.buf.capacity());
+        assert!(
+            d.buf.capacity() < 4 * (MAX_FRAME + 2),
+            "{}",
+            d.buf.capacity()
+        );
     }
 
     #[test]
@@ -247,7 +257,9 @@ mod tests {
         no_cookie[4] = 0;
         assert!(!is_stun_binding_request(&no_cookie));
         assert!(!is_stun_binding_request(&[0, 1, 0, 0]));
-        assert!(!is_stun_binding_request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        assert!(!is_stun_binding_request(
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        ));
         assert!(!is_stun_binding_request(&[22; 100]));
     }
 }

@@ -7,15 +7,16 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::media_queue::{MediaIn, MediaReceiver};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
-use webconf_media::{PeerId, Protocol, RoomId, Sfu, SfuError, SfuOutput};
 use webconf_access::ratelimit::{ip_key, RateLimiter};
+use webconf_media::{PeerId, Protocol, RoomId, Sfu, SfuError, SfuOutput};
 use webconf_room::protocol::PROTOCOL_VERSION;
-use crate::media_queue::{MediaIn, MediaReceiver};
 use webconf_room::{
-    ClientMessage, DisplayName, Effects, ErrorCode, ParticipantId, Role, RoomName, RoomPolicy, Rooms, ServerMessage,
+    ClientMessage, DisplayName, Effects, ErrorCode, ParticipantId, Role, RoomName, RoomPolicy,
+    Rooms, ServerMessage,
 };
 
 /// A connection's identity inside the engine. A participant's media peer id is the id of the
@@ -92,8 +93,8 @@ pub enum Command {
 mod actions;
 pub mod latency;
 mod media_policy;
-mod resume;
 pub mod probe;
+mod resume;
 
 /// Most datagrams the engine takes from its queue before it sends what they produced (whole
 /// batches: a turn that reaches it ends after the batch that did).
@@ -231,9 +232,19 @@ impl Engine {
     }
 
     /// Creates a media session offered the addresses of the zone of the client address `ip`.
-    fn add_media_peer(&mut self, now: Instant, peer: PeerId, room: RoomId, stream_id: String, ip: IpAddr) -> Result<(), SfuError> {
+    fn add_media_peer(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        room: RoomId,
+        stream_id: String,
+        ip: IpAddr,
+    ) -> Result<(), SfuError> {
         match &self.zone_media {
-            Some(zm) => self.sfu.add_peer_with_addresses(now, peer, room, stream_id, zm.for_client(ip)),
+            Some(zm) => {
+                self.sfu
+                    .add_peer_with_addresses(now, peer, room, stream_id, zm.for_client(ip))
+            }
             None => self.sfu.add_peer(now, peer, room, stream_id),
         }
     }
@@ -245,7 +256,11 @@ impl Engine {
     }
 
     /// Runs until both input channels are closed.
-    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>, mut datagrams: MediaReceiver) {
+    pub async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut datagrams: MediaReceiver,
+    ) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // One timer, moved when the core's deadline moves (a new one per turn cost a timer-wheel
@@ -304,7 +319,14 @@ impl Engine {
 
     /// Gives the core one datagram read at `at`, and counts (or, for ICE-TCP, closes) what
     /// belongs to no session.
-    fn handle_datagram(&mut self, at: Instant, transport: Protocol, local: SocketAddr, remote: SocketAddr, data: &[u8]) {
+    fn handle_datagram(
+        &mut self,
+        at: Instant,
+        transport: Protocol,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
         self.latency.read(at);
         match self.sfu.handle_packet(at, transport, remote, local, data) {
             Ok(()) => {}
@@ -318,7 +340,10 @@ impl Engine {
                 }
                 self.dropped_datagrams += 1;
                 if self.dropped_datagrams.is_power_of_two() {
-                    debug!(count = self.dropped_datagrams, "dropped datagrams that belong to no participant");
+                    debug!(
+                        count = self.dropped_datagrams,
+                        "dropped datagrams that belong to no participant"
+                    );
                 }
             }
             Err(e) => debug!("datagram: {e}"),
@@ -340,7 +365,13 @@ impl Engine {
         self.ticks += 1;
         if self.ticks.is_multiple_of(60) {
             let c = self.udp.counts();
-            debug!(datagrams = c.datagrams, calls = c.calls, dropped = c.dropped, gso = self.udp.gso(), "UDP media sent so far");
+            debug!(
+                datagrams = c.datagrams,
+                calls = c.calls,
+                dropped = c.dropped,
+                gso = self.udp.gso(),
+                "UDP media sent so far"
+            );
         }
     }
 
@@ -348,11 +379,25 @@ impl Engine {
     pub fn handle_command(&mut self, now: Instant, cmd: Command) {
         match cmd {
             Command::Connect { conn, peer, tx } => {
-                self.conns.insert(conn, Conn { tx, peer, participant: None, broken_at: None, missed_chat: Vec::new() });
+                self.conns.insert(
+                    conn,
+                    Conn {
+                        tx,
+                        peer,
+                        participant: None,
+                        broken_at: None,
+                        missed_chat: Vec::new(),
+                    },
+                );
             }
             Command::Disconnect { conn, broken } => self.disconnect(now, conn, broken),
             Command::Message { conn, msg } => self.handle_message(now, conn, msg),
-            Command::PasswordChecked { conn, room, name, ok } => self.handle_password_checked(now, conn, room, name, ok),
+            Command::PasswordChecked {
+                conn,
+                room,
+                name,
+                ok,
+            } => self.handle_password_checked(now, conn, room, name, ok),
             Command::PasswordHashed { conn, hash } => self.handle_password_hashed(now, conn, hash),
             Command::Probe(cmd) => self.handle_probe(now, cmd),
         }
@@ -361,30 +406,60 @@ impl Engine {
     fn handle_message(&mut self, now: Instant, conn: ConnId, msg: ClientMessage) {
         let participant = self.conns.get(&conn).and_then(|c| c.participant.clone());
         // A waiting guest has a participant id but is in no room yet.
-        let in_room = participant.clone().filter(|p| self.rooms.room_of(p).is_some());
+        let in_room = participant
+            .clone()
+            .filter(|p| self.rooms.room_of(p).is_some());
         match (msg, in_room) {
             (ClientMessage::Ping {}, _) => self.send(conn, ServerMessage::Pong),
             (ClientMessage::Leave {}, _) if participant.is_some() => {
                 self.remove_participant(now, conn);
                 self.close(conn, 1000, "left");
             }
-            (ClientMessage::Join { version, room, name, password }, _) if participant.is_none() => {
-                self.join(now, conn, version, &room, &name, password)
-            }
-            (ClientMessage::Resume { version, participant: target, token }, _) if participant.is_none() => {
-                self.resume(conn, version, target, &token)
-            }
-            (ClientMessage::Join { .. } | ClientMessage::Resume { .. }, _) => {
-                self.send_error(conn, ErrorCode::AlreadyJoined, "this socket already joined a room", false)
-            }
-            (_, None) => self.send_error(conn, ErrorCode::NotJoined, "send `join` and wait for `welcome` first", false),
+            (
+                ClientMessage::Join {
+                    version,
+                    room,
+                    name,
+                    password,
+                },
+                _,
+            ) if participant.is_none() => self.join(now, conn, version, &room, &name, password),
+            (
+                ClientMessage::Resume {
+                    version,
+                    participant: target,
+                    token,
+                },
+                _,
+            ) if participant.is_none() => self.resume(conn, version, target, &token),
+            (ClientMessage::Join { .. } | ClientMessage::Resume { .. }, _) => self.send_error(
+                conn,
+                ErrorCode::AlreadyJoined,
+                "this socket already joined a room",
+                false,
+            ),
+            (_, None) => self.send_error(
+                conn,
+                ErrorCode::NotJoined,
+                "send `join` and wait for `welcome` first",
+                false,
+            ),
             (msg @ (ClientMessage::Offer { .. } | ClientMessage::Answer { .. }), Some(pid)) => {
                 match self.sessions.peer_of(&pid) {
                     Some(peer) => self.negotiate(now, conn, peer, msg),
-                    None => self.send_error(conn, ErrorCode::NotJoined, "no media session yet", false),
+                    None => {
+                        self.send_error(conn, ErrorCode::NotJoined, "no media session yet", false)
+                    }
                 }
             }
-            (ClientMessage::MediaState { audio, video, screen }, Some(pid)) => {
+            (
+                ClientMessage::MediaState {
+                    audio,
+                    video,
+                    screen,
+                },
+                Some(pid),
+            ) => {
                 let fx = self.rooms.set_media_state(&pid, audio, video, screen);
                 self.apply(now, fx);
             }
@@ -409,18 +484,30 @@ impl Engine {
             },
             ClientMessage::Answer { sdp } => match self.sfu.handle_answer(now, peer, &sdp) {
                 Ok(()) => {}
-                Err(SfuError::UnexpectedAnswer(_)) => {
-                    self.send_error(conn, ErrorCode::UnexpectedAnswer, "no offer is waiting for an answer", false)
-                }
+                Err(SfuError::UnexpectedAnswer(_)) => self.send_error(
+                    conn,
+                    ErrorCode::UnexpectedAnswer,
+                    "no offer is waiting for an answer",
+                    false,
+                ),
                 Err(e) => self.send_error(conn, ErrorCode::BadSdp, e.to_string(), false),
             },
             _ => {}
         }
     }
 
-    fn join(&mut self, now: Instant, conn: ConnId, version: u32, room: &str, name: &str, password: Option<String>) {
+    fn join(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        version: u32,
+        room: &str,
+        name: &str,
+        password: Option<String>,
+    ) {
         if version != PROTOCOL_VERSION {
-            let msg = format!("this server speaks protocol version {PROTOCOL_VERSION}; reload the page");
+            let msg =
+                format!("this server speaks protocol version {PROTOCOL_VERSION}; reload the page");
             self.send_error(conn, ErrorCode::UnsupportedVersion, msg, true);
             self.close(conn, 1002, "unsupported version");
             return;
@@ -434,7 +521,12 @@ impl Engine {
             Err(e) => return self.send_error(conn, ErrorCode::BadName, e.to_string(), false),
         };
         if self.rooms.participant_count() >= self.max_participants {
-            self.send_error(conn, ErrorCode::ServerBusy, "the server is full; try again later", true);
+            self.send_error(
+                conn,
+                ErrorCode::ServerBusy,
+                "the server is full; try again later",
+                true,
+            );
             self.close(conn, 1013, "server busy");
             return;
         }
@@ -443,7 +535,10 @@ impl Engine {
         };
         if !self.rooms.is_open(&room) {
             if let Err(retry) = self.unknown_room_joins.check(now, &ip_key(peer.ip)) {
-                let msg = format!("too many rooms asked for; try again in {} s", retry.as_secs().max(1));
+                let msg = format!(
+                    "too many rooms asked for; try again in {} s",
+                    retry.as_secs().max(1)
+                );
                 return self.send_error(conn, ErrorCode::RateLimited, msg, false);
             }
         }
@@ -456,16 +551,34 @@ impl Engine {
     }
 
     /// Gives the connection a participant id and puts it in (or in front of) the room.
-    pub(super) fn admit(&mut self, now: Instant, conn: ConnId, room: RoomName, name: DisplayName, verified: bool) {
+    pub(super) fn admit(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        room: RoomName,
+        name: DisplayName,
+        verified: bool,
+    ) {
         let Some(peer) = self.conns.get(&conn).map(|c| c.peer) else {
             return;
         };
-        if self.conns.get(&conn).is_some_and(|c| c.participant.is_some()) {
+        if self
+            .conns
+            .get(&conn)
+            .is_some_and(|c| c.participant.is_some())
+        {
             return;
         }
         let pid = ParticipantId::random();
-        let role = if peer.agent { Role::Moderator } else { Role::Guest };
-        match self.rooms.join(now, room, pid.clone(), name, role, verified) {
+        let role = if peer.agent {
+            Role::Moderator
+        } else {
+            Role::Guest
+        };
+        match self
+            .rooms
+            .join(now, room, pid.clone(), name, role, verified)
+        {
             Ok(fx) => {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.participant = Some(pid.clone());
@@ -474,7 +587,12 @@ impl Engine {
                 self.apply(now, fx);
             }
             // The room was protected while the password was checked.
-            Err(_) => self.send_error(conn, ErrorCode::PasswordRequired, "this meeting is protected by a password", false),
+            Err(_) => self.send_error(
+                conn,
+                ErrorCode::PasswordRequired,
+                "this meeting is protected by a password",
+                false,
+            ),
         }
     }
 
@@ -488,9 +606,20 @@ impl Engine {
             let Some(ip) = self.conns.get(&conn).map(|c| c.peer.ip) else {
                 continue;
             };
-            if let Err(e) = self.add_media_peer(now, PeerId(conn), RoomId(adm.media_key), adm.id.to_string(), ip) {
+            if let Err(e) = self.add_media_peer(
+                now,
+                PeerId(conn),
+                RoomId(adm.media_key),
+                adm.id.to_string(),
+                ip,
+            ) {
                 warn!("cannot create a media session: {e}");
-                self.send_error(conn, ErrorCode::ServerBusy, "the media server cannot take you now", true);
+                self.send_error(
+                    conn,
+                    ErrorCode::ServerBusy,
+                    "the media server cannot take you now",
+                    true,
+                );
                 self.remove_participant(now, conn);
                 self.close(conn, 1011, "media unavailable");
             } else {
@@ -539,13 +668,25 @@ impl Engine {
     /// Drains the core: datagrams to the sockets, offers to the browsers, dead peers out.
     pub fn flush(&mut self, now: Instant) {
         while let Some(out) = self.sfu.poll_output() {
-            let Some(out) = self.probe_output(now, out) else { continue };
+            let Some(out) = self.probe_output(now, out) else {
+                continue;
+            };
             match out {
-                SfuOutput::Transmit { proto: Protocol::Tcp, destination, contents, .. } => {
+                SfuOutput::Transmit {
+                    proto: Protocol::Tcp,
+                    destination,
+                    contents,
+                    ..
+                } => {
                     // A full queue drops the packet, like a full UDP send buffer.
                     self.tcp.send(destination, contents);
                 }
-                SfuOutput::Transmit { source, destination, contents, .. } => {
+                SfuOutput::Transmit {
+                    source,
+                    destination,
+                    contents,
+                    ..
+                } => {
                     self.udp.push(source, destination, &contents);
                     // A turn of a large room can make megabytes: send as we go beyond this.
                     if self.udp.queued_bytes() >= UDP_BATCH_BYTES {
@@ -559,18 +700,20 @@ impl Engine {
                 }
                 SfuOutput::Connected { peer } => debug!("{peer}: media connected"),
                 SfuOutput::Stats { peer, stats } => {
-                    let Some(conn) = self.conn_of_peer(peer) else { continue };
+                    let Some(conn) = self.conn_of_peer(peer) else {
+                        continue;
+                    };
                     self.send(
-                    conn,
-                    ServerMessage::Stats {
-                        bitrate_in: stats.bitrate_in,
-                        bitrate_out: stats.bitrate_out,
-                        loss_in: stats.loss_in,
-                        loss_out: stats.loss_out,
-                        rtt_ms: stats.rtt_ms,
-                        transport: stats.transport.map(str::to_owned),
-                        server_port: stats.server_port,
-                    },
+                        conn,
+                        ServerMessage::Stats {
+                            bitrate_in: stats.bitrate_in,
+                            bitrate_out: stats.bitrate_out,
+                            loss_in: stats.loss_in,
+                            loss_out: stats.loss_out,
+                            rtt_ms: stats.rtt_ms,
+                            transport: stats.transport.map(str::to_owned),
+                            server_port: stats.server_port,
+                        },
                     )
                 }
                 SfuOutput::ActiveSpeaker { room, peer } => self.relay_active_speaker(room, peer),
@@ -587,7 +730,8 @@ impl Engine {
         if let Some(h) = self.latency.sent(Instant::now()) {
             let us = |d: Option<Duration>| d.map_or(0, |d| d.as_micros() as u64);
             let (timers, releases) = self.sfu.timeout_counts();
-            let (timers_before, releases_before) = std::mem::replace(&mut self.timeouts_logged, (timers, releases));
+            let (timers_before, releases_before) =
+                std::mem::replace(&mut self.timeouts_logged, (timers, releases));
             debug!(
                 target: "webconf::latency",
                 datagrams = h.count(),
@@ -609,7 +753,13 @@ impl Engine {
         }
     }
 
-    fn send_error(&mut self, conn: ConnId, code: ErrorCode, message: impl Into<String>, fatal: bool) {
+    fn send_error(
+        &mut self,
+        conn: ConnId,
+        code: ErrorCode,
+        message: impl Into<String>,
+        fatal: bool,
+    ) {
         self.send(conn, ServerMessage::error(code, message, fatal));
     }
 

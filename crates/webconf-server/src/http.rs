@@ -43,7 +43,9 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::pages::routes())
         .fallback(assets::serve)
         .with_state(state)
-        .layer(middleware::from_fn(move |req: Request, next: Next| security_headers(req, next, tls)))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            security_headers(req, next, tls)
+        }))
 }
 
 /// Whether a request declares a JSON body (`application/json`, parameters ignored). With the
@@ -64,15 +66,29 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 async fn security_headers(req: Request, next: Next, tls: bool) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(
         "permissions-policy",
-        HeaderValue::from_static("camera=(self), microphone=(self), display-capture=(self), geolocation=()"),
+        HeaderValue::from_static(
+            "camera=(self), microphone=(self), display-capture=(self), geolocation=()",
+        ),
     );
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     if tls {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

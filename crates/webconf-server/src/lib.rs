@@ -26,12 +26,12 @@ pub mod identity;
 pub mod invite;
 pub mod listener;
 pub mod mail;
-pub mod pages;
-pub mod password;
-pub mod probe;
 pub mod media_io;
 pub mod media_queue;
 pub mod netinfo;
+pub mod pages;
+pub mod password;
+pub mod probe;
 pub mod tcp_media;
 pub mod tls;
 pub mod udp_send;
@@ -64,7 +64,10 @@ const COMMAND_QUEUE: usize = 4096;
 const DATAGRAM_QUEUE: usize = 2048;
 
 /// Binds everything, then serves until `shutdown` completes.
-pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    mut config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     // The TCP listener first: with `http.listen` on port 0 the real port is known only once
     // bound, and the FAQ and `GET /api/network` must name it. The configuration in force then
     // records what is really used: that address, and the resolved media addresses (read from
@@ -80,7 +83,10 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
     let pages = Arc::new(pages::Pages::load(&config)?);
     // `media.addresses` (the internet zone's) plus the zones' own `media_addresses`: each
     // distinct address gets its own sockets, so zones never share one.
-    let zone_media = Arc::new(zones_media::ZoneMedia::new(&config.access, config.media.resolved_addresses()));
+    let zone_media = Arc::new(zones_media::ZoneMedia::new(
+        &config.access,
+        config.media.resolved_addresses(),
+    ));
     let addresses = zone_media.all();
     let sockets = media_io::bind(&addresses, config.media.ports()).await?;
     info!(
@@ -98,7 +104,11 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
         last_n: config.media.last_n as usize,
         // `media.bandwidth_estimation` (docs/architecture.md, "Media policy"); off: layers
         // follow each subscriber's tile sizes only.
-        initial_estimate: if config.media.bandwidth_estimation { SfuConfig::default().initial_estimate } else { None },
+        initial_estimate: if config.media.bandwidth_estimation {
+            SfuConfig::default().initial_estimate
+        } else {
+            None
+        },
         // Without estimation no probe pads with cached packets: keep them for NACKs only.
         retransmit_window: if config.media.bandwidth_estimation {
             SfuConfig::default().retransmit_window
@@ -115,10 +125,17 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
         info!(port, "ICE-TCP media accepted on the HTTPS port");
         let limits = tcp_media::TcpLimits {
             // Browsers open one connection per local interface that can reach us.
-            max_connections: (config.media.max_participants as usize).saturating_mul(2).max(64),
+            max_connections: (config.media.max_participants as usize)
+                .saturating_mul(2)
+                .max(64),
             ..tcp_media::TcpLimits::default()
         };
-        Arc::new(tcp_media::TcpMedia::new(tcp_conns.clone(), port, limits, dg_tx.clone()))
+        Arc::new(tcp_media::TcpMedia::new(
+            tcp_conns.clone(),
+            port,
+            limits,
+            dg_tx.clone(),
+        ))
     });
     drop(dg_tx);
     let r = &config.rooms;
@@ -134,13 +151,21 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
         resume_grace: Duration::from_secs(config.signaling.resume_grace_secs),
         probes: engine::probe::ProbeLimits::default(),
     };
-    let engine = Engine::new(sfu, sockets, engine_config, cmd_tx.clone()).with_tcp(tcp_conns).with_zone_media(zone_media);
+    let engine = Engine::new(sfu, sockets, engine_config, cmd_tx.clone())
+        .with_tcp(tcp_conns)
+        .with_zone_media(zone_media);
     tokio::spawn(engine.run(cmd_rx, dg_rx));
 
     let tls = tls::server_config(&config).context("TLS setup")?;
     let auth = Arc::new(auth::AuthState::new(&config)?);
     auth::spawn_purge(auth.clone(), auth::PURGE_EVERY);
-    let state = AppState { config: config.clone(), tls: tls.is_some(), commands: cmd_tx, auth, pages };
+    let state = AppState {
+        config: config.clone(),
+        tls: tls.is_some(),
+        commands: cmd_tx,
+        auth,
+        pages,
+    };
     let app = http::app(state).into_make_service_with_connect_info::<SocketAddr>();
 
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -156,7 +181,11 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
             listener::Http::Plain
         }
     };
-    let listener = listener::spawn(tokio::net::TcpListener::from_std(listener)?, http, tcp_media)?;
+    let listener = listener::spawn(
+        tokio::net::TcpListener::from_std(listener)?,
+        http,
+        tcp_media,
+    )?;
     // Graceful shutdown: stop accepting, let requests in flight end, but give long-lived
     // connections (WebSockets) only 2 s.
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -167,7 +196,8 @@ pub async fn run(mut config: Config, shutdown: impl Future<Output = ()> + Send +
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await.map(|_| ());
     };
-    let serve = axum::serve(listener.tap_io(|_| {}), app).with_graceful_shutdown(stopped(stop_rx.clone()));
+    let serve =
+        axum::serve(listener.tap_io(|_| {}), app).with_graceful_shutdown(stopped(stop_rx.clone()));
     tokio::select! {
         served = std::future::IntoFuture::into_future(serve) => served?,
         () = async {

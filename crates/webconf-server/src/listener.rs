@@ -46,7 +46,11 @@ pub enum Conn {
 }
 
 impl AsyncRead for Conn {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
@@ -55,7 +59,11 @@ impl AsyncRead for Conn {
 }
 
 impl AsyncWrite for Conn {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
@@ -121,7 +129,11 @@ impl axum::serve::Listener for DemuxListener {
 /// Starts the accept loop on `listener`: HTTP connections come out of the returned axum
 /// listener, ICE-TCP ones go to `media` (closed when it is `None`). The loop ends when the
 /// returned listener is dropped.
-pub fn spawn(listener: TcpListener, http: Http, media: Option<Arc<TcpMedia>>) -> io::Result<DemuxListener> {
+pub fn spawn(
+    listener: TcpListener,
+    http: Http,
+    media: Option<Arc<TcpMedia>>,
+) -> io::Result<DemuxListener> {
     let local = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(READY_QUEUE);
     tokio::spawn(accept_loop(listener, http, media, tx));
@@ -147,7 +159,13 @@ async fn accept_loop(
             },
             () = ready.closed() => return,
         };
-        tokio::spawn(dispatch(stream, remote, http.clone(), media.clone(), ready.clone()));
+        tokio::spawn(dispatch(
+            stream,
+            remote,
+            http.clone(),
+            media.clone(),
+            ready.clone(),
+        ));
     }
 }
 

@@ -8,7 +8,11 @@ use tracing_subscriber::EnvFilter;
 use webconf_server::config::Config;
 
 #[derive(Parser)]
-#[command(name = "webconf", version, about = "Sovereign web conferencing: web app, signaling and SFU in one binary")]
+#[command(
+    name = "webconf",
+    version,
+    about = "Sovereign web conferencing: web app, signaling and SFU in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,7 +37,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,str0m=warn")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,str0m=warn")),
+        )
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let cli = Cli::parse();

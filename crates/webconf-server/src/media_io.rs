@@ -37,7 +37,9 @@ const GRO_BUFFER: usize = 64 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum MediaIoError {
     /// A bind failed (port in use, address not on this machine).
-    #[error("cannot bind UDP {addr} (check media.addresses and media.port_min/port_max): {source}")]
+    #[error(
+        "cannot bind UDP {addr} (check media.addresses and media.port_min/port_max): {source}"
+    )]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -77,7 +79,9 @@ pub fn spawn_readers(sockets: &HashMap<SocketAddr, Arc<UdpSocket>>, tx: MediaSen
 async fn read_loop(local: SocketAddr, sock: Arc<UdpSocket>, tx: MediaSender) {
     // `None`: the socket options `quinn-udp` needs were refused; read one datagram at a time.
     let state = UdpSocketState::new((&*sock).into())
-        .map_err(|e| warn!("UDP {local}: batched reads unavailable ({e}); reading one datagram at a time"))
+        .map_err(|e| {
+            warn!("UDP {local}: batched reads unavailable ({e}); reading one datagram at a time")
+        })
         .ok();
     let (slots, slot) = match &state {
         Some(st) if st.gro_segments() > 1 => (BATCH_SIZE, GRO_BUFFER),
@@ -101,7 +105,12 @@ async fn read_loop(local: SocketAddr, sock: Arc<UdpSocket>, tx: MediaSender) {
                 continue;
             }
         };
-        let batch = split(Instant::now(), local, &bufs, meta.get(..n).unwrap_or_default());
+        let batch = split(
+            Instant::now(),
+            local,
+            &bufs,
+            meta.get(..n).unwrap_or_default(),
+        );
         if tx.try_send(batch).is_err() {
             return;
         }
@@ -119,7 +128,9 @@ fn recv_batch(
     match state {
         Some(st) => sock.try_io(Interest::READABLE, || st.recv(sock.into(), bufs, meta)),
         None => {
-            let (Some(buf), Some(m)) = (bufs.first_mut(), meta.first_mut()) else { return Ok(0) };
+            let (Some(buf), Some(m)) = (bufs.first_mut(), meta.first_mut()) else {
+                return Ok(0);
+            };
             let (len, addr) = sock.try_recv_from(buf)?;
             (m.addr, m.len, m.stride) = (addr, len, len);
             Ok(1)
@@ -130,7 +141,12 @@ fn recv_batch(
 /// The datagrams of a read, in order: each filled buffer `bufs[i]` holds `meta[i].len` bytes
 /// from `meta[i].addr`, one datagram or, coalesced by GRO, several of `meta[i].stride` bytes
 /// (the last possibly shorter). Empty datagrams are left out (no WebRTC packet is empty).
-fn split(at: Instant, local: SocketAddr, bufs: &[IoSliceMut<'_>], meta: &[RecvMeta]) -> DatagramBatch {
+fn split(
+    at: Instant,
+    local: SocketAddr,
+    bufs: &[IoSliceMut<'_>],
+    meta: &[RecvMeta],
+) -> DatagramBatch {
     let bytes = meta.iter().map(|m| m.len).sum();
     let mut batch = DatagramBatch::with_capacity(at, local, meta.len(), bytes);
     for (buf, m) in bufs.iter().zip(meta) {
@@ -158,17 +174,41 @@ mod tests {
 
     #[test]
     fn gro_buffers_are_cut_at_the_stride_and_bad_lengths_do_not_panic() {
-        let (local, a, b) = ("127.0.0.1:10000".parse().unwrap(), "127.0.0.1:5000".parse().unwrap(), "[::1]:6000".parse().unwrap());
+        let (local, a, b) = (
+            "127.0.0.1:10000".parse().unwrap(),
+            "127.0.0.1:5000".parse().unwrap(),
+            "[::1]:6000".parse().unwrap(),
+        );
         let mut gro: Vec<u8> = (0..2500).map(|i| (i / 1000) as u8).collect();
         let mut one = [7u8; 90];
         let mut short = [9u8; 4];
         let mut empty = [0u8; 8];
-        let bufs = [IoSliceMut::new(&mut gro), IoSliceMut::new(&mut one), IoSliceMut::new(&mut short), IoSliceMut::new(&mut empty)];
+        let bufs = [
+            IoSliceMut::new(&mut gro),
+            IoSliceMut::new(&mut one),
+            IoSliceMut::new(&mut short),
+            IoSliceMut::new(&mut empty),
+        ];
         // A stride of 0 (no GRO information), a length beyond the buffer, an empty datagram.
-        let metas = [meta(a, 2500, 1000), meta(b, 90, 0), meta(a, 100, 100), meta(b, 0, 0)];
+        let metas = [
+            meta(a, 2500, 1000),
+            meta(b, 90, 0),
+            meta(a, 100, 100),
+            meta(b, 0, 0),
+        ];
         let batch = split(Instant::now(), local, &bufs, &metas);
-        let got: Vec<(SocketAddr, usize, u8)> = batch.iter().map(|(r, d)| (r, d.len(), d[0])).collect();
-        assert_eq!(got, [(a, 1000, 0), (a, 1000, 1), (a, 500, 2), (b, 90, 7), (a, 4, 9)]);
+        let got: Vec<(SocketAddr, usize, u8)> =
+            batch.iter().map(|(r, d)| (r, d.len(), d[0])).collect();
+        assert_eq!(
+            got,
+            [
+                (a, 1000, 0),
+                (a, 1000, 1),
+                (a, 500, 2),
+                (b, 90, 7),
+                (a, 4, 9)
+            ]
+        );
         assert_eq!(batch.local, local);
     }
 
@@ -200,8 +240,13 @@ mod tests {
         sender.send(&HashMap::from([(gso_addr, gso)]));
         let mut got = Vec::new();
         while got.len() < want.len() {
-            let input = tokio::time::timeout(std::time::Duration::from_secs(2), rx.recv()).await.expect("datagrams").unwrap();
-            let MediaIn::Batch(batch) = input else { panic!("a UDP reader sends batches") };
+            let input = tokio::time::timeout(std::time::Duration::from_secs(2), rx.recv())
+                .await
+                .expect("datagrams")
+                .unwrap();
+            let MediaIn::Batch(batch) = input else {
+                panic!("a UDP reader sends batches")
+            };
             assert_eq!(batch.local, local);
             got.extend(batch.iter().map(|(r, d)| (r, d.to_vec())));
         }

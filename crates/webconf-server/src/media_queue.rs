@@ -33,8 +33,18 @@ pub struct DatagramBatch {
 
 impl DatagramBatch {
     /// An empty batch with room for `datagrams` datagrams of `bytes` bytes in all.
-    pub fn with_capacity(at: Instant, local: SocketAddr, datagrams: usize, bytes: usize) -> DatagramBatch {
-        DatagramBatch { at, local, bytes: Vec::with_capacity(bytes), datagrams: Vec::with_capacity(datagrams) }
+    pub fn with_capacity(
+        at: Instant,
+        local: SocketAddr,
+        datagrams: usize,
+        bytes: usize,
+    ) -> DatagramBatch {
+        DatagramBatch {
+            at,
+            local,
+            bytes: Vec::with_capacity(bytes),
+            datagrams: Vec::with_capacity(datagrams),
+        }
     }
 
     /// Adds a datagram from `remote` after the others.
@@ -56,7 +66,9 @@ impl DatagramBatch {
 
     /// Each datagram's sender and bytes, in order.
     pub fn iter(&self) -> impl Iterator<Item = (SocketAddr, &[u8])> + '_ {
-        self.datagrams.iter().map(|(remote, range)| (*remote, self.bytes.get(range.clone()).unwrap_or_default()))
+        self.datagrams
+            .iter()
+            .map(|(remote, range)| (*remote, self.bytes.get(range.clone()).unwrap_or_default()))
     }
 }
 
@@ -101,7 +113,14 @@ pub fn channel(max_datagrams: usize) -> (MediaSender, MediaReceiver) {
     // is never the one that binds.
     let (tx, rx) = mpsc::channel(max_datagrams.max(1));
     let queued = Arc::new(AtomicUsize::new(0));
-    (MediaSender { tx, queued: queued.clone(), max: max_datagrams }, MediaReceiver { rx, queued })
+    (
+        MediaSender {
+            tx,
+            queued: queued.clone(),
+            max: max_datagrams,
+        },
+        MediaReceiver { rx, queued },
+    )
 }
 
 /// The readers' end (cloned for each).
@@ -124,9 +143,15 @@ impl MediaSender {
         }
         let reserved = self
             .queued
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| q.checked_add(n).filter(|t| *t <= self.max));
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                q.checked_add(n).filter(|t| *t <= self.max)
+            });
         if reserved.is_err() {
-            return if self.tx.is_closed() { Err(Closed) } else { Ok(false) };
+            return if self.tx.is_closed() {
+                Err(Closed)
+            } else {
+                Ok(false)
+            };
         }
         match self.tx.try_send(input) {
             Ok(()) => Ok(true),
@@ -196,7 +221,11 @@ mod tests {
         let got: Vec<(SocketAddr, Vec<u8>)> = b.iter().map(|(a, d)| (a, d.to_vec())).collect();
         assert_eq!(
             got,
-            [(addr("127.0.0.1:5000"), vec![1, 2, 3]), (addr("[::1]:6000"), vec![]), (addr("127.0.0.1:5001"), vec![4])]
+            [
+                (addr("127.0.0.1:5000"), vec![1, 2, 3]),
+                (addr("[::1]:6000"), vec![]),
+                (addr("127.0.0.1:5001"), vec![4])
+            ]
         );
         assert_eq!(b.len(), 3);
     }

@@ -60,7 +60,8 @@ impl NetworkInfo {
     /// media addresses.
     pub fn for_client(config: &Config, client: IpAddr) -> NetworkInfo {
         let mut info = NetworkInfo::from_config(config);
-        let zones = crate::zones_media::ZoneMedia::new(&config.access, info.media.addresses.clone());
+        let zones =
+            crate::zones_media::ZoneMedia::new(&config.access, info.media.addresses.clone());
         info.media.addresses = zones.for_client(client).to_vec();
         info
     }
@@ -108,8 +109,18 @@ mod tests {
         config.media.addresses = vec!["203.0.113.5".parse().unwrap()];
         config.access.zones[0].media_addresses = vec!["127.0.0.1".parse().unwrap()];
         config.validate().unwrap();
-        let addresses = |ip: &str| NetworkInfo::for_client(&config, ip.parse().unwrap()).media.addresses;
-        assert_eq!(addresses("127.0.0.1"), ["127.0.0.1".parse::<IpAddr>().unwrap()]);
-        assert_eq!(addresses("198.51.100.1"), ["203.0.113.5".parse::<IpAddr>().unwrap()]);
+        let addresses = |ip: &str| {
+            NetworkInfo::for_client(&config, ip.parse().unwrap())
+                .media
+                .addresses
+        };
+        assert_eq!(
+            addresses("127.0.0.1"),
+            ["127.0.0.1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            addresses("198.51.100.1"),
+            ["203.0.113.5".parse::<IpAddr>().unwrap()]
+        );
     }
 }

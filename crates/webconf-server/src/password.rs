@@ -9,13 +9,18 @@ use argon2::Argon2;
 /// OWASP recommendation) and a random salt. `None` if hashing failed (it does not in practice).
 pub fn hash(password: &str) -> Option<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).ok().map(|h| h.to_string())
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .ok()
+        .map(|h| h.to_string())
 }
 
 /// Checks a password against a PHC hash made by [`hash`]. A malformed hash never matches.
 pub fn verify(hash: &str, password: &str) -> bool {
     match PasswordHash::new(hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

@@ -44,7 +44,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/probe", post(open))
         .route("/api/probe/{id}", delete(close))
         .layer(middleware::map_response(|mut res: Response| async move {
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             res
         }))
 }
@@ -65,22 +66,54 @@ struct Refusal {
 }
 
 const fn refusal(status: StatusCode, code: &'static str, message: &'static str) -> Refusal {
-    Refusal { status, code, message, retry_after: None }
+    Refusal {
+        status,
+        code,
+        message,
+        retry_after: None,
+    }
 }
 
-const FORBIDDEN_ORIGIN: Refusal =
-    refusal(StatusCode::FORBIDDEN, "forbidden_origin", "this request must come from the service's own pages");
-const BAD_CONTENT_TYPE: Refusal =
-    refusal(StatusCode::FORBIDDEN, "bad_content_type", "POST requests must be Content-Type: application/json");
-const BAD_REQUEST: Refusal =
-    refusal(StatusCode::BAD_REQUEST, "bad_request", "the body is not the expected JSON: {\"sdp\":\"<offer>\"}");
-const TOO_LARGE: Refusal = refusal(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the SDP offer is limited to 32 KiB");
-const BAD_SDP: Refusal = refusal(StatusCode::BAD_REQUEST, "bad_sdp", "the SDP offer was refused");
-const BUSY: Refusal =
-    refusal(StatusCode::SERVICE_UNAVAILABLE, "busy", "too many connection tests are running; try again in a minute");
-const UNAVAILABLE: Refusal =
-    refusal(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the media server cannot run a test now");
-const NOT_FOUND: Refusal = refusal(StatusCode::NOT_FOUND, "not_found", "no such probe (it may have ended)");
+const FORBIDDEN_ORIGIN: Refusal = refusal(
+    StatusCode::FORBIDDEN,
+    "forbidden_origin",
+    "this request must come from the service's own pages",
+);
+const BAD_CONTENT_TYPE: Refusal = refusal(
+    StatusCode::FORBIDDEN,
+    "bad_content_type",
+    "POST requests must be Content-Type: application/json",
+);
+const BAD_REQUEST: Refusal = refusal(
+    StatusCode::BAD_REQUEST,
+    "bad_request",
+    "the body is not the expected JSON: {\"sdp\":\"<offer>\"}",
+);
+const TOO_LARGE: Refusal = refusal(
+    StatusCode::PAYLOAD_TOO_LARGE,
+    "too_large",
+    "the SDP offer is limited to 32 KiB",
+);
+const BAD_SDP: Refusal = refusal(
+    StatusCode::BAD_REQUEST,
+    "bad_sdp",
+    "the SDP offer was refused",
+);
+const BUSY: Refusal = refusal(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "busy",
+    "too many connection tests are running; try again in a minute",
+);
+const UNAVAILABLE: Refusal = refusal(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "unavailable",
+    "the media server cannot run a test now",
+);
+const NOT_FOUND: Refusal = refusal(
+    StatusCode::NOT_FOUND,
+    "not_found",
+    "no such probe (it may have ended)",
+);
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
@@ -111,7 +144,9 @@ async fn open(
     if !crate::http::is_json(&headers) {
         return Err(BAD_CONTENT_TYPE);
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|_| TOO_LARGE)?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| TOO_LARGE)?;
     let req: OpenRequest = serde_json::from_slice(&bytes).map_err(|_| BAD_REQUEST)?;
     if req.sdp.len() > MAX_SDP {
         return Err(TOO_LARGE);
@@ -121,7 +156,11 @@ async fn open(
     }
     let ip = client_address(&state.auth, peer, &headers);
     let (reply, answer) = oneshot::channel();
-    let cmd = Command::Probe(ProbeCommand::Open { ip, sdp: req.sdp, reply });
+    let cmd = Command::Probe(ProbeCommand::Open {
+        ip,
+        sdp: req.sdp,
+        reply,
+    });
     state.commands.send(cmd).await.map_err(|_| UNAVAILABLE)?;
     let result = tokio::time::timeout(ENGINE_TIMEOUT, answer)
         .await
@@ -131,7 +170,11 @@ async fn open(
         Ok(opened) => Ok(Json(json!({"id": opened.id, "sdp": opened.sdp})).into_response()),
         Err(ProbeError::RateLimited(retry)) => Err(Refusal {
             retry_after: Some(retry.as_secs().max(1)),
-            ..refusal(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many connection tests from this address")
+            ..refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many connection tests from this address",
+            )
         }),
         Err(ProbeError::Busy) => Err(BUSY),
         Err(ProbeError::BadSdp) => Err(BAD_SDP),
@@ -140,7 +183,11 @@ async fn open(
 }
 
 /// `DELETE /api/probe/<id>`: ends a probe before its time.
-async fn close(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, Refusal> {
+async fn close(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, Refusal> {
     if !origin_allowed(&state, &headers) {
         return Err(FORBIDDEN_ORIGIN);
     }
@@ -148,7 +195,11 @@ async fn close(State(state): State<AppState>, headers: HeaderMap, Path(id): Path
         return Err(NOT_FOUND);
     }
     let (reply, answer) = oneshot::channel();
-    state.commands.send(Command::Probe(ProbeCommand::Close { id, reply })).await.map_err(|_| UNAVAILABLE)?;
+    state
+        .commands
+        .send(Command::Probe(ProbeCommand::Close { id, reply }))
+        .await
+        .map_err(|_| UNAVAILABLE)?;
     let found = tokio::time::timeout(ENGINE_TIMEOUT, answer)
         .await
         .map_err(|_| UNAVAILABLE)?

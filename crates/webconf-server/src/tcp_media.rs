@@ -141,7 +141,9 @@ impl TcpMedia {
             debug!("ICE-TCP: too many connections; closing a new one");
             return;
         };
-        let Ok(local) = stream.local_addr() else { return };
+        let Ok(local) = stream.local_addr() else {
+            return;
+        };
         let local = SocketAddr::new(local.ip().to_canonical(), self.port);
         let remote = SocketAddr::new(remote.ip().to_canonical(), remote.port());
         let _ = stream.set_nodelay(true);

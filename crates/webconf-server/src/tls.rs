@@ -546,7 +546,10 @@ mod tests {
 
     #[test]
     fn not_after_is_none_for_what_is_not_a_certificate() {
-        assert_eq!(not_after(&CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00])), None);
+        assert_eq!(
+            not_after(&CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00])),
+            None
+        );
         assert_eq!(not_after(&CertificateDer::from(Vec::new())), None);
     }
 }

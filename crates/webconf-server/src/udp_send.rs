@@ -60,7 +60,9 @@ impl Run {
     /// Where each of its datagrams lies in the batcher's buffer, in order.
     pub fn segments(&self) -> impl Iterator<Item = Range<usize>> {
         let (end, step) = (self.start + self.len, self.segment.max(1));
-        (self.start..end).step_by(step).map(move |start| start..(start + step).min(end))
+        (self.start..end)
+            .step_by(step)
+            .map(move |start| start..(start + step).min(end))
     }
 
     /// Whether the datagram `len` bytes long from `source` to `destination` may end this run.
@@ -96,7 +98,14 @@ impl Batcher {
                 return;
             }
         }
-        self.runs.push(Run { source, destination, start, len, segment: len, count: 1 });
+        self.runs.push(Run {
+            source,
+            destination,
+            start,
+            len,
+            segment: len,
+            count: 1,
+        });
     }
 
     /// The runs so far, in order.
@@ -181,7 +190,10 @@ impl Plan {
             }
             for bytes in run.segments() {
                 let (_, first) = *open.get_or_insert((run.source, self.messages.len()));
-                self.messages.push(Message { destination: run.destination, bytes });
+                self.messages.push(Message {
+                    destination: run.destination,
+                    bytes,
+                });
                 if self.messages.len() - first >= MAX_MESSAGES {
                     close(&mut self.calls, &mut open, self.messages.len());
                 }
@@ -194,7 +206,10 @@ impl Plan {
 /// Ends the `sendmmsg` being filled, if any, at message `end`.
 fn close(calls: &mut Vec<Call>, open: &mut Option<(SocketAddr, usize)>, end: usize) {
     if let Some((source, first)) = open.take() {
-        calls.push(Call::Messages { source, messages: first..end });
+        calls.push(Call::Messages {
+            source,
+            messages: first..end,
+        });
     }
 }
 
@@ -227,7 +242,12 @@ impl Default for UdpSender {
 impl UdpSender {
     /// A sender; `gso = false` sends every datagram with its own call.
     pub fn new(gso: bool) -> UdpSender {
-        UdpSender { batch: Batcher::default(), plan: Plan::default(), gso, counts: SendCounts::default() }
+        UdpSender {
+            batch: Batcher::default(),
+            plan: Plan::default(),
+            gso,
+            counts: SendCounts::default(),
+        }
     }
 
     /// Queues a datagram for the next [`UdpSender::send`].
@@ -277,7 +297,9 @@ impl UdpSender {
     /// Sends run `i` with one GSO call; if GSO is refused, turns it off for good and sends the
     /// run's datagrams with `sendmmsg`.
     fn send_run(&mut self, sockets: &HashMap<SocketAddr, Arc<UdpSocket>>, i: usize) {
-        let Some(run) = self.batch.runs().get(i).copied() else { return };
+        let Some(run) = self.batch.runs().get(i).copied() else {
+            return;
+        };
         let Some(sock) = sockets.get(&run.source) else {
             self.counts.dropped += run.count as u64;
             return;
@@ -299,7 +321,13 @@ impl UdpSender {
                 }
             }
         }
-        let messages: Vec<Message> = run.segments().map(|bytes| Message { destination: run.destination, bytes }).collect();
+        let messages: Vec<Message> = run
+            .segments()
+            .map(|bytes| Message {
+                destination: run.destination,
+                bytes,
+            })
+            .collect();
         for chunk in messages.chunks(MAX_MESSAGES) {
             send_all(sock, &self.batch.buf, chunk, &mut self.counts);
         }

@@ -51,7 +51,10 @@ pub async fn handler(
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
     let id = crate::identity::identify(&state.auth, remote, &headers, Instant::now());
-    let peer = Peer { ip: id.ip, agent: id.is_agent() };
+    let peer = Peer {
+        ip: id.ip,
+        agent: id.is_agent(),
+    };
     let cap = state.config.signaling.max_message_bytes;
     // Frames between our cap and this hard limit are read and refused politely (`too_large`);
     // beyond it the library drops the connection without reading the rest.
@@ -98,7 +101,10 @@ struct RateLimit {
 
 impl RateLimit {
     fn new(now: Instant) -> RateLimit {
-        RateLimit { tokens: RATE_BURST, last: now }
+        RateLimit {
+            tokens: RATE_BURST,
+            last: now,
+        }
     }
 
     /// Takes the cost of a message of `len` bytes, if there is enough left.
@@ -119,7 +125,12 @@ impl RateLimit {
 async fn serve(state: AppState, peer: Peer, mut socket: WebSocket) {
     let conn: ConnId = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
     let (tx, mut rx) = mpsc::channel(OUTGOING_QUEUE);
-    if state.commands.send(Command::Connect { conn, peer, tx }).await.is_err() {
+    if state
+        .commands
+        .send(Command::Connect { conn, peer, tx })
+        .await
+        .is_err()
+    {
         return;
     }
     let cfg = &state.config.signaling;
@@ -204,11 +215,16 @@ async fn serve(state: AppState, peer: Peer, mut socket: WebSocket) {
             }
         }
     }
-    let _ = state.commands.send(Command::Disconnect { conn, broken }).await;
+    let _ = state
+        .commands
+        .send(Command::Disconnect { conn, broken })
+        .await;
 }
 
 async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), axum::Error> {
-    socket.send(Message::Text(Utf8Bytes::from(msg.to_json()))).await
+    socket
+        .send(Message::Text(Utf8Bytes::from(msg.to_json())))
+        .await
 }
 
 /// Sends a close frame, then lets the browser answer it (at most [`CLOSE_WAIT`]): a socket
@@ -216,7 +232,10 @@ async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), axum::E
 /// and the browser then sees 1006 instead of our code.
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) -> Result<(), axum::Error> {
     socket
-        .send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) })))
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
         .await?;
     let _ = tokio::time::timeout(CLOSE_WAIT, async {
         while let Some(Ok(frame)) = socket.recv().await {
@@ -242,7 +261,13 @@ mod tests {
         let (commands, _rx) = mpsc::channel(1);
         let auth = Arc::new(crate::auth::AuthState::new(&config).expect("auth state"));
         let pages = Arc::new(crate::pages::Pages::load(&config).expect("pages"));
-        AppState { config: Arc::new(config), tls, commands, auth, pages }
+        AppState {
+            config: Arc::new(config),
+            tls,
+            commands,
+            auth,
+            pages,
+        }
     }
 
     fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
@@ -257,23 +282,53 @@ mod tests {
     #[test]
     fn own_origin_is_allowed_others_are_not() {
         let s = state(true, &[]);
-        assert!(origin_allowed(&s, &headers(Some("https://127.0.0.1:8443"), "127.0.0.1:8443")));
-        assert!(origin_allowed(&s, &headers(Some("https://LOCALHOST:8443"), "localhost:8443")));
-        assert!(!origin_allowed(&s, &headers(Some("https://evil.example"), "127.0.0.1:8443")));
-        assert!(!origin_allowed(&s, &headers(Some("https://127.0.0.1:9999"), "127.0.0.1:8443")));
-        assert!(!origin_allowed(&s, &headers(Some("http://127.0.0.1:8443"), "127.0.0.1:8443")));
-        assert!(!origin_allowed(&s, &headers(Some("null"), "127.0.0.1:8443")));
+        assert!(origin_allowed(
+            &s,
+            &headers(Some("https://127.0.0.1:8443"), "127.0.0.1:8443")
+        ));
+        assert!(origin_allowed(
+            &s,
+            &headers(Some("https://LOCALHOST:8443"), "localhost:8443")
+        ));
+        assert!(!origin_allowed(
+            &s,
+            &headers(Some("https://evil.example"), "127.0.0.1:8443")
+        ));
+        assert!(!origin_allowed(
+            &s,
+            &headers(Some("https://127.0.0.1:9999"), "127.0.0.1:8443")
+        ));
+        assert!(!origin_allowed(
+            &s,
+            &headers(Some("http://127.0.0.1:8443"), "127.0.0.1:8443")
+        ));
+        assert!(!origin_allowed(
+            &s,
+            &headers(Some("null"), "127.0.0.1:8443")
+        ));
         assert!(!origin_allowed(&s, &headers(None, "127.0.0.1:8443")));
     }
 
     #[test]
     fn configured_origins_and_proxy_mode() {
         let s = state(false, &["https://webconf.example.gouv.fr"]);
-        assert!(origin_allowed(&s, &headers(Some("https://webconf.example.gouv.fr"), "10.0.0.5:8080")));
+        assert!(origin_allowed(
+            &s,
+            &headers(Some("https://webconf.example.gouv.fr"), "10.0.0.5:8080")
+        ));
         // Behind a TLS-terminating proxy that keeps the Host header.
-        assert!(origin_allowed(&s, &headers(Some("https://meet.example:8080"), "meet.example:8080")));
-        assert!(origin_allowed(&s, &headers(Some("http://meet.example:8080"), "meet.example:8080")));
-        assert!(!origin_allowed(&s, &headers(Some("https://evil.example"), "meet.example:8080")));
+        assert!(origin_allowed(
+            &s,
+            &headers(Some("https://meet.example:8080"), "meet.example:8080")
+        ));
+        assert!(origin_allowed(
+            &s,
+            &headers(Some("http://meet.example:8080"), "meet.example:8080")
+        ));
+        assert!(!origin_allowed(
+            &s,
+            &headers(Some("https://evil.example"), "meet.example:8080")
+        ));
     }
 
     #[test]

@@ -41,12 +41,20 @@ impl ZoneMedia {
                 (z.name.clone(), list)
             })
             .collect();
-        ZoneMedia { zones: Zones::new(access.zone_rules()), by_zone, default }
+        ZoneMedia {
+            zones: Zones::new(access.zone_rules()),
+            by_zone,
+            default,
+        }
     }
 
     /// The addresses of the zone named `zone`.
     pub fn for_zone(&self, zone: &str) -> &[IpAddr] {
-        self.by_zone.iter().find(|(n, _)| n == zone).map(|(_, a)| a.as_slice()).unwrap_or(&self.default)
+        self.by_zone
+            .iter()
+            .find(|(n, _)| n == zone)
+            .map(|(_, a)| a.as_slice())
+            .unwrap_or(&self.default)
     }
 
     /// The addresses of the zone of the client address `ip` (after trusted proxies).
@@ -91,7 +99,10 @@ mod tests {
              [[access.zones]]\nname = \"partners\"\nranges = [\"198.51.100.0/24\"]\n",
             &["203.0.113.5"],
         );
-        assert_eq!(m.for_client(ip("10.9.9.9")), [ip("10.1.2.3"), ip("fd00::3")]);
+        assert_eq!(
+            m.for_client(ip("10.9.9.9")),
+            [ip("10.1.2.3"), ip("fd00::3")]
+        );
         assert_eq!(m.for_zone("internal"), [ip("10.1.2.3"), ip("fd00::3")]);
         // A zone without its own addresses, and the internet, use media.addresses.
         assert_eq!(m.for_client(ip("198.51.100.7")), [ip("203.0.113.5")]);
@@ -104,8 +115,14 @@ mod tests {
     #[test]
     fn without_zone_addresses_everyone_gets_media_addresses() {
         let m = media("", &["192.0.2.10", "127.0.0.1"]);
-        assert_eq!(m.for_client(ip("127.0.0.1")), [ip("192.0.2.10"), ip("127.0.0.1")]);
-        assert_eq!(m.for_client(ip("8.8.8.8")), [ip("192.0.2.10"), ip("127.0.0.1")]);
+        assert_eq!(
+            m.for_client(ip("127.0.0.1")),
+            [ip("192.0.2.10"), ip("127.0.0.1")]
+        );
+        assert_eq!(
+            m.for_client(ip("8.8.8.8")),
+            [ip("192.0.2.10"), ip("127.0.0.1")]
+        );
         assert_eq!(m.all(), [ip("192.0.2.10"), ip("127.0.0.1")]);
     }
 

@@ -16,10 +16,18 @@ impl Sfu {
     /// Accepts the browser's offer (publishing its microphone and camera) and returns the
     /// answer to relay back. Server offers for the others' tracks follow in
     /// [`Sfu::poll_output`]; the answer must reach the browser before them.
-    pub fn handle_offer(&mut self, now: Instant, peer: PeerId, sdp: &str) -> Result<String, SfuError> {
+    pub fn handle_offer(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        sdp: &str,
+    ) -> Result<String, SfuError> {
         let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let first = {
-            let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+            let p = self
+                .peers
+                .get_mut(&peer)
+                .ok_or(SfuError::UnknownPeer(peer))?;
             if p.pending.is_some() {
                 return Err(SfuError::OfferPending(peer));
             }
@@ -53,12 +61,16 @@ impl Sfu {
 
     /// Accepts the browser's answer to our last [`SfuOutput::Offer`].
     pub fn handle_answer(&mut self, now: Instant, peer: PeerId, sdp: &str) -> Result<(), SfuError> {
-        let p = self.peers.get_mut(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        let p = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SfuError::UnknownPeer(peer))?;
         if p.pending.is_none() {
             return Err(SfuError::UnexpectedAnswer(peer));
         }
         // A malformed answer leaves the offer outstanding: the browser may still answer it.
-        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let answer =
+            SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let pending = p.pending.take().ok_or(SfuError::UnexpectedAnswer(peer))?;
         p.pending_sdp = None;
         let result = p.rtc.sdp_api().accept_answer(pending, answer);
@@ -119,7 +131,13 @@ impl Sfu {
             }
             if let Some(o) = self.peers.get(other) {
                 for t in &o.tracks_in {
-                    wanted.push(TrackOut::new(*other, t.mid, o.stream_id.clone(), t.kind, t.label));
+                    wanted.push(TrackOut::new(
+                        *other,
+                        t.mid,
+                        o.stream_id.clone(),
+                        t.kind,
+                        t.label,
+                    ));
                 }
             }
         }
@@ -178,7 +196,8 @@ impl Sfu {
         for other in members.into_iter().filter(|p| *p != source) {
             if let Some(o) = self.peers.get_mut(&other) {
                 let matches = |t: &TrackOut| t.source == source && t.source_mid == source_mid;
-                o.tracks_out.retain(|t| !(matches(t) && t.state == TrackOutState::ToOpen));
+                o.tracks_out
+                    .retain(|t| !(matches(t) && t.state == TrackOutState::ToOpen));
                 for t in o.tracks_out.iter_mut().filter(|t| matches(t)) {
                     if let TrackOutState::Open(m) = t.state {
                         t.state = TrackOutState::ToStop(m);
@@ -189,7 +208,13 @@ impl Sfu {
         }
     }
 
-    pub(super) fn on_track_added(&mut self, source: PeerId, mid: Mid, kind: MediaKind, label: TrackLabel) {
+    pub(super) fn on_track_added(
+        &mut self,
+        source: PeerId,
+        mid: Mid,
+        kind: MediaKind,
+        label: TrackLabel,
+    ) {
         let Some(src) = self.peers.get(&source) else {
             return;
         };
@@ -203,7 +228,8 @@ impl Sfu {
             if !o.offered {
                 continue;
             }
-            o.tracks_out.push(TrackOut::new(source, mid, stream.clone(), kind, label));
+            o.tracks_out
+                .push(TrackOut::new(source, mid, stream.clone(), kind, label));
             self.negotiate(other);
         }
     }

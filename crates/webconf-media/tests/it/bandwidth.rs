@@ -11,7 +11,11 @@ use crate::harness::{video_track, JoinOptions, World};
 
 /// The layers of `track` that `who` received since frame index `from`.
 fn layers(w: &World, who: usize, track: &str, from: usize) -> Vec<u8> {
-    w.clients[who].video_frames(track, from).iter().map(|f| f.layer).collect()
+    w.clients[who]
+        .video_frames(track, from)
+        .iter()
+        .map(|f| f.layer)
+        .collect()
 }
 
 /// Runs until `who` receives only layer `layer` of `track` for a whole second (at most `secs`).
@@ -57,7 +61,10 @@ fn a_dip_shorter_than_the_hold_lowers_nothing_a_sustained_one_does() {
     inject(&mut w, b, 5_000_000);
     w.run_for(Duration::from_secs(2));
     let got = layers(&w, b, &track, from);
-    assert!(got.len() > 65 && got.iter().all(|l| *l == 2), "b keeps 720p through the dip: {got:?}");
+    assert!(
+        got.len() > 65 && got.iter().all(|l| *l == 2),
+        "b keeps 720p through the dip: {got:?}"
+    );
 
     // A sustained drop to 150 kbit/s (100 for video once a's microphone is served): down to
     // 180p (~60 kbit/s), once the drop lasted the hold, at the next keyframe.
@@ -65,8 +72,14 @@ fn a_dip_shorter_than_the_hold_lowers_nothing_a_sustained_one_does() {
     w.run_for(Duration::from_millis(1000));
     let from = w.clients[b].frames.len();
     w.run_for(Duration::from_millis(400));
-    assert!(layers(&w, b, &track, from).iter().all(|l| *l == 2), "not yet: the hold is 1.5 s");
-    assert!(until_layer(&mut w, b, &track, 0, 3), "b steps down to 180p once the drop lasted");
+    assert!(
+        layers(&w, b, &track, from).iter().all(|l| *l == 2),
+        "not yet: the hold is 1.5 s"
+    );
+    assert!(
+        until_layer(&mut w, b, &track, 0, 3),
+        "b steps down to 180p once the drop lasted"
+    );
 }
 
 #[test]
@@ -82,9 +95,24 @@ fn pinned_cameras_and_screen_shares_keep_their_lowest_layer_unless_the_estimate_
     // b pins a; c's camera is a plain tile, c's screen is shown.
     let now = w.now;
     let view = vec![
-        ViewRequest { source: w.clients[a].peer, screen: false, max_height: 720, pinned: true },
-        ViewRequest { source: w.clients[c].peer, screen: false, max_height: 720, pinned: false },
-        ViewRequest { source: w.clients[c].peer, screen: true, max_height: 720, pinned: false },
+        ViewRequest {
+            source: w.clients[a].peer,
+            screen: false,
+            max_height: 720,
+            pinned: true,
+        },
+        ViewRequest {
+            source: w.clients[c].peer,
+            screen: false,
+            max_height: 720,
+            pinned: false,
+        },
+        ViewRequest {
+            source: w.clients[c].peer,
+            screen: true,
+            max_height: 720,
+            pinned: false,
+        },
     ];
     let pb = w.clients[b].peer;
     w.sfu.set_view(now, pb, &view).expect("view");
@@ -99,8 +127,14 @@ fn pinned_cameras_and_screen_shares_keep_their_lowest_layer_unless_the_estimate_
     w.run_for(Duration::from_secs(2));
     let (got_a, got_c) = (layers(&w, b, &ta, from), layers(&w, b, &tc, from));
     let got_screen = w.clients[b].video_frames(&screen, from).len();
-    assert!(got_a.len() > 40 && got_a.iter().all(|l| *l == 0), "the pinned camera stays, at 180p: {got_a:?}");
-    assert!(got_screen > 40, "the screen share stays: {got_screen} frames");
+    assert!(
+        got_a.len() > 40 && got_a.iter().all(|l| *l == 0),
+        "the pinned camera stays, at 180p: {got_a:?}"
+    );
+    assert!(
+        got_screen > 40,
+        "the screen share stays: {got_screen} frames"
+    );
     assert!(got_c.is_empty(), "the unpinned camera is paused: {got_c:?}");
 
     // 100 kbit/s: truly tiny (below 150). Only audio.
@@ -110,9 +144,19 @@ fn pinned_cameras_and_screen_shares_keep_their_lowest_layer_unless_the_estimate_
     let audio = format!("{}-audio", crate::harness::stream_of(a));
     let heard = w.clients[b].frames_of_track(&audio);
     w.run_for(Duration::from_secs(2));
-    assert!(layers(&w, b, &ta, from).is_empty(), "the pinned camera pauses too");
-    assert_eq!(w.clients[b].video_frames(&screen, from).len(), 0, "and the screen share");
-    assert!(w.clients[b].frames_of_track(&audio) > heard + 90, "audio still flows");
+    assert!(
+        layers(&w, b, &ta, from).is_empty(),
+        "the pinned camera pauses too"
+    );
+    assert_eq!(
+        w.clients[b].video_frames(&screen, from).len(),
+        0,
+        "and the screen share"
+    );
+    assert!(
+        w.clients[b].frames_of_track(&audio) > heard + 90,
+        "audio still flows"
+    );
 }
 
 #[test]
@@ -128,10 +172,16 @@ fn after_a_step_down_climbing_back_needs_the_estimate_to_cover_the_next_layer() 
     let from = w.clients[b].frames.len();
     w.run_for(Duration::from_secs(2));
     let got = layers(&w, b, &track, from);
-    assert!(got.len() > 40 && got.iter().all(|l| *l == 1), "b stays at 360p: {got:?}");
+    assert!(
+        got.len() > 40 && got.iter().all(|l| *l == 1),
+        "b stays at 360p: {got:?}"
+    );
     // The estimate grows (probes found capacity): back to 720p.
     inject(&mut w, b, 2_000_000);
-    assert!(until_layer(&mut w, b, &track, 2, 8), "b climbs back to 720p");
+    assert!(
+        until_layer(&mut w, b, &track, 2, 8),
+        "b climbs back to 720p"
+    );
 }
 
 #[test]
@@ -144,19 +194,31 @@ fn a_lossy_path_is_congested_even_while_the_estimate_lags_above_sixty_percent_of
     let from = w.clients[b].frames.len();
     w.run_for(Duration::from_secs(1));
     let got = layers(&w, b, &track, from);
-    assert!(got.len() > 20 && got.iter().all(|l| *l == 2), "no loss: b keeps 720p: {got:?}");
+    assert!(
+        got.len() > 20 && got.iter().all(|l| *l == 2),
+        "no loss: b keeps 720p: {got:?}"
+    );
     // ... but the path loses a fifth of it (a bottleneck's queue overflows): down to what fits
     // the estimate, 360p, as soon as a transport report shows the loss.
     let b_addr = w.clients[b].addr;
     w.loss.insert(b_addr, 0.2);
-    assert!(until_layer(&mut w, b, &track, 1, 6), "b steps down to 360p on a lossy path");
+    assert!(
+        until_layer(&mut w, b, &track, 1, 6),
+        "b steps down to 360p on a lossy path"
+    );
     // The SFU's outward reports (every 2 s) saw the loss too. Not "10 % or more", as when
     // the core read the path from them: it now reads it every 0.5 s, and str0m's fraction
     // over its last second of TWCC feedback swings (measured 7-18 % at these reads with 20 %
     // dropped at random); the outward reports sample other instants. A clean path reads 0.
     w.run_for(Duration::from_secs(2));
     let pb = w.clients[b].peer;
-    let lossy = w.stats.get(&pb).into_iter().flatten().filter(|s| s.loss_out.is_some_and(|l| l >= 0.05)).count();
+    let lossy = w
+        .stats
+        .get(&pb)
+        .into_iter()
+        .flatten()
+        .filter(|s| s.loss_out.is_some_and(|l| l >= 0.05))
+        .count();
     assert!(lossy > 0, "the SFU saw the loss");
 }
 
@@ -168,7 +230,10 @@ fn after_a_loss_episode_a_collapsing_estimate_does_not_pause_a_video_the_path_ca
     let b_addr = w.clients[b].addr;
     w.loss.insert(b_addr, 0.2);
     inject(&mut w, b, 450_000);
-    assert!(until_layer(&mut w, b, &track, 1, 6), "b steps down to 360p on a lossy path");
+    assert!(
+        until_layer(&mut w, b, &track, 1, 6),
+        "b steps down to 360p on a lossy path"
+    );
     // The queue drained: nothing is lost any more. But the estimator remembers the overload
     // and keeps cutting (str0m's loss-based estimator did for ~6 s behind a real bottleneck):
     // 100 kbit/s, 50 for video once a's microphone is served, less than even 180p. The path
@@ -180,14 +245,20 @@ fn after_a_loss_episode_a_collapsing_estimate_does_not_pause_a_video_the_path_ca
     let from = w.clients[b].frames.len();
     w.run_for(Duration::from_secs(3));
     let got = layers(&w, b, &track, from);
-    assert!(got.len() > 70 && got.iter().all(|l| *l == 1), "b keeps 360p on a clean path: {got:?}");
+    assert!(
+        got.len() > 70 && got.iter().all(|l| *l == 1),
+        "b keeps 360p on a clean path: {got:?}"
+    );
     // The path fills again (loss): now the estimate is believed, and the video pauses.
     w.loss.insert(b_addr, 0.2);
     w.run_for(Duration::from_secs(3));
     let from = w.clients[b].frames.len();
     w.run_for(Duration::from_secs(1));
     let got = layers(&w, b, &track, from);
-    assert!(got.is_empty(), "b's video pauses once the path loses again: {got:?}");
+    assert!(
+        got.is_empty(),
+        "b's video pauses once the path loses again: {got:?}"
+    );
 }
 
 #[test]

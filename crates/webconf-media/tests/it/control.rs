@@ -12,18 +12,35 @@ fn a_muted_microphone_stops_reaching_the_others_and_comes_back_on_unmute() {
     w.run_for(Duration::from_secs(2));
     let audio = format!("{}-audio", stream_of(a));
     let video = format!("{}-video", stream_of(a));
-    assert!(w.clients[b].frames_of_track(&audio) > 50, "tracks are labelled: {:?}", w.clients[b].received_tracks);
+    assert!(
+        w.clients[b].frames_of_track(&audio) > 50,
+        "tracks are labelled: {:?}",
+        w.clients[b].received_tracks
+    );
 
-    w.sfu.set_forwarding(w.clients[a].peer, false, true).expect("mute");
+    w.sfu
+        .set_forwarding(w.clients[a].peer, false, true)
+        .expect("mute");
     w.run_for(Duration::from_millis(200)); // frames already in flight
-    let (a0, v0) = (w.clients[b].frames_of_track(&audio), w.clients[b].frames_of_track(&video));
+    let (a0, v0) = (
+        w.clients[b].frames_of_track(&audio),
+        w.clients[b].frames_of_track(&video),
+    );
     w.run_for(Duration::from_secs(2));
     assert_eq!(w.clients[b].frames_of_track(&audio), a0, "audio blocked");
-    assert!(w.clients[b].frames_of_track(&video) > v0 + 30, "video still flows");
+    assert!(
+        w.clients[b].frames_of_track(&video) > v0 + 30,
+        "video still flows"
+    );
 
-    w.sfu.set_forwarding(w.clients[a].peer, true, false).expect("unmute, camera off");
+    w.sfu
+        .set_forwarding(w.clients[a].peer, true, false)
+        .expect("unmute, camera off");
     w.run_for(Duration::from_millis(200));
-    let (a1, v1) = (w.clients[b].frames_of_track(&audio), w.clients[b].frames_of_track(&video));
+    let (a1, v1) = (
+        w.clients[b].frames_of_track(&audio),
+        w.clients[b].frames_of_track(&video),
+    );
     w.run_for(Duration::from_secs(2));
     assert!(w.clients[b].frames_of_track(&audio) > a1 + 50, "audio back");
     assert_eq!(w.clients[b].frames_of_track(&video), v1, "camera blocked");
@@ -40,14 +57,24 @@ fn a_screen_share_added_mid_call_reaches_everyone_as_its_own_track() {
     w.run_for(Duration::from_secs(3));
     let screen = format!("{}-screen", stream_of(a));
     for other in [b, c] {
-        assert!(w.clients[other].frames_of_track(&screen) > 20, "{other}: {:?}", w.clients[other].received_tracks);
+        assert!(
+            w.clients[other].frames_of_track(&screen) > 20,
+            "{other}: {:?}",
+            w.clients[other].received_tracks
+        );
     }
     // A late joiner gets the screen too.
     let d = w.join(1);
     w.run_for(Duration::from_secs(3));
-    assert!(w.clients[d].frames_of_track(&screen) > 20, "{:?}", w.clients[d].received_tracks);
+    assert!(
+        w.clients[d].frames_of_track(&screen) > 20,
+        "{:?}",
+        w.clients[d].received_tracks
+    );
     // The screen is not subject to the camera block.
-    w.sfu.set_forwarding(w.clients[a].peer, true, false).expect("camera off");
+    w.sfu
+        .set_forwarding(w.clients[a].peer, true, false)
+        .expect("camera off");
     w.run_for(Duration::from_millis(200));
     let s0 = w.clients[b].frames_of_track(&screen);
     w.run_for(Duration::from_secs(1));

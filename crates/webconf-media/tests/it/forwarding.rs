@@ -16,12 +16,25 @@ fn two_peers_receive_each_other() {
     for (me, other) in [(a, b), (b, a)] {
         let audio = w.clients[me].frames_from(&stream_of(other), MediaKind::Audio);
         let video = w.clients[me].frames_from(&stream_of(other), MediaKind::Video);
-        assert!(audio > 50, "client {me} got {audio} audio frames from {other}");
-        assert!(video > 20, "client {me} got {video} video frames from {other}");
-        assert_eq!(w.clients[me].frames_from(&stream_of(me), MediaKind::Audio), 0, "no echo");
+        assert!(
+            audio > 50,
+            "client {me} got {audio} audio frames from {other}"
+        );
+        assert!(
+            video > 20,
+            "client {me} got {video} video frames from {other}"
+        );
+        assert_eq!(
+            w.clients[me].frames_from(&stream_of(me), MediaKind::Audio),
+            0,
+            "no echo"
+        );
     }
     let activity = w.sfu.take_media_activity();
-    assert_eq!(activity.iter().map(|(r, _)| *r).collect::<Vec<_>>(), vec![webconf_media::RoomId(1)]);
+    assert_eq!(
+        activity.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
+        vec![webconf_media::RoomId(1)]
+    );
     assert!(w.sfu.take_media_activity().is_empty(), "drained");
 }
 
@@ -37,8 +50,14 @@ fn a_late_joiner_gets_everyone_and_everyone_gets_it() {
         for other in [a, b, c].into_iter().filter(|o| *o != me) {
             let audio = w.clients[me].frames_from(&stream_of(other), MediaKind::Audio);
             let video = w.clients[me].frames_from(&stream_of(other), MediaKind::Video);
-            assert!(audio > 50, "client {me} got {audio} audio frames from {other}");
-            assert!(video > 20, "client {me} got {video} video frames from {other}");
+            assert!(
+                audio > 50,
+                "client {me} got {audio} audio frames from {other}"
+            );
+            assert!(
+                video > 20,
+                "client {me} got {video} video frames from {other}"
+            );
         }
     }
 }
@@ -74,7 +93,10 @@ fn a_leaving_peer_stops_receiving_and_is_no_longer_received() {
     // Nothing more goes to the peer that left.
     assert_eq!(w.sent_to.get(&c_addr).copied().unwrap_or(0), sent_to_c);
     // Its media no longer reaches the others (it stopped sending, and the SFU stopped its tracks).
-    assert_eq!(w.clients[a].frames_from(&stream_of(c), MediaKind::Audio), a_from_c);
+    assert_eq!(
+        w.clients[a].frames_from(&stream_of(c), MediaKind::Audio),
+        a_from_c
+    );
     // The others still hear and see each other.
     let before = w.clients[a].frames_from(&stream_of(b), MediaKind::Audio);
     w.run_for(Duration::from_secs(1));

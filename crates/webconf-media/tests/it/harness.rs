@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::ice::{StunMessage, TransId};
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
+use str0m::media::{
+    Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
+};
 use str0m::net::{Protocol, Receive, TcpType};
 use str0m::rtp::{ExtensionValues, RawPacket, RtpWrite, Vp8Descriptor};
 use str0m::{Candidate, Event, Input, Output, Rtc};
@@ -125,7 +127,10 @@ pub struct Client {
 
 impl Client {
     pub fn frames_from(&self, stream: &str, kind: MediaKind) -> u64 {
-        self.received.get(&(stream.to_owned(), kind)).copied().unwrap_or(0)
+        self.received
+            .get(&(stream.to_owned(), kind))
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn frames_of_track(&self, track: &str) -> u64 {
@@ -134,7 +139,10 @@ impl Client {
 
     /// The video frames received on `track` since frame number `from`.
     pub fn video_frames(&self, track: &str, from: usize) -> Vec<&RxFrame> {
-        self.frames[from.min(self.frames.len())..].iter().filter(|f| f.track == track).collect()
+        self.frames[from.min(self.frames.len())..]
+            .iter()
+            .filter(|f| f.track == track)
+            .collect()
     }
 }
 
@@ -309,8 +317,13 @@ impl World {
         let peer = PeerId(i as u64 + 1);
         let addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 1, i as u8 + 1)), 5000);
         match self.zone_addresses.clone() {
-            Some(a) => self.sfu.add_peer_with_addresses(self.now, peer, RoomId(room), stream_of(i), &a),
-            None => self.sfu.add_peer(self.now, peer, RoomId(room), stream_of(i)),
+            Some(a) => {
+                self.sfu
+                    .add_peer_with_addresses(self.now, peer, RoomId(room), stream_of(i), &a)
+            }
+            None => self
+                .sfu
+                .add_peer(self.now, peer, RoomId(room), stream_of(i)),
         }
         .expect("add peer");
 
@@ -320,14 +333,24 @@ impl World {
             .enable_raw_packets(self.record_rtp)
             .build(self.now);
         let candidate = if tcp {
-            Candidate::builder().tcp().host(addr).tcptype(TcpType::Active).build()
+            Candidate::builder()
+                .tcp()
+                .host(addr)
+                .tcptype(TcpType::Active)
+                .build()
         } else {
             Candidate::host(addr, "udp")
         };
         rtc.add_local_candidate(candidate.expect("candidate"));
         let mut change = rtc.sdp_api();
         let stream = Some(stream_of(i));
-        let audio_mid = change.add_media(MediaKind::Audio, Direction::SendOnly, stream.clone(), None, None);
+        let audio_mid = change.add_media(
+            MediaKind::Audio,
+            Direction::SendOnly,
+            stream.clone(),
+            None,
+            None,
+        );
         let simulcast = opts.simulcast.then(|| {
             let mut s = Simulcast::new();
             for (rid, _, _) in LAYERS {
@@ -335,11 +358,22 @@ impl World {
             }
             s
         });
-        let video_mid = change.add_media(MediaKind::Video, Direction::SendOnly, stream, None, simulcast);
+        let video_mid = change.add_media(
+            MediaKind::Video,
+            Direction::SendOnly,
+            stream,
+            None,
+            simulcast,
+        );
         let (offer, pending) = change.apply().expect("offer");
-        let answer_sdp = self.sfu.handle_offer(self.now, peer, &offer.to_sdp_string()).expect("sfu answers");
+        let answer_sdp = self
+            .sfu
+            .handle_offer(self.now, peer, &offer.to_sdp_string())
+            .expect("sfu answers");
         let answer = SdpAnswer::from_sdp_string(&answer_sdp).expect("answer parses");
-        rtc.sdp_api().accept_answer(pending, answer).expect("client accepts answer");
+        rtc.sdp_api()
+            .accept_answer(pending, answer)
+            .expect("client accepts answer");
 
         self.clients.push(Client {
             peer,
@@ -377,11 +411,23 @@ impl World {
         let peer = self.clients[i].peer;
         let c = &mut self.clients[i];
         let mut change = c.rtc.sdp_api();
-        let mid = change.add_media(MediaKind::Video, Direction::SendOnly, Some("screen".into()), None, None);
+        let mid = change.add_media(
+            MediaKind::Video,
+            Direction::SendOnly,
+            Some("screen".into()),
+            None,
+            None,
+        );
         let (offer, pending) = change.apply().expect("offer");
-        let answer = self.sfu.handle_offer(now, peer, &offer.to_sdp_string()).expect("sfu answers the re-offer");
+        let answer = self
+            .sfu
+            .handle_offer(now, peer, &offer.to_sdp_string())
+            .expect("sfu answers the re-offer");
         let answer = SdpAnswer::from_sdp_string(&answer).expect("answer parses");
-        c.rtc.sdp_api().accept_answer(pending, answer).expect("client accepts");
+        c.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .expect("client accepts");
         c.screen_mid = Some(mid);
     }
 
@@ -393,7 +439,9 @@ impl World {
     }
 
     fn lose(&mut self, dest: SocketAddr) -> bool {
-        let Some(p) = self.loss.get(&dest).copied() else { return false };
+        let Some(p) = self.loss.get(&dest).copied() else {
+            return false;
+        };
         // xorshift64*
         self.rng ^= self.rng >> 12;
         self.rng ^= self.rng << 25;
@@ -419,7 +467,9 @@ impl World {
         self.sfu.handle_timeout(now);
         self.sfu_busy += t0.elapsed();
         for c in self.clients.iter_mut().filter(|c| c.active) {
-            c.rtc.handle_input(Input::Timeout(now)).expect("client timeout");
+            c.rtc
+                .handle_input(Input::Timeout(now))
+                .expect("client timeout");
         }
         // Media, every 20 ms (audio) and every other 20 ms slot plus keyframes (video).
         if now.duration_since(self.last_media) >= Duration::from_millis(20) {
@@ -429,16 +479,38 @@ impl World {
             let tick = self.media_time.as_millis() / 20;
             for c in self.clients.iter_mut().filter(|c| c.active && c.connected) {
                 let mut rtp_writer = c.rtp_writer.take();
-                let mut write_frame = |rtc: &mut Rtc, mid: Mid, rid: Option<Rid>, codec: Codec, now: Instant, t: MediaTime, data: Vec<u8>, level: Option<i8>| match &mut rtp_writer {
-                    Some(numbers) => write_rtp_frame(rtc, numbers, mid, rid, codec, now, t, &data, level),
-                    None => write_frame(rtc, mid, rid, codec, now, t, data, level),
-                };
-                write_frame(&mut c.rtc, c.audio_mid, None, Codec::Opus, now, t, vec![0x55; 60], c.audio_level);
+                let mut write_frame =
+                    |rtc: &mut Rtc,
+                     mid: Mid,
+                     rid: Option<Rid>,
+                     codec: Codec,
+                     now: Instant,
+                     t: MediaTime,
+                     data: Vec<u8>,
+                     level: Option<i8>| match &mut rtp_writer {
+                        Some(numbers) => {
+                            write_rtp_frame(rtc, numbers, mid, rid, codec, now, t, &data, level)
+                        }
+                        None => write_frame(rtc, mid, rid, codec, now, t, data, level),
+                    };
+                write_frame(
+                    &mut c.rtc,
+                    c.audio_mid,
+                    None,
+                    Codec::Opus,
+                    now,
+                    t,
+                    vec![0x55; 60],
+                    c.audio_level,
+                );
                 if tick.is_multiple_of(2) && c.sends_video {
                     // A keyframe every second, or when asked for.
                     let periodic = tick.is_multiple_of(50);
                     let mut key = |mid: Mid, rid: Option<Rid>| {
-                        let asked = c.keyframe_wanted.iter().position(|w| *w == (mid, rid) || *w == (mid, None));
+                        let asked = c
+                            .keyframe_wanted
+                            .iter()
+                            .position(|w| *w == (mid, rid) || *w == (mid, None));
                         if let Some(pos) = asked {
                             c.keyframe_wanted.remove(pos);
                         }
@@ -447,12 +519,31 @@ impl World {
                     if c.simulcast {
                         for (n, (rid, height, size)) in LAYERS.iter().enumerate() {
                             let rid = Rid::from(*rid);
-                            let frame = vp8_frame(key(c.video_mid, Some(rid)), *height, *size, n as u8);
-                            write_frame(&mut c.rtc, c.video_mid, Some(rid), Codec::Vp8, now, t, frame, None);
+                            let frame =
+                                vp8_frame(key(c.video_mid, Some(rid)), *height, *size, n as u8);
+                            write_frame(
+                                &mut c.rtc,
+                                c.video_mid,
+                                Some(rid),
+                                Codec::Vp8,
+                                now,
+                                t,
+                                frame,
+                                None,
+                            );
                         }
                     } else {
                         let frame = vp8_frame(key(c.video_mid, None), 480, 1201, SINGLE_LAYER);
-                        write_frame(&mut c.rtc, c.video_mid, None, Codec::Vp8, now, t, frame, None);
+                        write_frame(
+                            &mut c.rtc,
+                            c.video_mid,
+                            None,
+                            Codec::Vp8,
+                            now,
+                            t,
+                            frame,
+                            None,
+                        );
                     }
                     if let Some(mid) = c.screen_mid {
                         let frame = vp8_frame(key(mid, None), 1080, 1201, SINGLE_LAYER);
@@ -461,7 +552,9 @@ impl World {
                 }
                 if rtp_writer.is_some() {
                     // Written packets leave on the next timeout.
-                    c.rtc.handle_input(Input::Timeout(now)).expect("client timeout");
+                    c.rtc
+                        .handle_input(Input::Timeout(now))
+                        .expect("client timeout");
                 }
                 c.rtp_writer = rtp_writer;
             }
@@ -504,13 +597,27 @@ impl World {
         loop {
             match c.rtc.poll_output().expect("client poll") {
                 Output::Timeout(_) => return None,
-                Output::Transmit(t) => return Some((t.source, t.destination, t.contents.into(), t.proto)),
+                Output::Transmit(t) => {
+                    return Some((t.source, t.destination, t.contents.into(), t.proto))
+                }
                 Output::Event(e) => match e {
                     Event::Connected => c.connected = true,
                     Event::MediaData(d) => {
-                        let stream = c.rtc.media(d.mid).map(|m| m.stream_id().to_owned()).unwrap_or_default();
-                        let kind = c.rtc.media(d.mid).map(|m| m.kind()).unwrap_or(MediaKind::Audio);
-                        let track = c.rtc.media(d.mid).map(|m| m.track_id().to_owned()).unwrap_or_default();
+                        let stream = c
+                            .rtc
+                            .media(d.mid)
+                            .map(|m| m.stream_id().to_owned())
+                            .unwrap_or_default();
+                        let kind = c
+                            .rtc
+                            .media(d.mid)
+                            .map(|m| m.kind())
+                            .unwrap_or(MediaKind::Audio);
+                        let track = c
+                            .rtc
+                            .media(d.mid)
+                            .map(|m| m.track_id().to_owned())
+                            .unwrap_or_default();
                         *c.received.entry((stream, kind)).or_default() += 1;
                         *c.received_tracks.entry(track.clone()).or_default() += 1;
                         if kind == MediaKind::Video {
@@ -532,10 +639,18 @@ impl World {
                         c.nacks_sent.insert(st.mid, st.nacks);
                     }
                     Event::RawPacket(raw) => {
-                        let RawPacket::RtpRx(header, payload) = *raw else { continue };
-                        let vp8 = c.rtc.codec_config().iter().any(|p| p.pt() == header.payload_type && p.spec().codec == Codec::Vp8);
+                        let RawPacket::RtpRx(header, payload) = *raw else {
+                            continue;
+                        };
+                        let vp8 =
+                            c.rtc.codec_config().iter().any(|p| {
+                                p.pt() == header.payload_type && p.spec().codec == Codec::Vp8
+                            });
                         let mid = c.rtc.direct_api().stream_rx(&header.ssrc).map(|s| s.mid());
-                        let (Some(mid), true, Ok(d)) = (mid, vp8, Vp8Descriptor::parse(&payload)) else { continue };
+                        let (Some(mid), true, Ok(d)) = (mid, vp8, Vp8Descriptor::parse(&payload))
+                        else {
+                            continue;
+                        };
                         c.rtp.push(RxRtp {
                             mid,
                             seq: header.sequence_number,
@@ -552,13 +667,22 @@ impl World {
 
     fn handle_sfu_output(&mut self, out: SfuOutput) {
         match out {
-            SfuOutput::Transmit { proto, source, destination, contents } => {
+            SfuOutput::Transmit {
+                proto,
+                source,
+                destination,
+                contents,
+            } => {
                 *self.sent_to.entry(destination).or_default() += 1;
                 if self.lose(destination) {
                     return;
                 }
                 let now = self.now;
-                let Some(c) = self.clients.iter_mut().find(|c| c.active && c.addr == destination) else {
+                let Some(c) = self
+                    .clients
+                    .iter_mut()
+                    .find(|c| c.active && c.addr == destination)
+                else {
                     return;
                 };
                 c.datagrams_in += 1;
@@ -594,7 +718,11 @@ impl World {
                     Some((offer, answer)) if *offer == sdp => answer.clone(),
                     _ => {
                         let offer = SdpOffer::from_sdp_string(&sdp).expect("offer parses");
-                        let answer = c.rtc.sdp_api().accept_offer(offer).expect("client accepts offer");
+                        let answer = c
+                            .rtc
+                            .sdp_api()
+                            .accept_offer(offer)
+                            .expect("client accepts offer");
                         let answer = answer.to_sdp_string();
                         c.answered = Some((sdp, answer.clone()));
                         answer
@@ -641,11 +769,21 @@ fn write_frame(
     data: Vec<u8>,
     level: Option<i8>,
 ) {
-    let Some(writer) = rtc.writer(mid) else { return };
-    let Some(pt) = writer.payload_params().find(|p| p.spec().codec == codec).map(|p| p.pt()) else {
+    let Some(writer) = rtc.writer(mid) else {
         return;
     };
-    let t = t.rebase(if codec == Codec::Opus { Frequency::FORTY_EIGHT_KHZ } else { Frequency::NINETY_KHZ });
+    let Some(pt) = writer
+        .payload_params()
+        .find(|p| p.spec().codec == codec)
+        .map(|p| p.pt())
+    else {
+        return;
+    };
+    let t = t.rebase(if codec == Codec::Opus {
+        Frequency::FORTY_EIGHT_KHZ
+    } else {
+        Frequency::NINETY_KHZ
+    });
     let writer = match rid {
         Some(rid) => writer.rid(rid),
         None => writer,
@@ -672,26 +810,49 @@ fn write_rtp_frame(
     data: &[u8],
     level: Option<i8>,
 ) {
-    let Some(pt) = rtc.codec_config().iter().find(|p| p.spec().codec == codec).map(|p| p.pt()) else {
+    let Some(pt) = rtc
+        .codec_config()
+        .iter()
+        .find(|p| p.spec().codec == codec)
+        .map(|p| p.pt())
+    else {
         return;
     };
-    let time = t.rebase(if codec == Codec::Opus { Frequency::FORTY_EIGHT_KHZ } else { Frequency::NINETY_KHZ }).numer() as u32;
+    let time = t
+        .rebase(if codec == Codec::Opus {
+            Frequency::FORTY_EIGHT_KHZ
+        } else {
+            Frequency::NINETY_KHZ
+        })
+        .numer() as u32;
     let n = match numbers.iter().position(|(k, _)| *k == (mid, rid)) {
         Some(i) => i,
         None => {
             // Far-apart bases per layer, the last about to wrap (PictureID 32767 -> 0).
             let base = [1_000u16, 9_000, 32_700][numbers.len() % 3];
-            let first = TxNumbers { seq: u64::from(base) * 2, picture_id: base, tl0_pic_idx: (base % 256) as u8 };
+            let first = TxNumbers {
+                seq: u64::from(base) * 2,
+                picture_id: base,
+                tl0_pic_idx: (base % 256) as u8,
+            };
             numbers.push(((mid, rid), first));
             numbers.len() - 1
         }
     };
     let tx = &mut numbers[n].1;
     let mut api = rtc.direct_api();
-    let Some(stream) = api.stream_tx_by_mid(mid, rid) else { return };
+    let Some(stream) = api.stream_tx_by_mid(mid, rid) else {
+        return;
+    };
     if codec == Codec::Opus {
-        let ext_vals = ExtensionValues { audio_level: level, voice_activity: level.map(|l| l > -50), ..Default::default() };
-        stream.write_rtp(RtpWrite::new(pt, tx.seq.into(), time, now, data.to_vec()).ext_vals(ext_vals));
+        let ext_vals = ExtensionValues {
+            audio_level: level,
+            voice_activity: level.map(|l| l > -50),
+            ..Default::default()
+        };
+        stream.write_rtp(
+            RtpWrite::new(pt, tx.seq.into(), time, now, data.to_vec()).ext_vals(ext_vals),
+        );
         tx.seq += 1;
         return;
     }
@@ -699,10 +860,21 @@ fn write_rtp_frame(
     for (i, chunk) in chunks.iter().enumerate() {
         let start = if i == 0 { 0x10 } else { 0 };
         let pid = tx.picture_id;
-        let mut payload = vec![0x80 | start, 0xe0, 0x80 | (pid >> 8) as u8, pid as u8, tx.tl0_pic_idx, 0x00];
+        let mut payload = vec![
+            0x80 | start,
+            0xe0,
+            0x80 | (pid >> 8) as u8,
+            pid as u8,
+            tx.tl0_pic_idx,
+            0x00,
+        ];
         payload.extend_from_slice(chunk);
         let last = i + 1 == chunks.len();
-        stream.write_rtp(RtpWrite::new(pt, tx.seq.into(), time, now, payload).marker(last).nackable(true));
+        stream.write_rtp(
+            RtpWrite::new(pt, tx.seq.into(), time, now, payload)
+                .marker(last)
+                .nackable(true),
+        );
         tx.seq += 1;
     }
     tx.picture_id = (tx.picture_id + 1) % 0x8000;

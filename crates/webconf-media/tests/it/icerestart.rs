@@ -17,7 +17,10 @@ fn an_ice_restart_from_a_new_address_brings_media_back() {
     let b = w.join(1);
     w.run_for(Duration::from_secs(2));
     let before = w.clients[a].frames_from(&stream_of(b), MediaKind::Video);
-    assert!(before > 30, "b's video reaches a before the change: {before}");
+    assert!(
+        before > 30,
+        "b's video reaches a before the change: {before}"
+    );
 
     // b moves to another address: its old one is gone (datagrams to it are lost), it restarts
     // ICE with a candidate on the new address only.
@@ -64,16 +67,33 @@ fn an_ice_restart_from_a_new_address_brings_media_back() {
 /// outstanding offer again, and the first offer after `lost` (those sent before) is the same
 /// SDP; once answered, the next one (b's video, which waited behind it) follows and b's audio
 /// and video reach a. Returns the offers sent to a so far and the video frames a got from b.
-fn resume_resends_the_same_offer(w: &mut World, a: usize, b: usize, lost: &[String]) -> (Vec<String>, u64) {
+fn resume_resends_the_same_offer(
+    w: &mut World,
+    a: usize,
+    b: usize,
+    lost: &[String],
+) -> (Vec<String>, u64) {
     let peer_a = w.clients[a].peer;
-    assert!(w.sfu.resend_offer(peer_a).expect("a is known"), "an offer is outstanding");
+    assert!(
+        w.sfu.resend_offer(peer_a).expect("a is known"),
+        "an offer is outstanding"
+    );
     w.run_for(Duration::from_secs(2));
     let offers = offers_to(w, peer_a);
     assert!(offers.len() > lost.len(), "an offer after the resume");
-    assert!(offers.get(lost.len()) == lost.last(), "the same offer again (the same SDP)");
+    assert!(
+        offers.get(lost.len()) == lost.last(),
+        "the same offer again (the same SDP)"
+    );
     let video = w.clients[a].frames_from(&stream_of(b), MediaKind::Video);
-    assert!(video > 20, "b's video reaches a after the offer is sent again: {video}");
-    assert!(w.clients[a].frames_from(&stream_of(b), MediaKind::Audio) > 20, "and its audio");
+    assert!(
+        video > 20,
+        "b's video reaches a after the offer is sent again: {video}"
+    );
+    assert!(
+        w.clients[a].frames_from(&stream_of(b), MediaKind::Audio) > 20,
+        "and its audio"
+    );
     (offers, video)
 }
 
@@ -90,7 +110,10 @@ fn a_missed_offer_is_made_again_after_a_resume() {
     w.offers_lost.insert(peer_a, 0);
     let b = w.join(1);
     w.run_for(Duration::from_secs(1));
-    assert_eq!(w.offers_lost[&peer_a], 1, "the offer for b's tracks was sent while a's socket was down");
+    assert_eq!(
+        w.offers_lost[&peer_a], 1,
+        "the offer for b's tracks was sent while a's socket was down"
+    );
     assert_eq!(w.clients[a].frames_from(&stream_of(b), MediaKind::Video), 0);
     let lost = offers_to(&w, peer_a);
 
@@ -98,7 +121,10 @@ fn a_missed_offer_is_made_again_after_a_resume() {
     w.offers_lost.remove(&peer_a);
     let (offers, got) = resume_resends_the_same_offer(&mut w, a, b, &lost);
     // A second call with nothing outstanding changes nothing.
-    assert!(!w.sfu.resend_offer(peer_a).expect("a is known"), "nothing outstanding");
+    assert!(
+        !w.sfu.resend_offer(peer_a).expect("a is known"),
+        "nothing outstanding"
+    );
     w.run_for(Duration::from_millis(500));
     assert_eq!(offers_to(&w, peer_a).len(), offers.len(), "no offer");
     assert!(w.clients[a].frames_from(&stream_of(b), MediaKind::Video) > got);
@@ -117,27 +143,47 @@ fn an_offer_whose_answer_was_lost_is_sent_again_after_a_resume() {
     w.answers_lost.insert(peer_a, 0);
     let b = w.join(1);
     w.run_for(Duration::from_secs(1));
-    assert_eq!(w.answers_lost[&peer_a], 1, "a applied the offer for b's tracks; its answer was lost");
+    assert_eq!(
+        w.answers_lost[&peer_a], 1,
+        "a applied the offer for b's tracks; its answer was lost"
+    );
     assert!(w.clients[a].answered.is_some());
-    assert_eq!(w.clients[a].frames_from(&stream_of(b), MediaKind::Video), 0, "nothing while unanswered");
+    assert_eq!(
+        w.clients[a].frames_from(&stream_of(b), MediaKind::Video),
+        0,
+        "nothing while unanswered"
+    );
     let lost = offers_to(&w, peer_a);
 
     // The socket is back: the same offer again, the same answer (the client does not apply it
     // twice), and the offer is complete.
     w.answers_lost.remove(&peer_a);
     let (offers, video) = resume_resends_the_same_offer(&mut w, a, b, &lost);
-    assert!(!w.sfu.resend_offer(peer_a).expect("a is known"), "nothing outstanding any more");
+    assert!(
+        !w.sfu.resend_offer(peer_a).expect("a is known"),
+        "nothing outstanding any more"
+    );
 
     // Negotiation goes on: a third participant's tracks reach a by a new offer.
     let c = w.join(1);
     w.run_for(Duration::from_secs(2));
-    assert!(offers_to(&w, peer_a).len() > offers.len(), "new offers for c's tracks");
+    assert!(
+        offers_to(&w, peer_a).len() > offers.len(),
+        "new offers for c's tracks"
+    );
     let from_c = w.clients[a].frames_from(&stream_of(c), MediaKind::Video);
     assert!(from_c > 20, "c's video reaches a: {from_c}");
-    assert!(w.clients[a].frames_from(&stream_of(b), MediaKind::Video) > video, "b's still does");
+    assert!(
+        w.clients[a].frames_from(&stream_of(b), MediaKind::Video) > video,
+        "b's still does"
+    );
 }
 
 /// The offers the SFU sent to `peer` so far (SDP), in order.
 fn offers_to(w: &World, peer: webconf_media::PeerId) -> Vec<String> {
-    w.offers.iter().filter(|(p, _)| *p == peer).map(|(_, sdp)| sdp.clone()).collect()
+    w.offers
+        .iter()
+        .filter(|(p, _)| *p == peer)
+        .map(|(_, sdp)| sdp.clone())
+        .collect()
 }

@@ -9,7 +9,9 @@ use crate::harness::{video_track, World};
 
 /// The sources whose camera `who` received frames of in the last `window`.
 fn cameras_received(w: &mut World, who: usize, window: Duration) -> Vec<usize> {
-    let before: Vec<u64> = (0..w.clients.len()).map(|i| w.clients[who].frames_of_track(&video_track(i))).collect();
+    let before: Vec<u64> = (0..w.clients.len())
+        .map(|i| w.clients[who].frames_of_track(&video_track(i)))
+        .collect();
     w.run_for(window);
     (0..w.clients.len())
         .filter(|i| w.clients[who].frames_of_track(&video_track(*i)) > before[*i] + 5)
@@ -18,7 +20,10 @@ fn cameras_received(w: &mut World, who: usize, window: Duration) -> Vec<usize> {
 
 #[test]
 fn a_subscriber_gets_the_cameras_of_the_last_n_speakers_and_its_pins() {
-    let mut w = World::with_config(SfuConfig { last_n: 3, ..SfuConfig::default() });
+    let mut w = World::with_config(SfuConfig {
+        last_n: 3,
+        ..SfuConfig::default()
+    });
     let s = w.join(1);
     let publishers: Vec<usize> = (0..6).map(|_| w.join(1)).collect();
     for c in &mut w.clients {
@@ -26,7 +31,10 @@ fn a_subscriber_gets_the_cameras_of_the_last_n_speakers_and_its_pins() {
     }
     w.run_for(Duration::from_secs(3));
     // Nobody spoke: join order.
-    assert_eq!(cameras_received(&mut w, s, Duration::from_secs(1)), vec![1, 2, 3]);
+    assert_eq!(
+        cameras_received(&mut w, s, Duration::from_secs(1)),
+        vec![1, 2, 3]
+    );
     assert!(w.speaker_events.is_empty());
 
     // The fifth publisher speaks: it becomes the active speaker and takes the first place.
@@ -35,31 +43,61 @@ fn a_subscriber_gets_the_cameras_of_the_last_n_speakers_and_its_pins() {
     w.run_for(Duration::from_secs(3));
     assert_eq!(w.speaker_events, vec![(RoomId(1), w.clients[p5].peer)]);
     assert_eq!(w.sfu.active_speaker(RoomId(1)), Some(w.clients[p5].peer));
-    assert_eq!(cameras_received(&mut w, s, Duration::from_secs(1)), vec![1, 2, p5]);
+    assert_eq!(
+        cameras_received(&mut w, s, Duration::from_secs(1)),
+        vec![1, 2, p5]
+    );
 
     // Then the sixth: both latest speakers are in.
     let p6 = publishers[5];
     w.clients[p5].audio_level = Some(-127);
     w.clients[p6].audio_level = Some(-25);
     w.run_for(Duration::from_secs(3));
-    assert_eq!(w.sfu.speakers(RoomId(1)), vec![w.clients[p6].peer, w.clients[p5].peer]);
-    assert_eq!(cameras_received(&mut w, s, Duration::from_secs(1)), vec![1, p5, p6]);
+    assert_eq!(
+        w.sfu.speakers(RoomId(1)),
+        vec![w.clients[p6].peer, w.clients[p5].peer]
+    );
+    assert_eq!(
+        cameras_received(&mut w, s, Duration::from_secs(1)),
+        vec![1, p5, p6]
+    );
 
     // The subscriber pins the fourth publisher, and shows everyone else small.
     let view: Vec<ViewRequest> = publishers
         .iter()
-        .map(|p| ViewRequest { source: w.clients[*p].peer, screen: false, max_height: 180, pinned: *p == publishers[3] })
+        .map(|p| ViewRequest {
+            source: w.clients[*p].peer,
+            screen: false,
+            max_height: 180,
+            pinned: *p == publishers[3],
+        })
         .collect();
     let now = w.now;
     w.sfu.set_view(now, w.clients[s].peer, &view).expect("view");
     w.run_for(Duration::from_secs(2));
-    assert_eq!(cameras_received(&mut w, s, Duration::from_secs(1)), vec![publishers[3], p5, p6]);
+    assert_eq!(
+        cameras_received(&mut w, s, Duration::from_secs(1)),
+        vec![publishers[3], p5, p6]
+    );
     // Hidden tiles get nothing, even when they are speakers.
-    let view: Vec<ViewRequest> = view.iter().map(|r| ViewRequest { max_height: if r.source == w.clients[p6].peer { 0 } else { 180 }, ..*r }).collect();
+    let view: Vec<ViewRequest> = view
+        .iter()
+        .map(|r| ViewRequest {
+            max_height: if r.source == w.clients[p6].peer {
+                0
+            } else {
+                180
+            },
+            ..*r
+        })
+        .collect();
     let now = w.now;
     w.sfu.set_view(now, w.clients[s].peer, &view).expect("view");
     w.run_for(Duration::from_secs(2));
-    assert_eq!(cameras_received(&mut w, s, Duration::from_secs(1)), vec![1, publishers[3], p5]);
+    assert_eq!(
+        cameras_received(&mut w, s, Duration::from_secs(1)),
+        vec![1, publishers[3], p5]
+    );
     // Audio of the speaker always arrives.
     let heard = w.clients[s].frames_of_track(&format!("{}-audio", crate::harness::stream_of(p6)));
     assert!(heard > 200, "{heard}");
@@ -89,20 +127,31 @@ fn a_short_interruption_does_not_change_the_speaker() {
     w.clients[b].audio_level = Some(-30);
     w.run_for(Duration::from_secs(3));
     let (pa, pb) = (w.clients[a].peer, w.clients[b].peer);
-    assert_eq!(w.speaker_events, vec![(RoomId(1), pa), (RoomId(1), pb)], "no flicker");
+    assert_eq!(
+        w.speaker_events,
+        vec![(RoomId(1), pa), (RoomId(1), pb)],
+        "no flicker"
+    );
 }
 
 /// The microphones `who` received packets of in the last `window`.
 fn microphones_received(w: &mut World, who: usize, window: Duration) -> Vec<usize> {
     let track = |i: usize| format!("{}-audio", crate::harness::stream_of(i));
-    let before: Vec<u64> = (0..w.clients.len()).map(|i| w.clients[who].frames_of_track(&track(i))).collect();
+    let before: Vec<u64> = (0..w.clients.len())
+        .map(|i| w.clients[who].frames_of_track(&track(i)))
+        .collect();
     w.run_for(window);
-    (0..w.clients.len()).filter(|i| w.clients[who].frames_of_track(&track(*i)) > before[*i] + 10).collect()
+    (0..w.clients.len())
+        .filter(|i| w.clients[who].frames_of_track(&track(*i)) > before[*i] + 10)
+        .collect()
 }
 
 #[test]
 fn audio_goes_to_each_subscriber_from_the_loudest_others() {
-    let mut w = World::with_config(SfuConfig { audio_last_n: 2, ..SfuConfig::default() });
+    let mut w = World::with_config(SfuConfig {
+        audio_last_n: 2,
+        ..SfuConfig::default()
+    });
     let listener = w.join(1);
     let talkers: Vec<usize> = (0..4).map(|_| w.join(1)).collect();
     for c in &mut w.clients {
@@ -114,9 +163,21 @@ fn audio_goes_to_each_subscriber_from_the_loudest_others() {
     }
     w.run_for(Duration::from_secs(3));
     // A listener hears the two loudest.
-    assert_eq!(microphones_received(&mut w, listener, Duration::from_secs(1)), vec![talkers[0], talkers[1]]);
+    assert_eq!(
+        microphones_received(&mut w, listener, Duration::from_secs(1)),
+        vec![talkers[0], talkers[1]]
+    );
     // The loudest is not told its own voice takes a place: it hears the next two.
-    assert_eq!(microphones_received(&mut w, talkers[0], Duration::from_secs(1)), vec![talkers[1], talkers[2]]);
-    assert_eq!(microphones_received(&mut w, talkers[1], Duration::from_secs(1)), vec![talkers[0], talkers[2]]);
-    assert_eq!(microphones_received(&mut w, talkers[3], Duration::from_secs(1)), vec![talkers[0], talkers[1]]);
+    assert_eq!(
+        microphones_received(&mut w, talkers[0], Duration::from_secs(1)),
+        vec![talkers[1], talkers[2]]
+    );
+    assert_eq!(
+        microphones_received(&mut w, talkers[1], Duration::from_secs(1)),
+        vec![talkers[0], talkers[2]]
+    );
+    assert_eq!(
+        microphones_received(&mut w, talkers[3], Duration::from_secs(1)),
+        vec![talkers[0], talkers[1]]
+    );
 }

@@ -25,7 +25,11 @@ fn lost_packets_toward_a_subscriber_are_resent_from_the_buffer() {
     assert!(frames.len() >= 108, "b got {} frames", frames.len());
     let nacks: u64 = w.clients[b].nacks_sent.values().sum();
     assert!(nacks > 0, "b asked for retransmissions");
-    let served = w.stats.get(&w.clients[b].peer).and_then(|s| s.last()).map_or(0, |s| s.nacks_in);
+    let served = w
+        .stats
+        .get(&w.clients[b].peer)
+        .and_then(|s| s.last())
+        .map_or(0, |s| s.nacks_in);
     assert!(served > 0, "the SFU counted b's NACKs");
     // The frames are whole and in order: sequence numbers never go back.
     assert!(frames.windows(2).all(|p| p[1].seq.0 > p[0].seq.1));
@@ -48,7 +52,11 @@ fn frames_through_bursts(w: &mut World) -> (usize, u64) {
     }
     w.run_for(Duration::from_millis(500));
     let frames = w.clients[b].video_frames(&video_track(a), from).len();
-    let nacks = w.stats.get(&w.clients[b].peer).and_then(|s| s.last()).map_or(0, |s| s.nacks_in);
+    let nacks = w
+        .stats
+        .get(&w.clients[b].peer)
+        .and_then(|s| s.last())
+        .map_or(0, |s| s.nacks_in);
     (frames, nacks)
 }
 
@@ -57,18 +65,33 @@ fn packets_are_kept_for_retransmission_only_the_configured_window() {
     // Bandwidth estimation off: the bursts would (rightly) step the video down, and this test
     // is about repairing what is sent.
     let world = |retransmit_window| {
-        World::with_config(SfuConfig { retransmit_window, initial_estimate: None, ..SfuConfig::default() })
+        World::with_config(SfuConfig {
+            retransmit_window,
+            initial_estimate: None,
+            ..SfuConfig::default()
+        })
     };
     let (repaired, _) = frames_through_bursts(&mut world(SfuConfig::default().retransmit_window));
-    let (repaired_1s, _) = frames_through_bursts(&mut world(webconf_media::RETRANSMIT_WINDOW_WITHOUT_ESTIMATION));
+    let (repaired_1s, _) = frames_through_bursts(&mut world(
+        webconf_media::RETRANSMIT_WINDOW_WITHOUT_ESTIMATION,
+    ));
     let (lost, nacks) = frames_through_bursts(&mut world(Duration::from_millis(100)));
     assert!(nacks > 0, "b asked for retransmissions");
     // About 113 frames: every burst repaired (str0m's 3 s, the core's default, and the
     // server's 1 s without estimation)...
-    assert!(repaired >= 110, "with the default window b got {repaired} frames");
-    assert!(repaired_1s >= 110, "with a 1 s window b got {repaired_1s} frames");
+    assert!(
+        repaired >= 110,
+        "with the default window b got {repaired} frames"
+    );
+    assert!(
+        repaired_1s >= 110,
+        "with a 1 s window b got {repaired_1s} frames"
+    );
     // ... but a window shorter than the bursts: their packets are gone (about 101 frames).
-    assert!(lost <= 106, "with a 100 ms window b still got {lost} frames: old packets were resent");
+    assert!(
+        lost <= 106,
+        "with a 100 ms window b still got {lost} frames: old packets were resent"
+    );
 }
 
 #[test]
@@ -80,7 +103,11 @@ fn a_falling_estimate_steps_one_subscriber_down_without_touching_the_others() {
     w.run_for(Duration::from_secs(5));
     let track = video_track(a);
     let layers = |w: &World, who: usize, from: usize| -> Vec<u8> {
-        w.clients[who].video_frames(&track, from).iter().map(|f| f.layer).collect()
+        w.clients[who]
+            .video_frames(&track, from)
+            .iter()
+            .map(|f| f.layer)
+            .collect()
     };
     // Both reach 720p (videos climb one layer per second; a false alarm of the estimator
     // while it catches up costs a few seconds).
@@ -88,7 +115,8 @@ fn a_falling_estimate_steps_one_subscriber_down_without_touching_the_others() {
     for _ in 0..20 {
         let from = [w.clients[b].frames.len(), w.clients[c].frames.len()];
         w.run_for(Duration::from_secs(1));
-        top = [layers(&w, b, from[0]), layers(&w, c, from[1])].map(|l| !l.is_empty() && l.iter().all(|x| *x == 2));
+        top = [layers(&w, b, from[0]), layers(&w, c, from[1])]
+            .map(|l| !l.is_empty() && l.iter().all(|x| *x == 2));
         if top == [true, true] {
             break;
         }
@@ -98,23 +126,36 @@ fn a_falling_estimate_steps_one_subscriber_down_without_touching_the_others() {
     // b's path collapses to 300 kbit/s: the 720p layer (~500 kbit/s) no longer fits. Layers go
     // down once the estimate stayed low for 1.5 s (`bwe::HOLD`), then at the next keyframe.
     let now = w.now;
-    w.sfu.inject_estimate(now, w.clients[b].peer, 300_000).expect("estimate");
+    w.sfu
+        .inject_estimate(now, w.clients[b].peer, 300_000)
+        .expect("estimate");
     w.run_for(Duration::from_millis(2500));
     let (fb, fc) = (w.clients[b].frames.len(), w.clients[c].frames.len());
     w.run_for(Duration::from_secs(2));
     let got_b = layers(&w, b, fb);
     let got_c = layers(&w, c, fc);
-    assert!(got_b.len() > 40 && got_b.iter().all(|l| *l == 1), "b steps down to 360p: {got_b:?}");
-    assert!(got_c.len() > 40 && got_c.iter().all(|l| *l == 2), "c keeps 720p: {got_c:?}");
+    assert!(
+        got_b.len() > 40 && got_b.iter().all(|l| *l == 1),
+        "b steps down to 360p: {got_b:?}"
+    );
+    assert!(
+        got_c.len() > 40 && got_c.iter().all(|l| *l == 2),
+        "c keeps 720p: {got_c:?}"
+    );
 
     // Below what even the lowest layer needs with audio: video stops, audio goes on.
     let now = w.now;
-    w.sfu.inject_estimate(now, w.clients[b].peer, 60_000).expect("estimate");
+    w.sfu
+        .inject_estimate(now, w.clients[b].peer, 60_000)
+        .expect("estimate");
     w.run_for(Duration::from_millis(2500));
     let fb = w.clients[b].frames.len();
     let audio = format!("{}-audio", crate::harness::stream_of(a));
     let heard = w.clients[b].frames_of_track(&audio);
     w.run_for(Duration::from_secs(2));
     assert!(layers(&w, b, fb).is_empty(), "video paused");
-    assert!(w.clients[b].frames_of_track(&audio) > heard + 90, "audio still flows");
+    assert!(
+        w.clients[b].frames_of_track(&audio) > heard + 90,
+        "audio still flows"
+    );
 }

@@ -20,24 +20,54 @@ fn garbage_datagrams_and_sdp_are_refused_and_the_call_goes_on() {
     let server = SocketAddr::new(SERVER_IP, 10000);
     let stranger: SocketAddr = "10.9.9.9:4444".parse().expect("addr");
     // From an unknown address: refused by the router, whatever the bytes.
-    for junk in [&[][..], &[0u8; 1][..], &[0u8, 1, 0, 0][..], &[22u8; 300][..], &[0x80u8; 1500][..]] {
-        assert!(matches!(w.sfu.handle_datagram(now, stranger, server, junk), Err(SfuError::Unroutable(_))));
+    for junk in [
+        &[][..],
+        &[0u8; 1][..],
+        &[0u8, 1, 0, 0][..],
+        &[22u8; 300][..],
+        &[0x80u8; 1500][..],
+    ] {
+        assert!(matches!(
+            w.sfu.handle_datagram(now, stranger, server, junk),
+            Err(SfuError::Unroutable(_))
+        ));
     }
     // From a known peer's address: garbage is handed to its session, which drops it.
     let a_addr = w.clients[a].addr;
     let a_server = (0..3)
         .map(|i| SocketAddr::new(SERVER_IP, 10000 + i))
-        .find(|s| w.sfu.handle_datagram(now, a_addr, *s, &[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]).is_ok());
+        .find(|s| {
+            w.sfu
+                .handle_datagram(now, a_addr, *s, &[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1])
+                .is_ok()
+        });
     assert!(a_server.is_some(), "a's address pair is indexed");
-    for junk in [&[][..], &[0xffu8; 9][..], &[23u8, 254, 253, 0, 0][..], &[0x81u8, 200, 0, 1][..]] {
-        let _ = w.sfu.handle_datagram(now, a_addr, a_server.expect("pair"), junk);
+    for junk in [
+        &[][..],
+        &[0xffu8; 9][..],
+        &[23u8, 254, 253, 0, 0][..],
+        &[0x81u8, 200, 0, 1][..],
+    ] {
+        let _ = w
+            .sfu
+            .handle_datagram(now, a_addr, a_server.expect("pair"), junk);
     }
     // Bad SDP.
-    assert!(matches!(w.sfu.handle_offer(now, w.clients[a].peer, "hello"), Err(SfuError::BadSdp(_)) | Err(SfuError::Negotiation(_))));
+    assert!(matches!(
+        w.sfu.handle_offer(now, w.clients[a].peer, "hello"),
+        Err(SfuError::BadSdp(_)) | Err(SfuError::Negotiation(_))
+    ));
     assert!(w.sfu.handle_answer(now, w.clients[a].peer, "v=0").is_err());
     assert!(w.sfu.handle_offer(now, PeerId(999), "v=0").is_err());
-    assert!(matches!(w.sfu.remove_peer(now, PeerId(999)), Err(SfuError::UnknownPeer(_))));
-    assert!(matches!(w.sfu.add_peer(now, w.clients[a].peer, RoomId(1), "dup".into()), Err(SfuError::DuplicatePeer(_))));
+    assert!(matches!(
+        w.sfu.remove_peer(now, PeerId(999)),
+        Err(SfuError::UnknownPeer(_))
+    ));
+    assert!(matches!(
+        w.sfu
+            .add_peer(now, w.clients[a].peer, RoomId(1), "dup".into()),
+        Err(SfuError::DuplicatePeer(_))
+    ));
 
     w.run_for(Duration::from_secs(2));
     let after = w.clients[a].frames_from(&stream_of(b), MediaKind::Audio);
@@ -58,7 +88,15 @@ fn peers_are_spread_over_the_ports() {
         for port in 10000..10003u16 {
             let local = SocketAddr::new(SERVER_IP, port);
             // A bogus RTP packet from the client's address routes only on its own port.
-            if w.sfu.handle_datagram(now, c.addr, local, &[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]).is_ok() {
+            if w.sfu
+                .handle_datagram(
+                    now,
+                    c.addr,
+                    local,
+                    &[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1],
+                )
+                .is_ok()
+            {
                 *per_port.entry(port).or_default() += 1;
             }
         }
@@ -77,7 +115,11 @@ fn thousands_of_random_datagrams_from_a_peer_address_do_not_break_the_call() {
     let a_addr = w.clients[a].addr;
     let a_server = (0..3)
         .map(|i| SocketAddr::new(SERVER_IP, 10000 + i))
-        .find(|s| w.sfu.handle_datagram(now, a_addr, *s, &[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]).is_ok())
+        .find(|s| {
+            w.sfu
+                .handle_datagram(now, a_addr, *s, &[0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1])
+                .is_ok()
+        })
         .expect("a's pair is indexed");
     let mut x: u64 = 0x1234_5678_9abc_def1;
     let mut next = move || {
@@ -98,7 +140,10 @@ fn thousands_of_random_datagrams_from_a_peer_address_do_not_break_the_call() {
     let before = w.clients[b].frames_from(&stream_of(a), MediaKind::Audio);
     w.run_for(Duration::from_secs(2));
     let after = w.clients[b].frames_from(&stream_of(a), MediaKind::Audio);
-    assert!(after > before + 80, "a's media still reaches b: {before} -> {after}");
+    assert!(
+        after > before + 80,
+        "a's media still reaches b: {before} -> {after}"
+    );
 }
 
 /// A publisher whose RTP payloads are garbage (what a broken or hostile client can send inside
@@ -127,7 +172,12 @@ fn garbage_rtp_payloads_from_a_publisher_break_nothing() {
         state ^= state << 17;
         state
     };
-    let pt = w.clients[bad].rtc.codec_config().iter().find(|p| p.spec().codec == Codec::Vp8).map(|p| p.pt());
+    let pt = w.clients[bad]
+        .rtc
+        .codec_config()
+        .iter()
+        .find(|p| p.spec().codec == Codec::Vp8)
+        .map(|p| p.pt());
     let pt = pt.expect("VP8 negotiated");
     let mid = w.clients[bad].video_mid;
     let mut seq = 40_000u64;
@@ -150,7 +200,11 @@ fn garbage_rtp_payloads_from_a_publisher_break_nothing() {
         let mut api = w.clients[bad].rtc.direct_api();
         if let Some(stream) = api.stream_tx_by_mid(mid, Some(rid)) {
             let time = (r >> 16) as u32;
-            stream.write_rtp(RtpWrite::new(pt, seq.into(), time, now, payload).marker(r & 2 == 0).nackable(true));
+            stream.write_rtp(
+                RtpWrite::new(pt, seq.into(), time, now, payload)
+                    .marker(r & 2 == 0)
+                    .nackable(true),
+            );
         }
         if i % 10 == 0 {
             w.run_for(Duration::from_millis(5));
@@ -159,5 +213,8 @@ fn garbage_rtp_payloads_from_a_publisher_break_nothing() {
     w.run_for(Duration::from_secs(1));
     // c's video still reaches b at its rate (25 frames/s over the 2.5 s simulated).
     let after = w.clients[b].frames_of_track(&video);
-    assert!(after >= before + 55, "c's video at b: {before} -> {after} frames");
+    assert!(
+        after >= before + 55,
+        "c's video at b: {before} -> {after} frames"
+    );
 }

@@ -9,7 +9,11 @@ use crate::harness::{video_track, JoinOptions, RxFrame, World, LAYERS};
 
 /// The layers of the frames received on `track` since frame index `from`.
 fn layers_since(w: &World, who: usize, track: &str, from: usize) -> Vec<u8> {
-    w.clients[who].video_frames(track, from).iter().map(|f| f.layer).collect()
+    w.clients[who]
+        .video_frames(track, from)
+        .iter()
+        .map(|f| f.layer)
+        .collect()
 }
 
 /// Asserts the frames are one continuous stream: sequence numbers follow each other, RTP time
@@ -26,19 +30,37 @@ fn assert_seamless(frames: &[&RxFrame]) {
     for pair in frames.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         if b.layer == a.layer {
-            assert_eq!(b.seq.0, a.seq.1 + 1, "sequence numbers continue: {a:?} -> {b:?}");
+            assert_eq!(
+                b.seq.0,
+                a.seq.1 + 1,
+                "sequence numbers continue: {a:?} -> {b:?}"
+            );
             assert!(b.contiguous, "the receiver saw no gap: {b:?}");
         } else {
-            assert!(b.keyframe, "a layer switch starts on a keyframe: {a:?} -> {b:?}");
-            assert!(b.seq.0 > a.seq.1 && b.seq.0 - a.seq.1 <= max_packets, "at most a cut frame between: {a:?} -> {b:?}");
+            assert!(
+                b.keyframe,
+                "a layer switch starts on a keyframe: {a:?} -> {b:?}"
+            );
+            assert!(
+                b.seq.0 > a.seq.1 && b.seq.0 - a.seq.1 <= max_packets,
+                "at most a cut frame between: {a:?} -> {b:?}"
+            );
         }
         assert!(b.time > a.time, "time moves forward: {a:?} -> {b:?}");
-        assert!(b.time - a.time <= 90_000 / 10, "no jump in time: {a:?} -> {b:?}");
+        assert!(
+            b.time - a.time <= 90_000 / 10,
+            "no jump in time: {a:?} -> {b:?}"
+        );
     }
 }
 
 fn view(source: &World, who: usize, height: u32) -> Vec<ViewRequest> {
-    vec![ViewRequest { source: source.clients[who].peer, screen: false, max_height: height, pinned: false }]
+    vec![ViewRequest {
+        source: source.clients[who].peer,
+        screen: false,
+        max_height: height,
+        pinned: false,
+    }]
 }
 
 #[test]
@@ -61,9 +83,18 @@ fn each_subscriber_gets_the_layer_that_fits_its_tile() {
     let got_b = layers_since(&w, b, &track, from[b]);
     let got_c = layers_since(&w, c, &track, from[c]);
     let got_d = layers_since(&w, d, &track, from[d]);
-    assert!(got_b.len() > 40 && got_b.iter().all(|l| *l == 0), "b: 180p only: {got_b:?}");
-    assert!(got_c.len() > 40 && got_c.iter().all(|l| *l == 2), "c: 720p only: {got_c:?}");
-    assert!(got_d.len() > 40 && got_d.iter().all(|l| *l == 2), "d: 720p by default: {got_d:?}");
+    assert!(
+        got_b.len() > 40 && got_b.iter().all(|l| *l == 0),
+        "b: 180p only: {got_b:?}"
+    );
+    assert!(
+        got_c.len() > 40 && got_c.iter().all(|l| *l == 2),
+        "c: 720p only: {got_c:?}"
+    );
+    assert!(
+        got_d.len() > 40 && got_d.iter().all(|l| *l == 2),
+        "d: 720p by default: {got_d:?}"
+    );
     assert_eq!(LAYERS[0].1, 180);
 }
 
@@ -79,7 +110,13 @@ fn switching_layers_waits_for_a_keyframe_and_keeps_the_stream_continuous() {
     // Small, large, medium, hidden, small again: every change is a switch.
     // Without congestion, a video climbs one layer per second: 2.5 s reach any layer.
     let requests_at_start = w.clients[a].keyframe_requests;
-    for (height, layer) in [(180, Some(0)), (720, Some(2)), (360, Some(1)), (0, None), (100, Some(0))] {
+    for (height, layer) in [
+        (180, Some(0)),
+        (720, Some(2)),
+        (360, Some(1)),
+        (0, None),
+        (100, Some(0)),
+    ] {
         let now = w.now;
         w.sfu.set_view(now, pb, &view(&w, a, height)).expect("view");
         w.run_for(Duration::from_millis(2500));
@@ -88,7 +125,10 @@ fn switching_layers_waits_for_a_keyframe_and_keeps_the_stream_continuous() {
         let got = layers_since(&w, b, &track, from);
         match layer {
             Some(l) => {
-                assert!(got.len() > 8 && got.iter().all(|x| *x == l), "{height}px -> layer {l}: {got:?}");
+                assert!(
+                    got.len() > 8 && got.iter().all(|x| *x == l),
+                    "{height}px -> layer {l}: {got:?}"
+                );
             }
             None => assert!(got.is_empty(), "hidden: nothing sent, got {got:?}"),
         }
@@ -96,13 +136,22 @@ fn switching_layers_waits_for_a_keyframe_and_keeps_the_stream_continuous() {
     let _ = requests_at_start;
     let all = w.clients[b].video_frames(&track, start);
     // The pause aside, the whole call is one stream: split it at the pause.
-    let gap = all.windows(2).position(|p| p[1].time - p[0].time > 90_000 / 2);
+    let gap = all
+        .windows(2)
+        .position(|p| p[1].time - p[0].time > 90_000 / 2);
     let gap = gap.expect("the hidden period shows as a pause in RTP time");
     assert_seamless(&all[..=gap]);
     assert_seamless(&all[gap + 1..]);
-    assert_eq!(all[gap + 1].seq.0, all[gap].seq.1 + 1, "sequence numbers continue across the pause");
+    assert_eq!(
+        all[gap + 1].seq.0,
+        all[gap].seq.1 + 1,
+        "sequence numbers continue across the pause"
+    );
     let pause = all[gap + 1].time - all[gap].time;
-    assert!((200_000..=300_000).contains(&pause), "RTP time advanced by the pause (~3 s): {pause}");
+    assert!(
+        (200_000..=300_000).contains(&pause),
+        "RTP time advanced by the pause (~3 s): {pause}"
+    );
 }
 
 /// Every RTP packet of a forwarded video, as the subscriber's network stack gets it, continues
@@ -126,8 +175,18 @@ fn rtp_numbers_stay_continuous_across_switches_and_pauses() {
     let (pa, pb, pc) = (w.clients[a].peer, w.clients[b].peer, w.clients[c].peer);
     let tiles = |height_a: u32, pinned_a: bool| {
         vec![
-            ViewRequest { source: pa, screen: false, max_height: height_a, pinned: pinned_a },
-            ViewRequest { source: pc, screen: false, max_height: 360, pinned: !pinned_a },
+            ViewRequest {
+                source: pa,
+                screen: false,
+                max_height: height_a,
+                pinned: pinned_a,
+            },
+            ViewRequest {
+                source: pc,
+                screen: false,
+                max_height: 360,
+                pinned: !pinned_a,
+            },
         ]
     };
     let track = video_track(a);
@@ -135,30 +194,63 @@ fn rtp_numbers_stay_continuous_across_switches_and_pauses() {
     let mut layers = Vec::new();
     // Small, large (two steps up), medium; then `c` pinned: with one place, `a` pauses; then
     // `a` pinned again (back from its lowest layer).
-    for (height, pinned) in [(180, true), (720, true), (360, true), (360, false), (360, true)] {
+    for (height, pinned) in [
+        (180, true),
+        (720, true),
+        (360, true),
+        (360, false),
+        (360, true),
+    ] {
         let now = w.now;
-        w.sfu.set_view(now, pb, &tiles(height, pinned)).expect("view");
+        w.sfu
+            .set_view(now, pb, &tiles(height, pinned))
+            .expect("view");
         w.run_for(Duration::from_millis(3000));
-        layers.push(w.clients[b].video_frames(&track, start).last().map(|f| f.layer));
+        layers.push(
+            w.clients[b]
+                .video_frames(&track, start)
+                .last()
+                .map(|f| f.layer),
+        );
     }
     let frames = w.clients[b].video_frames(&track, start);
     let mut seen: Vec<u8> = frames.iter().map(|f| f.layer).collect();
     seen.dedup();
     // A resumed video starts small and climbs back.
-    assert!(seen.ends_with(&[0, 1, 2, 1, 0, 1]), "layers: {seen:?}, at each step's end: {layers:?}");
-    let paused = frames.windows(2).filter(|p| p[1].time - p[0].time > 90_000).count();
+    assert!(
+        seen.ends_with(&[0, 1, 2, 1, 0, 1]),
+        "layers: {seen:?}, at each step's end: {layers:?}"
+    );
+    let paused = frames
+        .windows(2)
+        .filter(|p| p[1].time - p[0].time > 90_000)
+        .count();
     assert_eq!(paused, 1, "one pause");
 
     let client = &w.clients[b];
-    let mid = client.rtp.iter().map(|p| p.mid).find(|m| client.rtc.media(*m).is_some_and(|x| x.track_id() == track));
+    let mid = client
+        .rtp
+        .iter()
+        .map(|p| p.mid)
+        .find(|m| client.rtc.media(*m).is_some_and(|x| x.track_id() == track));
     let mid = mid.expect("the forwarded video's mid");
     let rtp: Vec<_> = w.clients[b].rtp.iter().filter(|p| p.mid == mid).collect();
     assert!(rtp.len() > 300, "{} packets", rtp.len());
     for pair in rtp.windows(2) {
         let (x, y) = (pair[0], pair[1]);
-        assert_eq!(y.seq, x.seq.wrapping_add(1), "sequence numbers: {x:?} -> {y:?}");
-        let (px, py) = (x.picture_id.expect("PictureID"), y.picture_id.expect("PictureID"));
-        let (tx, ty) = (x.tl0_pic_idx.expect("TL0PICIDX"), y.tl0_pic_idx.expect("TL0PICIDX"));
+        assert_eq!(
+            y.seq,
+            x.seq.wrapping_add(1),
+            "sequence numbers: {x:?} -> {y:?}"
+        );
+        let (px, py) = (
+            x.picture_id.expect("PictureID"),
+            y.picture_id.expect("PictureID"),
+        );
+        let (tx, ty) = (
+            x.tl0_pic_idx.expect("TL0PICIDX"),
+            y.tl0_pic_idx.expect("TL0PICIDX"),
+        );
         if y.frame_start {
             assert_eq!(py, (px + 1) % 0x8000, "PictureID: {x:?} -> {y:?}");
             assert_eq!(ty, tx.wrapping_add(1), "TL0PICIDX: {x:?} -> {y:?}");

@@ -18,13 +18,23 @@ fn a_tcp_only_client_exchanges_media_with_a_udp_client() {
     for (me, other) in [(udp, tcp), (tcp, udp)] {
         let audio = w.clients[me].frames_from(&stream_of(other), MediaKind::Audio);
         let video = w.clients[me].frames_from(&stream_of(other), MediaKind::Video);
-        assert!(audio > 50, "client {me} got {audio} audio frames from {other}");
-        assert!(video > 20, "client {me} got {video} video frames from {other}");
+        assert!(
+            audio > 50,
+            "client {me} got {audio} audio frames from {other}"
+        );
+        assert!(
+            video > 20,
+            "client {me} got {video} video frames from {other}"
+        );
     }
     // The server's transport report says which is which, and the TCP one is on the HTTPS port.
     let last = |i: usize| {
         let peer = w.clients[i].peer;
-        w.stats.get(&peer).and_then(|s| s.iter().rev().find(|s| s.transport.is_some())).cloned().expect("a report")
+        w.stats
+            .get(&peer)
+            .and_then(|s| s.iter().rev().find(|s| s.transport.is_some()))
+            .cloned()
+            .expect("a report")
     };
     assert_eq!(last(tcp).transport, Some("tcp"));
     assert_eq!(last(tcp).server_port, Some(SERVER_TCP_PORT));
@@ -35,15 +45,19 @@ fn a_tcp_only_client_exchanges_media_with_a_udp_client() {
 #[test]
 fn the_answer_offers_a_passive_tcp_candidate_only_when_configured() {
     use std::net::SocketAddr;
-    use webconf_media::{PeerId, RoomId, Sfu};
     use str0m::change::SdpOffer;
     use str0m::media::Direction;
     use str0m::{Candidate, Rtc};
+    use webconf_media::{PeerId, RoomId, Sfu};
 
     let answer_of = |tcp_port: Option<u16>| {
         let now = std::time::Instant::now();
-        let mut sfu = Sfu::new(SfuConfig { tcp_port, ..SfuConfig::default() });
-        sfu.add_peer(now, PeerId(1), RoomId(1), "s".into()).expect("peer");
+        let mut sfu = Sfu::new(SfuConfig {
+            tcp_port,
+            ..SfuConfig::default()
+        });
+        sfu.add_peer(now, PeerId(1), RoomId(1), "s".into())
+            .expect("peer");
         let mut rtc = Rtc::builder().build(now);
         let addr: SocketAddr = "127.0.0.1:5000".parse().expect("addr");
         rtc.add_local_candidate(Candidate::host(addr, "udp").expect("candidate"));
@@ -51,11 +65,13 @@ fn the_answer_offers_a_passive_tcp_candidate_only_when_configured() {
         change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
         let (offer, _) = change.apply().expect("offer");
         let offer: SdpOffer = offer;
-        sfu.handle_offer(now, PeerId(1), &offer.to_sdp_string()).expect("answer")
+        sfu.handle_offer(now, PeerId(1), &offer.to_sdp_string())
+            .expect("answer")
     };
     let with = answer_of(Some(8443));
     assert!(
-        with.lines().any(|l| l.contains(" tcp ") && l.contains(" 8443 typ host tcptype passive")),
+        with.lines()
+            .any(|l| l.contains(" tcp ") && l.contains(" 8443 typ host tcptype passive")),
         "{with}"
     );
     let without = answer_of(None);
@@ -78,7 +94,13 @@ fn packets_to_a_tcp_client_are_marked_tcp() {
     let mut seen = 0;
     w.sfu.handle_timeout(w.now + Duration::from_millis(50));
     while let Some(out) = w.sfu.poll_output() {
-        if let SfuOutput::Transmit { proto, source, destination, .. } = out {
+        if let SfuOutput::Transmit {
+            proto,
+            source,
+            destination,
+            ..
+        } = out
+        {
             if destination == addr {
                 seen += 1;
                 assert_eq!(proto, Protocol::Tcp);

@@ -28,8 +28,26 @@ const SEEDS: &[&str] = &[
 ];
 
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", "\"", ":", ",", "\\", "\\u0000", "\\ud800", "null", "true", "1e999", "-0",
-    "\"type\"", "\"join\"", "\u{0}", "é", "\u{202e}", "99999999999999999999",
+    "{",
+    "}",
+    "[",
+    "]",
+    "\"",
+    ":",
+    ",",
+    "\\",
+    "\\u0000",
+    "\\ud800",
+    "null",
+    "true",
+    "1e999",
+    "-0",
+    "\"type\"",
+    "\"join\"",
+    "\u{0}",
+    "é",
+    "\u{202e}",
+    "99999999999999999999",
 ];
 
 fn mutate(rng: &mut Rng, seed: &str) -> String {
@@ -86,8 +104,15 @@ fn name_parsers_never_panic_and_only_accept_valid_names() {
         if let Ok(room) = RoomName::parse(&input) {
             let s = room.as_str();
             assert!((10..=64).contains(&s.len()), "{input:?}");
-            assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()), "{input:?}");
-            assert!(s.bytes().filter(u8::is_ascii_digit).count() >= 3, "{input:?}");
+            assert!(
+                s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+                "{input:?}"
+            );
+            assert!(
+                s.bytes().filter(u8::is_ascii_digit).count() >= 3,
+                "{input:?}"
+            );
         }
         if let Ok(name) = DisplayName::parse(&input) {
             assert!(!name.as_str().chars().any(char::is_control), "{input:?}");

@@ -183,7 +183,10 @@ impl Stores {
 /// Purges `auth` every `every`, for as long as the runtime runs: an e-mail address (in a
 /// pending code or an agent session) is then kept at most `every` past its validity even when
 /// no request comes to trigger the purge.
-pub fn spawn_purge(auth: std::sync::Arc<AuthState>, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_purge(
+    auth: std::sync::Arc<AuthState>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

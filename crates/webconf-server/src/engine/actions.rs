@@ -10,26 +10,51 @@ use webconf_access::ratelimit::ip_key;
 use webconf_room::moderation::PASSWORD_CHARS;
 use webconf_room::whiteboard::BoardError;
 use webconf_room::{
-    ActionError, ClientMessage, DisplayName, Effects, ErrorCode, ModeratorAction, ParticipantId, RoomName,
+    ActionError, ClientMessage, DisplayName, Effects, ErrorCode, ModeratorAction, ParticipantId,
+    RoomName,
 };
 
 use super::{Command, ConnId, Engine};
 
 impl Engine {
     /// A message of a participant who is in a room, other than media and signaling ones.
-    pub(super) fn handle_room_action(&mut self, now: Instant, conn: ConnId, pid: ParticipantId, msg: ClientMessage) {
+    pub(super) fn handle_room_action(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        pid: ParticipantId,
+        msg: ClientMessage,
+    ) {
         let result = match msg {
             ClientMessage::Chat { text, to } => self.rooms.chat(&pid, &text, to.as_ref()),
             ClientMessage::RaiseHand { raised } => self.rooms.raise_hand(&pid, raised),
             ClientMessage::Reaction { emoji } => self.rooms.reaction(&pid, &emoji),
-            ClientMessage::Mute { target } => self.rooms.moderate(now, &pid, ModeratorAction::Mute(target)),
+            ClientMessage::Mute { target } => {
+                self.rooms
+                    .moderate(now, &pid, ModeratorAction::Mute(target))
+            }
             ClientMessage::MuteAll {} => self.rooms.moderate(now, &pid, ModeratorAction::MuteAll),
-            ClientMessage::CameraOff { target } => self.rooms.moderate(now, &pid, ModeratorAction::CameraOff(target)),
-            ClientMessage::Remove { target } => self.rooms.moderate(now, &pid, ModeratorAction::Remove(target)),
-            ClientMessage::Promote { target } => self.rooms.moderate(now, &pid, ModeratorAction::Promote(target)),
-            ClientMessage::LowerHands {} => self.rooms.moderate(now, &pid, ModeratorAction::LowerHands),
-            ClientMessage::EndMeeting {} => self.rooms.moderate(now, &pid, ModeratorAction::EndMeeting),
-            ClientMessage::SetPassword { password } => return self.set_password(conn, pid, password),
+            ClientMessage::CameraOff { target } => {
+                self.rooms
+                    .moderate(now, &pid, ModeratorAction::CameraOff(target))
+            }
+            ClientMessage::Remove { target } => {
+                self.rooms
+                    .moderate(now, &pid, ModeratorAction::Remove(target))
+            }
+            ClientMessage::Promote { target } => {
+                self.rooms
+                    .moderate(now, &pid, ModeratorAction::Promote(target))
+            }
+            ClientMessage::LowerHands {} => {
+                self.rooms.moderate(now, &pid, ModeratorAction::LowerHands)
+            }
+            ClientMessage::EndMeeting {} => {
+                self.rooms.moderate(now, &pid, ModeratorAction::EndMeeting)
+            }
+            ClientMessage::SetPassword { password } => {
+                return self.set_password(conn, pid, password)
+            }
             ClientMessage::BoardAdd { object } => {
                 let r = self.rooms.board_add(now, &pid, object);
                 return self.board_result(now, conn, r);
@@ -96,7 +121,11 @@ impl Engine {
             };
         };
         if !PASSWORD_CHARS.contains(&password.chars().count()) {
-            let msg = format!("a room password has {} to {} characters", PASSWORD_CHARS.start(), PASSWORD_CHARS.end());
+            let msg = format!(
+                "a room password has {} to {} characters",
+                PASSWORD_CHARS.start(),
+                PASSWORD_CHARS.end()
+            );
             return self.send_error(conn, ErrorCode::BadMessage, msg, false);
         }
         let loopback = self.loopback.clone();
@@ -133,20 +162,40 @@ impl Engine {
         password: Option<String>,
     ) {
         let Some(password) = password.filter(|p| !p.is_empty()) else {
-            return self.send_error(conn, ErrorCode::PasswordRequired, "this meeting is protected by a password", false);
+            return self.send_error(
+                conn,
+                ErrorCode::PasswordRequired,
+                "this meeting is protected by a password",
+                false,
+            );
         };
         if let Err(retry) = self.password_tries.check(now, &ip_key(ip)) {
-            let msg = format!("too many password tries; try again in {} s", retry.as_secs().max(1));
+            let msg = format!(
+                "too many password tries; try again in {} s",
+                retry.as_secs().max(1)
+            );
             return self.send_error(conn, ErrorCode::RateLimited, msg, false);
         }
         let loopback = self.loopback.clone();
         tokio::task::spawn_blocking(move || {
             let ok = crate::password::verify(&hash, &password);
-            let _ = loopback.blocking_send(Command::PasswordChecked { conn, room, name, ok });
+            let _ = loopback.blocking_send(Command::PasswordChecked {
+                conn,
+                room,
+                name,
+                ok,
+            });
         });
     }
 
-    pub(super) fn handle_password_checked(&mut self, now: Instant, conn: ConnId, room: RoomName, name: DisplayName, ok: bool) {
+    pub(super) fn handle_password_checked(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        room: RoomName,
+        name: DisplayName,
+        ok: bool,
+    ) {
         if !ok {
             return self.send_error(conn, ErrorCode::WrongPassword, "wrong password", false);
         }

@@ -24,15 +24,21 @@ pub struct Histogram {
 impl Default for Histogram {
     fn default() -> Self {
         // Constant, valid bounds (low ≥ 1, high ≥ 2 × low, 3 digits ≤ 5): it cannot fail.
-        let counts = hdrhistogram::Histogram::new_with_bounds(1, HIGHEST_US, 3).expect("valid histogram bounds");
-        Histogram { counts, max: Duration::ZERO }
+        let counts = hdrhistogram::Histogram::new_with_bounds(1, HIGHEST_US, 3)
+            .expect("valid histogram bounds");
+        Histogram {
+            counts,
+            max: Duration::ZERO,
+        }
     }
 }
 
 impl Histogram {
     /// Counts one duration (under 1 µs counts as 1 µs).
     pub fn record(&mut self, d: Duration) {
-        let us = u64::try_from(d.as_micros()).unwrap_or(u64::MAX).clamp(1, HIGHEST_US);
+        let us = u64::try_from(d.as_micros())
+            .unwrap_or(u64::MAX)
+            .clamp(1, HIGHEST_US);
         self.counts.saturating_record(us);
         self.max = self.max.max(d);
     }
@@ -53,7 +59,9 @@ impl Histogram {
         if self.counts.is_empty() {
             return None;
         }
-        let us = self.counts.highest_equivalent(self.counts.value_at_quantile(q.clamp(0.0, 1.0)));
+        let us = self
+            .counts
+            .highest_equivalent(self.counts.value_at_quantile(q.clamp(0.0, 1.0)));
         Some(Duration::from_micros(us).min(self.max))
     }
 }
@@ -69,7 +77,11 @@ pub struct LatencyLog {
 
 impl Default for LatencyLog {
     fn default() -> Self {
-        LatencyLog { current: Histogram::default(), since: None, turn: Vec::with_capacity(64) }
+        LatencyLog {
+            current: Histogram::default(),
+            since: None,
+            turn: Vec::with_capacity(64),
+        }
     }
 }
 
@@ -133,7 +145,9 @@ mod tests {
         h.record(Duration::from_secs(300));
         assert_eq!(h.quantile(0.5), Some(us(1)));
         assert_eq!(h.max(), Duration::from_secs(300));
-        assert!(h.quantile(1.0).is_some_and(|q| q >= Duration::from_secs(59)));
+        assert!(h
+            .quantile(1.0)
+            .is_some_and(|q| q >= Duration::from_secs(59)));
     }
 
     #[test]
@@ -142,13 +156,21 @@ mod tests {
         let mut log = LatencyLog::default();
         log.read(t0);
         log.read(t0 + us(100));
-        assert!(log.sent(t0 + us(300)).is_none(), "the interval has just started");
+        assert!(
+            log.sent(t0 + us(300)).is_none(),
+            "the interval has just started"
+        );
         log.read(t0 + LatencyLog::INTERVAL);
         // The interval runs from the first send (t0 + 300 µs).
-        let h = log.sent(t0 + LatencyLog::INTERVAL + us(350)).expect("an interval ended");
+        let h = log
+            .sent(t0 + LatencyLog::INTERVAL + us(350))
+            .expect("an interval ended");
         assert_eq!(h.count(), 3);
         assert_eq!(h.max(), us(350), "the last read waited 350 µs");
         // A new interval starts empty.
-        assert!(log.sent(t0 + LatencyLog::INTERVAL * 3).is_none(), "nothing was read");
+        assert!(
+            log.sent(t0 + LatencyLog::INTERVAL * 3).is_none(),
+            "nothing was read"
+        );
     }
 }

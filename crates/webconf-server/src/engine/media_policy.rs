@@ -20,7 +20,13 @@ impl Engine {
     /// A participant's `view`: checked (a bad one is refused with `bad_view` and changes
     /// nothing), mapped to peers of the same room (unknown ids and oneself are ignored), and
     /// given to the core.
-    pub(super) fn handle_view(&mut self, now: Instant, conn: ConnId, pid: &ParticipantId, tiles: &[ViewTile]) {
+    pub(super) fn handle_view(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        pid: &ParticipantId,
+        tiles: &[ViewTile],
+    ) {
         if let Err(msg) = check_view(tiles) {
             return self.send_error(conn, ErrorCode::BadView, msg, false);
         }
@@ -80,7 +86,12 @@ impl Engine {
     fn speakers_message(&self, room: RoomId) -> Option<ServerMessage> {
         let participant = |peer: PeerId| self.sessions.participant_of(peer).cloned();
         let active = participant(self.sfu.active_speaker(room)?)?;
-        let mut recent: Vec<ParticipantId> = self.sfu.speakers(room).into_iter().filter_map(participant).collect();
+        let mut recent: Vec<ParticipantId> = self
+            .sfu
+            .speakers(room)
+            .into_iter()
+            .filter_map(participant)
+            .collect();
         if !recent.contains(&active) {
             recent.insert(0, active.clone());
         }

@@ -40,7 +40,10 @@ pub struct ProbeLimits {
 
 impl Default for ProbeLimits {
     fn default() -> Self {
-        ProbeLimits { max_probes: 50, per_ip_per_minute: 6 }
+        ProbeLimits {
+            max_probes: 50,
+            per_ip_per_minute: 6,
+        }
     }
 }
 
@@ -137,11 +140,19 @@ impl Engine {
         self.probes.live.len()
     }
 
-    fn open_probe(&mut self, now: Instant, ip: IpAddr, sdp: &str) -> Result<ProbeOpened, ProbeError> {
+    fn open_probe(
+        &mut self,
+        now: Instant,
+        ip: IpAddr,
+        sdp: &str,
+    ) -> Result<ProbeOpened, ProbeError> {
         if self.probes.live.len() >= self.probes.max {
             return Err(ProbeError::Busy);
         }
-        self.probes.limiter.check(now, &ip_key(ip)).map_err(ProbeError::RateLimited)?;
+        self.probes
+            .limiter
+            .check(now, &ip_key(ip))
+            .map_err(ProbeError::RateLimited)?;
         self.probes.next += 1;
         let key = PROBE_BIT | self.probes.next;
         let peer = PeerId(key);
@@ -154,7 +165,13 @@ impl Engine {
             Ok(answer) => {
                 let id = random_hex(16);
                 self.probes.by_id.insert(id.clone(), peer);
-                self.probes.live.insert(peer, Probe { id: id.clone(), expires: now + PROBE_TTL });
+                self.probes.live.insert(
+                    peer,
+                    Probe {
+                        id: id.clone(),
+                        expires: now + PROBE_TTL,
+                    },
+                );
                 debug!(probes = self.probes.live.len(), "probe opened");
                 Ok(ProbeOpened { id, sdp: answer })
             }
@@ -185,8 +202,13 @@ impl Engine {
 
     /// Once a second: probes past their time go, idle rate-limit keys are dropped.
     pub(super) fn expire_probes(&mut self, now: Instant) {
-        let due: Vec<PeerId> =
-            self.probes.live.iter().filter(|(_, p)| p.expires <= now).map(|(peer, _)| *peer).collect();
+        let due: Vec<PeerId> = self
+            .probes
+            .live
+            .iter()
+            .filter(|(_, p)| p.expires <= now)
+            .map(|(peer, _)| *peer)
+            .collect();
         for peer in due {
             debug!("{peer}: probe expired");
             self.remove_probe(now, peer);
@@ -197,7 +219,9 @@ impl Engine {
     /// Handles an output of the media core that concerns a probe, and gives back any other.
     pub(super) fn probe_output(&mut self, now: Instant, out: SfuOutput) -> Option<SfuOutput> {
         match out {
-            SfuOutput::Offer { peer, .. } | SfuOutput::Stats { peer, .. } | SfuOutput::ActiveSpeaker { peer, .. }
+            SfuOutput::Offer { peer, .. }
+            | SfuOutput::Stats { peer, .. }
+            | SfuOutput::ActiveSpeaker { peer, .. }
                 if is_probe(peer) =>
             {
                 None
@@ -227,7 +251,10 @@ mod tests {
 
     fn engine(limits: ProbeLimits) -> Engine {
         let (tx, _rx) = mpsc::channel(8);
-        let config = EngineConfig { probes: limits, ..EngineConfig::default() };
+        let config = EngineConfig {
+            probes: limits,
+            ..EngineConfig::default()
+        };
         Engine::new(Sfu::new(SfuConfig::default()), HashMap::new(), config, tx)
     }
 
@@ -240,16 +267,31 @@ mod tests {
         offer.to_sdp_string()
     }
 
-    fn open(e: &mut Engine, now: Instant, ip: [u8; 4], sdp: &str) -> Result<ProbeOpened, ProbeError> {
+    fn open(
+        e: &mut Engine,
+        now: Instant,
+        ip: [u8; 4],
+        sdp: &str,
+    ) -> Result<ProbeOpened, ProbeError> {
         let (reply, mut rx) = oneshot::channel();
-        let cmd = ProbeCommand::Open { ip: IpAddr::from(ip), sdp: sdp.to_owned(), reply };
+        let cmd = ProbeCommand::Open {
+            ip: IpAddr::from(ip),
+            sdp: sdp.to_owned(),
+            reply,
+        };
         e.handle_command(now, Command::Probe(cmd));
         rx.try_recv().expect("an answer at once")
     }
 
     fn close(e: &mut Engine, now: Instant, id: &str) -> bool {
         let (reply, mut rx) = oneshot::channel();
-        e.handle_command(now, Command::Probe(ProbeCommand::Close { id: id.to_owned(), reply }));
+        e.handle_command(
+            now,
+            Command::Probe(ProbeCommand::Close {
+                id: id.to_owned(),
+                reply,
+            }),
+        );
         rx.try_recv().expect("an answer at once")
     }
 
@@ -260,10 +302,17 @@ mod tests {
         let opened = open(&mut e, t0, [192, 0, 2, 1], &offer()).expect("opened");
         assert_eq!(opened.id.len(), 32);
         assert!(opened.sdp.starts_with("v=0"), "{}", opened.sdp);
-        assert!(opened.sdp.contains("a=candidate"), "the answer names the media ports");
+        assert!(
+            opened.sdp.contains("a=candidate"),
+            "the answer names the media ports"
+        );
         assert_eq!(e.probe_count(), 1);
         assert_eq!(e.sfu.peer_count(), 1);
-        assert_eq!(e.rooms.participant_count(), 0, "a probe is nobody in any room");
+        assert_eq!(
+            e.rooms.participant_count(),
+            0,
+            "a probe is nobody in any room"
+        );
         e.handle_tick(t0 + Duration::from_secs(29));
         assert_eq!(e.probe_count(), 1);
         e.handle_tick(t0 + PROBE_TTL);
@@ -288,7 +337,9 @@ mod tests {
         assert_eq!(e.probe_count(), 0);
         assert_eq!(e.sfu.peer_count(), 0);
         // A participant's outputs are not the probes' business.
-        assert!(e.probe_output(t0, SfuOutput::Dead { peer: PeerId(7) }).is_some());
+        assert!(e
+            .probe_output(t0, SfuOutput::Dead { peer: PeerId(7) })
+            .is_some());
     }
 
     #[tokio::test]
@@ -296,7 +347,10 @@ mod tests {
         let mut e = engine(ProbeLimits::default());
         let t0 = Instant::now();
         for bad in ["", "hello", "v=0\r\n", &"a".repeat(1000)] {
-            assert_eq!(open(&mut e, t0, [192, 0, 2, 1], bad), Err(ProbeError::BadSdp));
+            assert_eq!(
+                open(&mut e, t0, [192, 0, 2, 1], bad),
+                Err(ProbeError::BadSdp)
+            );
         }
         assert_eq!(e.probe_count(), 0);
         assert_eq!(e.sfu.peer_count(), 0);
@@ -305,15 +359,23 @@ mod tests {
 
     #[tokio::test]
     async fn per_address_rate_limit_and_global_cap() {
-        let limits = ProbeLimits { max_probes: 3, per_ip_per_minute: 2 };
+        let limits = ProbeLimits {
+            max_probes: 3,
+            per_ip_per_minute: 2,
+        };
         let mut e = engine(limits);
         let t0 = Instant::now();
         let sdp = offer();
         assert!(open(&mut e, t0, [192, 0, 2, 1], &sdp).is_ok());
         assert!(open(&mut e, t0, [192, 0, 2, 1], &sdp).is_ok());
-        assert!(matches!(open(&mut e, t0, [192, 0, 2, 1], &sdp), Err(ProbeError::RateLimited(d)) if d.as_secs() == 60));
+        assert!(
+            matches!(open(&mut e, t0, [192, 0, 2, 1], &sdp), Err(ProbeError::RateLimited(d)) if d.as_secs() == 60)
+        );
         assert!(open(&mut e, t0, [192, 0, 2, 2], &sdp).is_ok());
-        assert_eq!(open(&mut e, t0, [192, 0, 2, 3], &sdp), Err(ProbeError::Busy));
+        assert_eq!(
+            open(&mut e, t0, [192, 0, 2, 3], &sdp),
+            Err(ProbeError::Busy)
+        );
         assert_eq!(e.probe_count(), 3);
         // Expired probes free their places; the address's minute is over.
         e.handle_tick(t0 + Duration::from_secs(61));

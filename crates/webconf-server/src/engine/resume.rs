@@ -47,7 +47,13 @@ impl Sessions {
     pub(super) fn open(&mut self, participant: ParticipantId, peer: PeerId) -> String {
         let token = new_token();
         self.by_peer.insert(peer, participant.clone());
-        self.by_participant.insert(participant, Session { peer, token: token.clone() });
+        self.by_participant.insert(
+            participant,
+            Session {
+                peer,
+                token: token.clone(),
+            },
+        );
         token
     }
 
@@ -87,7 +93,10 @@ impl Engine {
             .is_some_and(|p| self.sessions.peer_of(p).is_some());
         if broken && in_room && !self.resume_grace.is_zero() {
             if let Some(c) = self.conns.get_mut(&conn) {
-                debug!(conn, "socket broke; keeping the participant's place for a resume");
+                debug!(
+                    conn,
+                    "socket broke; keeping the participant's place for a resume"
+                );
                 c.broken_at = Some(now);
             }
             return;
@@ -102,11 +111,17 @@ impl Engine {
         let expired: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(_, c)| c.broken_at.is_some_and(|at| now.duration_since(at) >= grace))
+            .filter(|(_, c)| {
+                c.broken_at
+                    .is_some_and(|at| now.duration_since(at) >= grace)
+            })
             .map(|(&conn, _)| conn)
             .collect();
         for conn in expired {
-            debug!(conn, "no resume within the grace period; the participant leaves");
+            debug!(
+                conn,
+                "no resume within the grace period; the participant leaves"
+            );
             self.remove_participant(now, conn);
             self.conns.remove(&conn);
         }
@@ -119,16 +134,28 @@ impl Engine {
     }
 
     /// `resume` on the fresh connection `conn`.
-    pub(super) fn resume(&mut self, conn: ConnId, version: u32, participant: ParticipantId, token: &str) {
+    pub(super) fn resume(
+        &mut self,
+        conn: ConnId,
+        version: u32,
+        participant: ParticipantId,
+        token: &str,
+    ) {
         if version != PROTOCOL_VERSION {
-            let msg = format!("this server speaks protocol version {PROTOCOL_VERSION}; reload the page");
+            let msg =
+                format!("this server speaks protocol version {PROTOCOL_VERSION}; reload the page");
             self.send_error(conn, ErrorCode::UnsupportedVersion, msg, true);
             self.close(conn, 1002, "unsupported version");
             return;
         }
         let refuse = |engine: &mut Engine, why: &str| {
             debug!(conn, "resume refused: {why}");
-            engine.send_error(conn, ErrorCode::ResumeFailed, format!("{why}; join the room again"), false);
+            engine.send_error(
+                conn,
+                ErrorCode::ResumeFailed,
+                format!("{why}; join the room again"),
+                false,
+            );
         };
         let Some(new_peer) = self.conns.get(&conn).map(|c| c.peer) else {
             return;
@@ -140,7 +167,10 @@ impl Engine {
             return refuse(self, "this participant is no longer in a room");
         };
         // A waiting guest has no session (and no secret): only participants in a room resume.
-        let Some(room_now) = self.rooms.resync(&participant).filter(|_| self.sessions.peer_of(&participant).is_some())
+        let Some(room_now) = self
+            .rooms
+            .resync(&participant)
+            .filter(|_| self.sessions.peer_of(&participant).is_some())
         else {
             return refuse(self, "this participant is no longer in a room");
         };
@@ -148,7 +178,10 @@ impl Engine {
         // from outside the agents' networks, and a session offered one zone's media addresses is
         // not moved to a client of another zone (those flows stay apart).
         if old_peer.agent && !new_peer.agent {
-            return refuse(self, "this network does not give you the organiser's rights");
+            return refuse(
+                self,
+                "this network does not give you the organiser's rights",
+            );
         }
         if let Some(zm) = &self.zone_media {
             if zm.for_client(old_peer.ip) != zm.for_client(new_peer.ip) {
@@ -159,7 +192,10 @@ impl Engine {
             return refuse(self, "this resume secret is not valid");
         };
         // Checked: move the participant. The old socket goes without a `participant_left`.
-        let old_broken = self.conns.get(&old_conn).is_some_and(|c| c.broken_at.is_some());
+        let old_broken = self
+            .conns
+            .get(&old_conn)
+            .is_some_and(|c| c.broken_at.is_some());
         let mut missed_chat = Vec::new();
         if let Some(c) = self.conns.get_mut(&old_conn) {
             c.participant = None;
@@ -211,7 +247,10 @@ mod tests {
         assert_eq!(s.peer_of(&p), Some(PeerId(7)));
         assert_eq!(s.participant_of(PeerId(7)), Some(&p));
         assert!(s.take_back(&p, "0123").is_none(), "wrong secret");
-        assert!(s.take_back(&ParticipantId::random(), &first).is_none(), "someone else");
+        assert!(
+            s.take_back(&ParticipantId::random(), &first).is_none(),
+            "someone else"
+        );
         let second = s.take_back(&p, &first).expect("the right secret");
         assert_ne!(second, first);
         assert!(s.take_back(&p, &first).is_none(), "a secret is used once");

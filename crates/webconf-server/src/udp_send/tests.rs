@@ -8,7 +8,11 @@ fn addr(s: &str) -> SocketAddr {
 
 #[test]
 fn a_frame_to_one_subscriber_is_one_run_and_the_short_last_packet_closes_it() {
-    let (src, a, b) = (addr("127.0.0.1:10000"), addr("127.0.0.1:5000"), addr("127.0.0.1:6000"));
+    let (src, a, b) = (
+        addr("127.0.0.1:10000"),
+        addr("127.0.0.1:5000"),
+        addr("127.0.0.1:6000"),
+    );
     let mut batch = Batcher::default();
     for len in [1100, 1100, 1100, 700] {
         batch.push(src, a, &vec![1; len]);
@@ -18,15 +22,25 @@ fn a_frame_to_one_subscriber_is_one_run_and_the_short_last_packet_closes_it() {
     batch.push(src, b, &[3; 90]);
     let runs = batch.runs();
     assert_eq!(runs.len(), 3, "{runs:?}");
-    assert_eq!((runs[0].count, runs[0].segment, runs[0].len), (4, 1100, 4000));
-    assert_eq!((runs[1].count, runs[1].start, runs[1].destination), (1, 4000, a));
+    assert_eq!(
+        (runs[0].count, runs[0].segment, runs[0].len),
+        (4, 1100, 4000)
+    );
+    assert_eq!(
+        (runs[1].count, runs[1].start, runs[1].destination),
+        (1, 4000, a)
+    );
     assert_eq!((runs[2].count, runs[2].destination), (1, b));
     assert_eq!(batch.bytes(&runs[2]), &[3; 90]);
 }
 
 #[test]
 fn a_larger_datagram_another_socket_or_a_full_run_starts_a_new_run() {
-    let (s1, s2, a) = (addr("127.0.0.1:10000"), addr("127.0.0.1:10001"), addr("[::1]:5000"));
+    let (s1, s2, a) = (
+        addr("127.0.0.1:10000"),
+        addr("127.0.0.1:10001"),
+        addr("[::1]:5000"),
+    );
     let mut batch = Batcher::default();
     batch.push(s1, a, &[0; 500]);
     batch.push(s1, a, &[0; 600]);
@@ -63,7 +77,9 @@ async fn segments_arrive_as_the_datagrams_they_were() {
         server.writable().await.unwrap();
         let sockets = HashMap::from([(src, server)]);
         let mut sender = UdpSender::new(gso);
-        let sent: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; if i == 4 { 300 } else { 1200 }]).collect();
+        let sent: Vec<Vec<u8>> = (0..5u8)
+            .map(|i| vec![i; if i == 4 { 300 } else { 1200 }])
+            .collect();
         for d in &sent {
             sender.push(src, dst, d);
         }
@@ -71,10 +87,13 @@ async fn segments_arrive_as_the_datagrams_they_were() {
         sender.send(&sockets);
         let mut buf = [0u8; 2048];
         for want in sent.iter().map(Vec::as_slice).chain([&[9u8; 40][..]]) {
-            let (n, from) = tokio::time::timeout(std::time::Duration::from_secs(2), client.recv_from(&mut buf))
-                .await
-                .expect("datagram")
-                .unwrap();
+            let (n, from) = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                client.recv_from(&mut buf),
+            )
+            .await
+            .expect("datagram")
+            .unwrap();
             assert_eq!((from, &buf[..n]), (src, want), "gso {gso}");
         }
         let counts = sender.counts();
@@ -93,7 +112,11 @@ async fn segments_arrive_as_the_datagrams_they_were() {
 #[test]
 fn a_sockets_runs_go_in_one_sendmmsg_around_its_gso_runs() {
     let (s1, s2) = (addr("127.0.0.1:10000"), addr("127.0.0.1:10001"));
-    let (a, b, c) = (addr("127.0.0.1:5000"), addr("127.0.0.1:6000"), addr("[::1]:7000"));
+    let (a, b, c) = (
+        addr("127.0.0.1:5000"),
+        addr("127.0.0.1:6000"),
+        addr("[::1]:7000"),
+    );
     let mut batch = Batcher::default();
     batch.push(s1, a, &[0; 100]);
     batch.push(s2, a, &[1; 100]);
@@ -109,18 +132,57 @@ fn a_sockets_runs_go_in_one_sendmmsg_around_its_gso_runs() {
     assert_eq!(
         plan.calls,
         [
-            Call::Messages { source: s1, messages: 0..1 },
+            Call::Messages {
+                source: s1,
+                messages: 0..1
+            },
             Call::Segments(2),
-            Call::Messages { source: s1, messages: 1..3 },
-            Call::Messages { source: s2, messages: 3..5 },
+            Call::Messages {
+                source: s1,
+                messages: 1..3
+            },
+            Call::Messages {
+                source: s2,
+                messages: 3..5
+            },
         ]
     );
-    let sent: Vec<(SocketAddr, u8, usize)> = plan.messages.iter().map(|m| (m.destination, batch.buf[m.bytes.start], m.bytes.len())).collect();
-    assert_eq!(sent, [(a, 0, 100), (c, 3, 90), (a, 5, 100), (a, 1, 100), (b, 4, 50)]);
+    let sent: Vec<(SocketAddr, u8, usize)> = plan
+        .messages
+        .iter()
+        .map(|m| (m.destination, batch.buf[m.bytes.start], m.bytes.len()))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            (a, 0, 100),
+            (c, 3, 90),
+            (a, 5, 100),
+            (a, 1, 100),
+            (b, 4, 50)
+        ]
+    );
     // Without GSO the run's datagrams join the others, in their place.
     plan.make(&batch, false);
-    assert_eq!(plan.calls, [Call::Messages { source: s1, messages: 0..6 }, Call::Messages { source: s2, messages: 6..8 }]);
-    let lens: Vec<usize> = plan.messages.iter().take(6).map(|m| m.bytes.len()).collect();
+    assert_eq!(
+        plan.calls,
+        [
+            Call::Messages {
+                source: s1,
+                messages: 0..6
+            },
+            Call::Messages {
+                source: s2,
+                messages: 6..8
+            }
+        ]
+    );
+    let lens: Vec<usize> = plan
+        .messages
+        .iter()
+        .take(6)
+        .map(|m| m.bytes.len())
+        .collect();
     assert_eq!(lens, [100, 1100, 1100, 700, 90, 100]);
 }
 
@@ -129,15 +191,23 @@ fn a_sendmmsg_takes_at_most_max_messages() {
     let s = addr("127.0.0.1:10000");
     let mut batch = Batcher::default();
     for i in 0..2 * MAX_MESSAGES + 5 {
-        let dest = if i % 2 == 0 { addr("127.0.0.1:5000") } else { addr("127.0.0.1:6000") };
+        let dest = if i % 2 == 0 {
+            addr("127.0.0.1:5000")
+        } else {
+            addr("127.0.0.1:6000")
+        };
         batch.push(s, dest, &[0; 10]);
     }
     let mut plan = Plan::default();
     plan.make(&batch, true);
-    let sizes: Vec<usize> = plan.calls.iter().map(|c| match c {
-        Call::Messages { messages, .. } => messages.len(),
-        Call::Segments(_) => 0,
-    }).collect();
+    let sizes: Vec<usize> = plan
+        .calls
+        .iter()
+        .map(|c| match c {
+            Call::Messages { messages, .. } => messages.len(),
+            Call::Segments(_) => 0,
+        })
+        .collect();
     assert_eq!(sizes, [MAX_MESSAGES, MAX_MESSAGES, 5]);
 }
 
@@ -180,17 +250,24 @@ async fn every_destination_gets_its_datagrams_in_order_from_its_socket() {
         for (client, sock) in clients.iter().enumerate() {
             let mut got = Vec::new();
             for _ in plan.iter().filter(|p| p.1 == client) {
-                let (n, from) = tokio::time::timeout(std::time::Duration::from_secs(2), sock.recv_from(&mut buf))
-                    .await
-                    .expect("datagram")
-                    .unwrap();
+                let (n, from) = tokio::time::timeout(
+                    std::time::Duration::from_secs(2),
+                    sock.recv_from(&mut buf),
+                )
+                .await
+                .expect("datagram")
+                .unwrap();
                 got.push((from, n, buf[0]));
             }
             // In order from each socket (the two sockets' datagrams may interleave either way).
             for source in [s1, s2] {
-                let want: Vec<(SocketAddr, usize, u8)> =
-                    plan.iter().filter(|p| p.1 == client && p.0 == source).map(|p| (p.0, p.2, p.3)).collect();
-                let from_source: Vec<(SocketAddr, usize, u8)> = got.iter().copied().filter(|g| g.0 == source).collect();
+                let want: Vec<(SocketAddr, usize, u8)> = plan
+                    .iter()
+                    .filter(|p| p.1 == client && p.0 == source)
+                    .map(|p| (p.0, p.2, p.3))
+                    .collect();
+                let from_source: Vec<(SocketAddr, usize, u8)> =
+                    got.iter().copied().filter(|g| g.0 == source).collect();
                 assert_eq!(from_source, want, "gso {gso}, client {client}");
             }
         }

@@ -63,8 +63,14 @@ pub(crate) fn serve(dir: &Path, config: &str) -> Server {
         .expect("start the webconf binary");
     let (tx, rx) = mpsc::channel::<String>();
     for stream in [
-        child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -77,15 +83,23 @@ pub(crate) fn serve(dir: &Path, config: &str) -> Server {
         });
     }
     let mut log = Vec::new();
-    let mut server = Server { child, addr: "0.0.0.0:0".parse().expect("addr") };
+    let mut server = Server {
+        child,
+        addr: "0.0.0.0:0".parse().expect("addr"),
+    };
     loop {
         let line = match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(line) => line,
-            Err(_) => panic!("webconf did not say where it listens within 60 s:\n{}", log.join("\n")),
+            Err(_) => panic!(
+                "webconf did not say where it listens within 60 s:\n{}",
+                log.join("\n")
+            ),
         };
         if let Some(rest) = line.split("listening on https://").nth(1) {
             let addr = rest.split_whitespace().next().unwrap_or_default();
-            server.addr = addr.parse().unwrap_or_else(|_| panic!("bad address in {line:?}"));
+            server.addr = addr
+                .parse()
+                .unwrap_or_else(|_| panic!("bad address in {line:?}"));
             return server;
         }
         log.push(line);
@@ -108,9 +122,12 @@ pub(crate) fn get(dir: &Path, addr: SocketAddr, path: &str) -> (String, String, 
     let name = ServerName::try_from("127.0.0.1").expect("name").to_owned();
     let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("TLS client");
     let sock = std::net::TcpStream::connect(addr).expect("connect");
-    sock.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
     let mut tls = rustls::StreamOwned::new(conn, sock);
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Language: en\r\nConnection: close\r\n\r\n");
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Language: en\r\nConnection: close\r\n\r\n"
+    );
     tls.write_all(req.as_bytes()).expect("send");
     let mut raw = Vec::new();
     // The server may close without close_notify: keep what came.
@@ -118,7 +135,11 @@ pub(crate) fn get(dir: &Path, addr: SocketAddr, path: &str) -> (String, String, 
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP answer");
     let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
-    (status.to_owned(), headers.to_ascii_lowercase(), body.to_owned())
+    (
+        status.to_owned(),
+        headers.to_ascii_lowercase(),
+        body.to_owned(),
+    )
 }
 
 #[test]
@@ -137,7 +158,10 @@ fn api_network_and_faq_name_what_the_running_server_uses() {
     let (status, headers, body) = get(dir.path(), server.addr, "/api/network");
     assert!(status.contains(" 200 "), "{status}\n{body}");
     assert!(headers.contains("cache-control: no-store"), "{headers}");
-    assert!(headers.contains("content-type: application/json"), "{headers}");
+    assert!(
+        headers.contains("content-type: application/json"),
+        "{headers}"
+    );
     let value: Value = serde_json::from_str(&body).expect("JSON body");
     assert_eq!(
         value,

@@ -86,7 +86,9 @@ struct Client {
 
 impl Client {
     async fn new() -> (Client, String) {
-        let sock = UdpSocket::bind("127.0.0.1:0").await.expect("bind client UDP");
+        let sock = UdpSocket::bind("127.0.0.1:0")
+            .await
+            .expect("bind client UDP");
         let mut rtc = Rtc::builder().build(Instant::now());
         let local = sock.local_addr().expect("addr");
         rtc.add_local_candidate(Candidate::host(local, "udp").expect("candidate"));
@@ -169,7 +171,10 @@ async fn a_real_client_connects_to_the_media_port_and_the_probe_can_be_deleted()
     assert_eq!(id.len(), 32);
     let answer = reply.json["sdp"].as_str().expect("sdp").to_owned();
     let candidate = format!("{} {} typ host", server.media.ip(), server.media.port());
-    assert!(answer.contains(&candidate), "the answer names the media socket: {answer}");
+    assert!(
+        answer.contains(&candidate),
+        "the answer names the media socket: {answer}"
+    );
 
     assert!(
         client.connect(&answer, Duration::from_secs(10)).await,
@@ -211,8 +216,13 @@ async fn bad_requests_are_refused_with_a_code_and_keep_nothing() {
 
     let not_json = browser.post_json("/api/probe", "{\"sdp\": ").await;
     assert_eq!((not_json.status, not_json.error()), (400, "bad_request"));
-    let wrong_shape = browser.post_json("/api/probe", "{\"offer\": \"v=0\"}").await;
-    assert_eq!((wrong_shape.status, wrong_shape.error()), (400, "bad_request"));
+    let wrong_shape = browser
+        .post_json("/api/probe", "{\"offer\": \"v=0\"}")
+        .await;
+    assert_eq!(
+        (wrong_shape.status, wrong_shape.error()),
+        (400, "bad_request")
+    );
     for bad in ["", "   ", "hello", "v=0\r\nm=audio 9 nonsense\r\n"] {
         let reply = browser.post_json("/api/probe", &body(bad)).await;
         assert_eq!((reply.status, reply.error()), (400, "bad_sdp"), "{bad:?}");
@@ -264,7 +274,10 @@ async fn an_address_may_open_six_probes_a_minute() {
     assert_eq!((refused.status, refused.error()), (429, "rate_limited"));
     let retry = refused.json["retry_after"].as_u64().expect("retry_after");
     assert!((1..=60).contains(&retry), "{retry}");
-    assert_eq!(refused.header("retry-after"), Some(retry.to_string().as_str()));
+    assert_eq!(
+        refused.header("retry-after"),
+        Some(retry.to_string().as_str())
+    );
 }
 
 #[tokio::test]
@@ -279,7 +292,10 @@ async fn beyond_the_cap_the_server_is_busy_until_a_probe_ends() {
     let sdp = offer().await;
     let first = browser.post_json("/api/probe", &body(&sdp)).await;
     assert_eq!(first.status, 200);
-    assert_eq!(browser.post_json("/api/probe", &body(&sdp)).await.status, 200);
+    assert_eq!(
+        browser.post_json("/api/probe", &body(&sdp)).await.status,
+        200
+    );
     let busy = browser.post_json("/api/probe", &body(&sdp)).await;
     assert_eq!((busy.status, busy.error()), (503, "busy"));
 
@@ -289,5 +305,8 @@ async fn beyond_the_cap_the_server_is_busy_until_a_probe_ends() {
         .request("DELETE", &path, &[("Origin", origin.as_str())], None)
         .await;
     assert_eq!(deleted.status, 204);
-    assert_eq!(browser.post_json("/api/probe", &body(&sdp)).await.status, 200);
+    assert_eq!(
+        browser.post_json("/api/probe", &body(&sdp)).await.status,
+        200
+    );
 }

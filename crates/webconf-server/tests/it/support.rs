@@ -167,7 +167,10 @@ impl Drop for Smtpd {
 /// `internet` and must prove an address), mails to `smtp` (plain SMTP, loopback) or, with
 /// `None`, to the outbox in `dir`.
 pub fn config(dir: &Path, smtp_port: Option<u16>) -> Config {
-    let mut config = Config { data_dir: dir.join("data"), ..Config::default() };
+    let mut config = Config {
+        data_dir: dir.join("data"),
+        ..Config::default()
+    };
     config.http.listen = "127.0.0.1:0".parse().expect("addr");
     config.http.tls = TlsMode::Off;
     config.access.zones = Vec::new();

@@ -21,7 +21,12 @@ fn closed_by_server(sock: &mut TcpStream, within: Duration) -> bool {
             // Something came back (a TLS alert to garbage): keep reading until the close.
             Ok(_) if start.elapsed() < within => continue,
             Ok(_) => return false,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 return false
             }
             Err(_) => return true,
@@ -75,20 +80,35 @@ fn garbage_and_stray_media_on_the_https_port_are_closed_and_https_still_answers(
     let long = Duration::from_secs(10);
     let cases: [(&str, Vec<u8>); 6] = [
         ("binary garbage", vec![0xff, 0xfe, 0x00, 0x01, 0x02, 0x03]),
-        ("plain HTTP on the HTTPS port", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()),
-        ("a frame that is not STUN", vec![0x00, 0x0c, 0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]),
+        (
+            "plain HTTP on the HTTPS port",
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+        ),
+        (
+            "a frame that is not STUN",
+            vec![0x00, 0x0c, 0x80, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1],
+        ),
         ("an empty frame", vec![0x00, 0x00, 0x00, 0x04]),
         ("an oversized frame", vec![0x07, 0xff, 0x00, 0x01]),
-        ("a binding request for no session", framed_binding_request("nosuchufrag:client")),
+        (
+            "a binding request for no session",
+            framed_binding_request("nosuchufrag:client"),
+        ),
     ];
     for (what, bytes) in &cases {
         let mut sock = connect_and_send(addr, bytes);
         // The oversized frame is refused from its header, before its body: no wait needed.
-        assert!(closed_by_server(&mut sock, long), "{what}: the connection stays open");
+        assert!(
+            closed_by_server(&mut sock, long),
+            "{what}: the connection stays open"
+        );
     }
 
     // The silent media connection is closed by its first-frame deadline (5 s).
-    assert!(closed_by_server(&mut partial, long), "a connection without a first frame stays open");
+    assert!(
+        closed_by_server(&mut partial, long),
+        "a connection without a first frame stays open"
+    );
 
     // HTTPS answers, TLS and all, on the same port after all that.
     let (status, _, body) = get(dir.path(), addr, "/api/network");
