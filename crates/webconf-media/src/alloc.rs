@@ -86,6 +86,7 @@ impl Sfu {
             p.estimates.record(now, e);
         }
         let held_estimate = p.estimates.max(now);
+        let latest_estimate = p.estimates.latest();
         let Some(p) = self.peers.get(&peer) else {
             return;
         };
@@ -222,7 +223,8 @@ impl Sfu {
         // (while the path is not full, str0m's estimate, like libwebrtc's, only follows what we
         // send: it is capped at 1.5 times the acknowledged rate), so videos keep their layers
         // and climb one at a time. The estimate used is the highest of the last `bwe::HOLD`
-        // (1.5 s): a momentary dip (a CPU stall read as queueing delay) lowers nothing.
+        // (1.5 s): a momentary dip (a CPU stall read as queueing delay) lowers nothing. A step
+        // up must also fit the latest estimate: a momentary high raises nothing either.
         // A transport report's loss counts for `HOLD` (str0m reports every 0.5 s).
         let sent = p.sent.rate().unwrap_or(0);
         let held = self.config.initial_estimate.and(held_estimate);
@@ -263,12 +265,17 @@ impl Sfu {
                 if carried.is_some() {
                     budget = budget.max(sending);
                 }
+                // What a step up must fit: the ceiling from the latest estimate if lower (the
+                // held one may be a moment's high above what the path carries).
+                let raise = latest_estimate
+                    .map_or(estimate, |l| estimate.min(l))
+                    .saturating_sub(audio_count * AUDIO_RESERVE);
                 let oversend = if estimate >= OVERSEND_MIN_ESTIMATE {
                     OVERSEND
                 } else {
                     0
                 };
-                allocate(budget, &demands, may_step_up, oversend)
+                allocate(budget, raise, &demands, may_step_up, oversend)
             }
             None => grow(&demands, may_step_up),
         };

@@ -15,7 +15,10 @@
 //! a while after a step down). Going down is immediate, but the estimate it works from is
 //! [`EstimateHold::max`]: the highest of the last [`HOLD`], so only a sustained drop lowers
 //! anything (a CPU stall of the browser or the server makes the delay-based estimate dip for a
-//! moment; a real bottleneck keeps it down).
+//! moment; a real bottleneck keeps it down). That maximum only keeps layers: a step up must
+//! also fit the latest estimate ([`EstimateHold::latest`]), so a momentary high raises nothing
+//! while the estimate that follows it is lower (behind a bottleneck, a high above the link's
+//! rate raised a layer the link could not carry: its queue overflowed and a video paused).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -59,6 +62,13 @@ impl EstimateHold {
         self.prune(now);
         // Samples are kept in decreasing order: the front is the maximum.
         self.samples.front().map(|(_, e)| *e)
+    }
+
+    /// The latest estimate recorded, however old (it is the estimate in force); `None` before
+    /// the first. What a step up must fit (see [`allocate`]'s `raise`).
+    pub(crate) fn latest(&self) -> Option<u64> {
+        // The newest sample is never dropped, by `record` or `prune`: the back is the latest.
+        self.samples.back().map(|(_, e)| *e)
     }
 }
 
@@ -173,6 +183,12 @@ pub(crate) struct VideoDemand {
 }
 
 impl VideoDemand {
+    /// Whether sending `layer` is a step up: a layer above the one being sent, or a paused
+    /// video restarting.
+    fn steps_up(&self, layer: usize) -> bool {
+        self.current.is_none_or(|c| layer > c)
+    }
+
     fn cost(&self, layer: usize, may_step_up: bool) -> Option<u64> {
         let rate = *self.bitrates.get(layer)?;
         if rate == u64::MAX {
@@ -186,25 +202,28 @@ impl VideoDemand {
     }
 }
 
-/// Under congestion: the layer each video gets (`None`: paused) within `budget` (bit/s for
-/// video), in the order of `videos`, which is priority order. Protected videos get their lowest
-/// layer while the total stays within `budget + oversend`.
+/// Under congestion: the layer each video gets (`None`: paused) within `keep` (bit/s for
+/// video, from the held estimate), in the order of `videos`, which is priority order. A step up
+/// (a layer above the one being sent, a paused video restarting) must also leave the total
+/// within `raise` (from the latest estimate, if lower): the held maximum may be a momentary
+/// high that the path cannot carry. Protected videos get their lowest layer while the total
+/// stays within `keep + oversend` (`raise + oversend` for a step up).
 pub(crate) fn allocate(
-    budget: u64,
+    keep: u64,
+    raise: u64,
     videos: &[VideoDemand],
     may_step_up: bool,
     oversend: u64,
 ) -> Vec<Option<usize>> {
+    let raise = raise.min(keep);
+    // What the total may reach once `v` sends `layer`.
+    let limit = |v: &VideoDemand, layer: usize| if v.steps_up(layer) { raise } else { keep };
     let mut alloc: Vec<Option<usize>> = vec![None; videos.len()];
     let mut spent: u64 = 0;
     // 1. Lowest layer for everyone wanted: the protected ones first, then the others, each in
     //    priority order.
     for protected in [true, false] {
-        let limit = if protected {
-            budget.saturating_add(oversend)
-        } else {
-            budget
-        };
+        let extra = if protected { oversend } else { 0 };
         for (i, v) in videos.iter().enumerate() {
             if v.want.is_none() || v.protected != protected {
                 continue;
@@ -216,7 +235,7 @@ pub(crate) fn allocate(
             else {
                 continue;
             };
-            if spent.saturating_add(cost) <= limit {
+            if spent.saturating_add(cost) <= limit(v, layer).saturating_add(extra) {
                 alloc[i] = Some(layer);
                 spent += cost;
             }
@@ -232,7 +251,7 @@ pub(crate) fn allocate(
             let Some(next_cost) = v.cost(next, may_step_up) else {
                 continue;
             };
-            if spent.saturating_sub(cost).saturating_add(next_cost) > budget {
+            if spent.saturating_sub(cost).saturating_add(next_cost) > limit(v, next) {
                 break;
             }
             spent = spent.saturating_sub(cost) + next_cost;
@@ -273,6 +292,16 @@ mod tests {
 
     const LADDER: [u64; 3] = [150_000, 500_000, 1_500_000];
 
+    /// One budget for keeping and raising: the latest estimate is the held one.
+    fn allocate_one(
+        budget: u64,
+        videos: &[VideoDemand],
+        may_step_up: bool,
+        oversend: u64,
+    ) -> Vec<Option<usize>> {
+        allocate(budget, budget, videos, may_step_up, oversend)
+    }
+
     fn video(want: Option<usize>, current: Option<usize>) -> VideoDemand {
         VideoDemand {
             want,
@@ -291,7 +320,7 @@ mod tests {
             video(None, None),
         ];
         assert_eq!(
-            allocate(10_000_000, &v, true, 0),
+            allocate_one(10_000_000, &v, true, 0),
             vec![Some(2), Some(0), Some(1), None]
         );
     }
@@ -299,32 +328,80 @@ mod tests {
     #[test]
     fn a_falling_estimate_steps_down_lowest_priority_first_then_pauses() {
         let v = [video(Some(2), Some(2)), video(Some(2), Some(2))];
-        assert_eq!(allocate(3_000_000, &v, true, 0), vec![Some(2), Some(2)]);
-        assert_eq!(allocate(2_000_000, &v, true, 0), vec![Some(2), Some(1)]);
-        assert_eq!(allocate(1_000_000, &v, true, 0), vec![Some(1), Some(1)]);
-        assert_eq!(allocate(400_000, &v, true, 0), vec![Some(0), Some(0)]);
+        assert_eq!(allocate_one(3_000_000, &v, true, 0), vec![Some(2), Some(2)]);
+        assert_eq!(allocate_one(2_000_000, &v, true, 0), vec![Some(2), Some(1)]);
+        assert_eq!(allocate_one(1_000_000, &v, true, 0), vec![Some(1), Some(1)]);
+        assert_eq!(allocate_one(400_000, &v, true, 0), vec![Some(0), Some(0)]);
         assert_eq!(
-            allocate(200_000, &v, true, 0),
+            allocate_one(200_000, &v, true, 0),
             vec![Some(0), None],
             "the first keeps its video"
         );
-        assert_eq!(allocate(100_000, &v, true, 0), vec![None, None]);
+        assert_eq!(allocate_one(100_000, &v, true, 0), vec![None, None]);
     }
 
     #[test]
     fn stepping_up_needs_headroom_and_permission() {
         let v = [video(Some(2), Some(1))];
         // 1.5 Mbit/s exactly is not enough to go up: 1.875 is needed.
-        assert_eq!(allocate(1_500_000, &v, true, 0), vec![Some(1)]);
-        assert_eq!(allocate(1_900_000, &v, true, 0), vec![Some(2)]);
+        assert_eq!(allocate_one(1_500_000, &v, true, 0), vec![Some(1)]);
+        assert_eq!(allocate_one(1_900_000, &v, true, 0), vec![Some(2)]);
         // Not allowed to go up: stays, even with plenty.
-        assert_eq!(allocate(10_000_000, &v, false, 0), vec![Some(1)]);
+        assert_eq!(allocate_one(10_000_000, &v, false, 0), vec![Some(1)]);
         // But going down is always allowed.
-        assert_eq!(allocate(300_000, &v, false, 0), vec![Some(0)]);
+        assert_eq!(allocate_one(300_000, &v, false, 0), vec![Some(0)]);
         // A paused video does not restart while stepping up is forbidden.
         assert_eq!(
-            allocate(10_000_000, &[video(Some(2), None)], false, 0),
+            allocate_one(10_000_000, &[video(Some(2), None)], false, 0),
             vec![None]
+        );
+    }
+
+    #[test]
+    fn a_held_high_keeps_the_layers_but_only_the_latest_estimate_raises_them() {
+        // 360p, 180p and a paused video, all wanting 720p: 650 kbit/s sent.
+        let v = [
+            video(Some(2), Some(1)),
+            video(Some(2), Some(0)),
+            video(Some(2), None),
+        ];
+        // The held estimate (the highest of the last 1.5 s) leaves 1 Mbit/s for video: the
+        // paused video would restart (150 kbit/s, 187.5 with headroom)...
+        assert_eq!(
+            allocate_one(1_000_000, &v, true, 0),
+            vec![Some(1), Some(0), Some(0)]
+        );
+        // ... but the latest estimate leaves 450 kbit/s: that high was momentary. The layers
+        // being sent are kept (the held estimate covers them; only a sustained drop lowers
+        // them), nothing goes up.
+        assert_eq!(
+            allocate(1_000_000, 450_000, &v, true, 0),
+            vec![Some(1), Some(0), None]
+        );
+        // Both high: the raise budget bounds each step up, the keep budget only what is sent.
+        assert_eq!(
+            allocate_one(2_500_000, &v, true, 0),
+            vec![Some(2), Some(0), Some(0)]
+        );
+        assert_eq!(
+            allocate(2_500_000, 1_000_000, &v, true, 0),
+            vec![Some(1), Some(0), Some(0)]
+        );
+        // A raise budget above the keep budget counts as the keep budget.
+        assert_eq!(
+            allocate(1_000_000, 5_000_000, &v, true, 0),
+            vec![Some(1), Some(0), Some(0)]
+        );
+        // A paused protected video restarts on the latest estimate too, oversend included.
+        let mut pinned = video(Some(2), None);
+        pinned.protected = true;
+        assert_eq!(
+            allocate(1_000_000, 0, &[pinned.clone()], false, 100_000),
+            vec![None]
+        );
+        assert_eq!(
+            allocate(1_000_000, 100_000, &[pinned], false, 100_000),
+            vec![Some(0)]
         );
     }
 
@@ -351,10 +428,13 @@ mod tests {
     fn a_layer_that_does_not_flow_is_skipped() {
         let mut v = video(Some(2), Some(1));
         v.bitrates[2] = u64::MAX;
-        assert_eq!(allocate(10_000_000, &[v.clone()], true, 0), vec![Some(1)]);
+        assert_eq!(
+            allocate_one(10_000_000, &[v.clone()], true, 0),
+            vec![Some(1)]
+        );
         v.bitrates[0] = u64::MAX;
         v.current = None;
-        assert_eq!(allocate(10_000_000, &[v], true, 0), vec![Some(1)]);
+        assert_eq!(allocate_one(10_000_000, &[v], true, 0), vec![Some(1)]);
     }
 
     #[test]
@@ -365,31 +445,31 @@ mod tests {
         // 100 kbit/s for video: the pinned video keeps its 150 kbit/s layer (oversend), the
         // other one is paused; without oversend both are.
         assert_eq!(
-            allocate(100_000, &[other.clone(), pinned.clone()], true, 500_000),
+            allocate_one(100_000, &[other.clone(), pinned.clone()], true, 500_000),
             vec![None, Some(0)]
         );
         assert_eq!(
-            allocate(100_000, &[other.clone(), pinned.clone()], true, 0),
+            allocate_one(100_000, &[other.clone(), pinned.clone()], true, 0),
             vec![None, None]
         );
         // The oversend is bounded: two protected 150 kbit/s layers over a zero budget need 300.
         let both = [pinned.clone(), pinned.clone()];
-        assert_eq!(allocate(0, &both, true, 200_000), vec![Some(0), None]);
+        assert_eq!(allocate_one(0, &both, true, 200_000), vec![Some(0), None]);
         // A protected video goes first even when it comes later in the order, and others get
         // only what is left of the budget.
         assert_eq!(
-            allocate(300_000, &[other.clone(), pinned.clone()], true, 500_000),
+            allocate_one(300_000, &[other.clone(), pinned.clone()], true, 500_000),
             vec![Some(0), Some(0)]
         );
         assert_eq!(
-            allocate(200_000, &[other.clone(), pinned.clone()], true, 500_000),
+            allocate_one(200_000, &[other.clone(), pinned.clone()], true, 500_000),
             vec![None, Some(0)]
         );
         // A paused protected video restarts even while stepping up is forbidden.
         let mut paused = pinned.clone();
         paused.current = None;
         assert_eq!(
-            allocate(1_000_000, &[paused], false, 500_000),
+            allocate_one(1_000_000, &[paused], false, 500_000),
             vec![Some(0)]
         );
     }
@@ -498,11 +578,13 @@ mod tests {
         let ms = |n: u64| t0 + Duration::from_millis(n);
         let mut h = EstimateHold::default();
         assert_eq!(h.max(t0), None);
+        assert_eq!(h.latest(), None);
         h.record(t0, 2_000_000);
         // A dip (a CPU stall) does not count until it lasted HOLD.
         h.record(ms(200), 300_000);
         h.record(ms(400), 400_000);
         assert_eq!(h.max(ms(400)), Some(2_000_000));
+        assert_eq!(h.latest(), Some(400_000), "what a step up must fit");
         h.record(ms(1400), 350_000);
         assert_eq!(h.max(ms(1400)), Some(2_000_000));
         h.record(ms(1600), 350_000);
@@ -518,5 +600,6 @@ mod tests {
         assert_eq!(h.max(ms(3400)), Some(1_000_000));
         // The latest estimate stays in force however old.
         assert_eq!(h.max(ms(60_000)), Some(1_000_000));
+        assert_eq!(h.latest(), Some(1_000_000));
     }
 }
