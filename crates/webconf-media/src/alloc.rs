@@ -346,6 +346,7 @@ impl Sfu {
             tracing::debug!(
                 peer = peer.0,
                 ?held,
+                latest = ?latest_estimate,
                 sent,
                 ?ceiling,
                 ?carried,
