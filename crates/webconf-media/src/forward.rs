@@ -69,38 +69,27 @@ impl Forwarding {
     /// Decides for one video packet of `layer`; `keyframe` when it is the first packet of a
     /// keyframe. Pure but for the switch it records.
     pub fn on_video_packet(&mut self, layer: usize, keyframe: bool) -> Decision {
-        let Some(target) = self.target else {
-            self.current = None;
+        // Paused, another layer, or the old layer once the new one flows: `wants` says.
+        if !self.wants(MediaKind::Video, layer) {
             return Decision::Drop;
-        };
-        if self.current == Some(target) {
-            return if layer == target {
-                Decision::Forward { switched: false }
-            } else {
-                Decision::Drop
-            };
         }
-        if layer == target {
-            if keyframe {
-                self.current = Some(target);
-                self.switches += 1;
-                return Decision::Forward { switched: true };
-            }
-            return Decision::WantKeyframe;
-        }
-        // Keep the old layer flowing until the new one's keyframe.
+        // Wanted: `layer` is the target, or the layer still sent until the target's keyframe.
         if self.current == Some(layer) {
-            Decision::Forward { switched: false }
-        } else {
-            Decision::Drop
+            return Decision::Forward { switched: false };
         }
+        if keyframe {
+            self.current = Some(layer);
+            self.switches += 1;
+            return Decision::Forward { switched: true };
+        }
+        Decision::WantKeyframe
     }
 
-    /// Whether a packet of `layer` (ignored for audio) may be sent or wanted at all: `false`
-    /// exactly when [`Forwarding::on_video_packet`] or [`Forwarding::on_audio_packet`] would
-    /// return [`Decision::Drop`], with the same effect on the state (a pause is noted). Cheap,
-    /// so the hot path asks it before looking up the subscriber's stream: in a big room most
-    /// subscribers drop most packets (last-N, other layers).
+    /// Whether a packet of `layer` (ignored for audio) may be sent or wanted at all: the drop
+    /// rule of [`Forwarding::on_video_packet`] and [`Forwarding::on_audio_packet`], which ask
+    /// it first (a pause is noted here). Cheap, so the hot path asks it before looking up the
+    /// subscriber's stream: in a big room most subscribers drop most packets (last-N, other
+    /// layers).
     pub fn wants(&mut self, kind: MediaKind, layer: usize) -> bool {
         if kind == MediaKind::Audio {
             if !self.audio_on {
@@ -119,8 +108,7 @@ impl Forwarding {
 
     /// Decides for one audio packet: sent while `audio_on`; the first after a pause resumes.
     pub fn on_audio_packet(&mut self) -> Decision {
-        if !self.audio_on {
-            self.audio_sending = false;
+        if !self.wants(MediaKind::Audio, 0) {
             return Decision::Drop;
         }
         let switched = !self.audio_sending;
