@@ -41,7 +41,7 @@ mod simulcast;
 mod speaker;
 
 pub use api::{
-    PeerMediaStats, Protocol, SfuConfig, SfuOutput, ViewRequest,
+    PeerMediaStats, Protocol, SfuConfig, SfuOutput, SlotInfo, ViewRequest,
     RETRANSMIT_WINDOW_WITHOUT_ESTIMATION,
 };
 pub use error::SfuError;
