@@ -79,6 +79,7 @@ impl Sfu {
 
     /// Decides what one subscriber receives now.
     pub(crate) fn reallocate(&mut self, now: Instant, peer: PeerId) {
+        self.assign_mics(now, peer);
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
@@ -95,19 +96,11 @@ impl Sfu {
         let position = |s: PeerId| members.iter().position(|m| *m == s).unwrap_or(usize::MAX);
         let detector = self.speakers.get(&room);
         let recent: Vec<PeerId> = detector.map(|d| d.recent().to_vec()).unwrap_or_default();
-        // The loudest others: one's own microphone is never sent back, so it takes no place.
-        let audio_n = self.config.audio_last_n;
-        let loudest: Option<Vec<PeerId>> = detector.map(|d| {
-            d.loudest(now, audio_n + 1)
-                .into_iter()
-                .filter(|s| *s != peer)
-                .take(audio_n)
-                .collect()
-        });
 
-        // The videos this subscriber could receive, with their sources' layers.
+        // The videos this subscriber could receive, with their sources' layers; the
+        // microphones it hears (screen audio always, slots while they carry one).
         let mut videos: Vec<Video> = Vec::new();
-        let mut audio_on: Vec<(usize, bool)> = Vec::new();
+        let mut audio_count: u64 = 0;
         for (index, t) in p.tracks_out.iter().enumerate() {
             if !matches!(
                 t.state,
@@ -115,19 +108,17 @@ impl Sfu {
             ) {
                 continue;
             }
-            let Some(src) = self.peers.get(&t.source) else {
-                continue;
-            };
             if t.kind == MediaKind::Audio {
-                let on = t.label == TrackLabel::ScreenAudio
-                    || match (&loudest, detector) {
-                        (Some(l), Some(d)) => !d.knows(t.source) || l.contains(&t.source),
-                        _ => true,
-                    };
-                audio_on.push((index, on));
+                audio_count += u64::from(t.fwd.audio_on);
                 continue;
             }
-            let Some(tin) = src.tracks_in.iter().find(|x| x.mid == t.source_mid) else {
+            let Some((source, source_mid)) = t.source else {
+                continue;
+            };
+            let Some(src) = self.peers.get(&source) else {
+                continue;
+            };
+            let Some(tin) = src.tracks_in.iter().find(|x| x.mid == source_mid) else {
                 continue;
             };
             let screen = t.label == TrackLabel::Screen;
@@ -135,7 +126,7 @@ impl Sfu {
             if (!screen && !src.allow_video) || !tin.flowing(now) {
                 videos.push(Video {
                     index,
-                    source: t.source,
+                    source,
                     screen,
                     pinned: false,
                     heights: Vec::new(),
@@ -146,7 +137,7 @@ impl Sfu {
             }
             videos.push(Video {
                 index,
-                source: t.source,
+                source,
                 screen,
                 pinned: false,
                 heights: tin.heights(),
@@ -215,7 +206,6 @@ impl Sfu {
                 }
             })
             .collect();
-        let audio_count = audio_on.iter().filter(|(_, on)| *on).count() as u64;
         // The estimate works as a ceiling when it is well below what we really send or the path
         // loses much of it (congested), or for a while after a step down for lack of bandwidth
         // (recovering: climbing back must be earned by the estimate, which padding and probes
@@ -335,9 +325,6 @@ impl Sfu {
         }
         if stepped_up {
             p.last_step_up = Some(now);
-        }
-        for (index, on) in audio_on {
-            p.tracks_out[index].fwd.audio_on = on;
         }
         if stepped_down {
             p.last_step_down = Some(now);

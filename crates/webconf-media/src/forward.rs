@@ -106,6 +106,14 @@ impl Forwarding {
         }
     }
 
+    /// A microphone slot changes what it carries (`on`: something): its next packet starts a
+    /// new run, as after a pause, so our sequence numbers and times go on from ours, not from
+    /// the new source's.
+    pub fn change_audio_source(&mut self, on: bool) {
+        self.audio_on = on;
+        self.audio_sending = false;
+    }
+
     /// Decides for one audio packet: sent while `audio_on`; the first after a pause resumes.
     pub fn on_audio_packet(&mut self) -> Decision {
         if !self.wants(MediaKind::Audio, 0) {
@@ -222,9 +230,7 @@ impl Sfu {
                 continue;
             };
             let Some(t) = o.tracks_out.iter_mut().find(|t| {
-                t.source == source
-                    && t.source_mid == mid
-                    && matches!(t.state, TrackOutState::Open(_))
+                t.source == Some((source, mid)) && matches!(t.state, TrackOutState::Open(_))
             }) else {
                 continue;
             };

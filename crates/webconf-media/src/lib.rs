@@ -34,6 +34,7 @@ mod error;
 mod forward;
 mod lastn;
 mod peer;
+mod pool;
 mod rewrite;
 mod routing;
 mod sfu;

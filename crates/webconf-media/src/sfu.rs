@@ -257,6 +257,7 @@ impl Sfu {
                 estimator_reset_at: None,
                 nacks: Vec::new(),
                 local_addresses: addresses.to_vec(),
+                slots_sent: Vec::new(),
             },
         );
         self.drain(peer);
@@ -289,15 +290,20 @@ impl Sfu {
         }
         for other in others {
             if let Some(p) = self.peers.get_mut(&other) {
-                p.tracks_out
-                    .retain(|t| !(t.source == peer && t.state == TrackOutState::ToOpen));
-                for t in p.tracks_out.iter_mut().filter(|t| t.source == peer) {
-                    if let TrackOutState::Open(m) = t.state {
-                        t.state = TrackOutState::ToStop(m);
+                p.tracks_out.retain(|t| {
+                    !(t.slot.is_none() && t.carries_from(peer) && t.state == TrackOutState::ToOpen)
+                });
+                for t in p.tracks_out.iter_mut().filter(|t| t.carries_from(peer)) {
+                    match (t.slot, t.state) {
+                        (Some(_), _) => t.carry(None),
+                        (None, TrackOutState::Open(m)) => t.state = TrackOutState::ToStop(m),
+                        _ => {}
                     }
                 }
             }
             self.negotiate(other);
+            // Its slots go to the next loudest at once.
+            self.reallocate(now, other);
         }
         self.run_work(now);
         Ok(())

@@ -1,0 +1,170 @@
+//! Microphone slots: each subscriber's session has a small pool of forwarded audio tracks, at
+//! most [`crate::SfuConfig::audio_last_n`], that carry in turn the microphones the audio last-N
+//! picks, instead of one forwarded track per microphone of the room.
+//!
+//! Why: str0m's session work grows with its streams (each timeout walks every stream, each
+//! stream keeps its buffers), and in a room of N a subscriber received N - 1 microphone tracks
+//! of which at most `audio_last_n` ever carried sound. With slots, a session holds at most
+//! `audio_last_n` microphone streams whatever the size of the room, and a join or a leave no
+//! longer renegotiates every session once the pools are full. Jitsi's bridge does the same with
+//! SSRC rewriting; here a slot keeps its m-line and SSRC, and [`crate::forward`]'s rewriting
+//! keeps its sequence numbers and RTP times continuous across a change of source, as across a
+//! pause.
+//!
+//! Which microphone a slot carries is told to the browser ([`crate::SfuOutput::Slots`], the
+//! `slots` message of docs/protocol.md), for its speaking indicator; playing a slot does not
+//! depend on it. The order of the microphones is the audio last-N's: the loudest known first,
+//! then those that sent no audio level yet, in join order. A slot keeps its microphone while
+//! it stays among them, so a change of the loudest moves one slot, not all.
+
+use std::time::Instant;
+
+use str0m::media::Mid;
+
+use crate::peer::{Peer, TrackLabel, TrackOut, TrackOutState};
+use crate::sfu::Sfu;
+use crate::{PeerId, RoomId, SfuError, SfuOutput, SlotInfo};
+
+impl Sfu {
+    /// Gives `peer`'s microphone slots to the microphones it should hear now, opening slots
+    /// (up to `audio_last_n`) when it has fewer than it needs, and reports a changed table.
+    pub(crate) fn assign_mics(&mut self, now: Instant, peer: PeerId) {
+        let Some(p) = self.peers.get(&peer) else {
+            return;
+        };
+        if !p.offered {
+            // Its first server offer will hold them (`handle_offer`).
+            return;
+        }
+        let cap = self.config.audio_last_n;
+        let wanted = self.wanted_mics(now, peer, p.room, cap);
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let carried = |p: &Peer, m: &(PeerId, Mid)| {
+            p.tracks_out
+                .iter()
+                .any(|t| t.slot.is_some() && t.source == Some(*m))
+        };
+        let missing: Vec<(PeerId, Mid)> =
+            wanted.iter().filter(|m| !carried(p, m)).copied().collect();
+        // Slots whose microphone is no longer wanted, empty ones first.
+        let mut free: Vec<usize> = (0..p.tracks_out.len())
+            .filter(|i| {
+                let t = &p.tracks_out[*i];
+                t.slot.is_some() && !t.source.is_some_and(|s| wanted.contains(&s))
+            })
+            .collect();
+        free.sort_by_key(|i| p.tracks_out[*i].source.is_some());
+        let mut free = free.into_iter();
+        let mut count = p.tracks_out.iter().filter(|t| t.slot.is_some()).count();
+        let mut opened = false;
+        for m in missing {
+            match free.next() {
+                Some(i) => p.tracks_out[i].carry(Some(m)),
+                None if count < cap => {
+                    p.tracks_out.push(TrackOut::slot(count, Some(m)));
+                    count += 1;
+                    opened = true;
+                }
+                None => break,
+            }
+        }
+        for i in free {
+            if p.tracks_out[i].source.is_some() {
+                p.tracks_out[i].carry(None);
+            }
+        }
+        if opened {
+            self.negotiate(peer);
+        }
+        self.publish_slots(peer);
+    }
+
+    /// The microphones `peer` should hear, at most `cap`, in order: the loudest the room's
+    /// detector knows, then those that sent no audio level yet in join order. One's own is
+    /// never sent back, and a microphone a moderator blocked takes no place.
+    fn wanted_mics(
+        &self,
+        now: Instant,
+        peer: PeerId,
+        room: RoomId,
+        cap: usize,
+    ) -> Vec<(PeerId, Mid)> {
+        let mic = |s: PeerId| -> Option<(PeerId, Mid)> {
+            let p = self.peers.get(&s)?;
+            if s == peer || !p.allow_audio {
+                return None;
+            }
+            let t = p.tracks_in.iter().find(|t| t.label == TrackLabel::Audio)?;
+            Some((s, t.mid))
+        };
+        let detector = self.speakers.get(&room);
+        let mut wanted = Vec::with_capacity(cap);
+        if let Some(d) = detector {
+            wanted.extend(
+                d.loudest(now, usize::MAX)
+                    .into_iter()
+                    .filter_map(mic)
+                    .take(cap),
+            );
+        }
+        for s in self.rooms.get(&room).into_iter().flatten() {
+            if wanted.len() >= cap {
+                break;
+            }
+            if detector.is_some_and(|d| d.knows(*s)) {
+                continue;
+            }
+            if let Some(m) = mic(*s) {
+                wanted.push(m);
+            }
+        }
+        wanted
+    }
+
+    /// Reports `peer`'s slot table if it changed since last reported.
+    pub(crate) fn publish_slots(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let table = slot_table(p);
+        if table != p.slots_sent {
+            p.slots_sent.clone_from(&table);
+            self.outputs
+                .push_back(SfuOutput::Slots { peer, slots: table });
+        }
+    }
+
+    /// What each microphone slot of `peer`'s session carries now (sent again after a
+    /// `resume`: the last report may have been lost with the old socket).
+    pub fn slots(&self, peer: PeerId) -> Result<Vec<SlotInfo>, SfuError> {
+        let p = self.peers.get(&peer).ok_or(SfuError::UnknownPeer(peer))?;
+        Ok(slot_table(p))
+    }
+}
+
+/// The slots of a session that have an m-line, in the order opened.
+fn slot_table(p: &Peer) -> Vec<SlotInfo> {
+    let mut slots: Vec<(usize, SlotInfo)> = p
+        .tracks_out
+        .iter()
+        .filter(|t| {
+            !matches!(
+                t.state,
+                TrackOutState::ToStop(_) | TrackOutState::NegotiatingStop(_)
+            )
+        })
+        .filter_map(|t| {
+            Some((
+                t.slot?,
+                SlotInfo {
+                    mid: t.mid()?.to_string(),
+                    source: t.source.map(|(s, _)| s),
+                },
+            ))
+        })
+        .collect();
+    slots.sort_by_key(|(n, _)| *n);
+    slots.into_iter().map(|(_, s)| s).collect()
+}
