@@ -15,7 +15,9 @@
 //! `slots` message of docs/protocol.md), for its speaking indicator; playing a slot does not
 //! depend on it. The order of the microphones is the audio last-N's: the loudest known first,
 //! then those that sent no audio level yet, in join order. A slot keeps its microphone while
-//! it stays among them, so a change of the loudest moves one slot, not all.
+//! it stays among them, so a change of the loudest moves one slot, not all; and a microphone
+//! that has a slot counts [`STICKY`] louder than it is, so two quiet rooms' noise floors
+//! trading places by a decibel do not swap a slot (and send a table) every allocation.
 
 use std::time::Instant;
 
@@ -23,7 +25,12 @@ use str0m::media::Mid;
 
 use crate::peer::{Peer, TrackLabel, TrackOut, TrackOutState};
 use crate::sfu::Sfu;
+use crate::speaker::MARGIN;
 use crate::{PeerId, RoomId, SfuError, SfuOutput, SlotInfo};
+
+/// How much louder (dB) a microphone must be than one that has a slot to take it: the speaker
+/// detector's own margin for a change of active speaker.
+const STICKY: f32 = MARGIN;
 
 impl Sfu {
     /// Gives `peer`'s microphone slots to the microphones it should hear now, opening slots
@@ -37,7 +44,13 @@ impl Sfu {
             return;
         }
         let cap = self.config.audio_last_n;
-        let wanted = self.wanted_mics(now, peer, p.room, cap);
+        let carried: Vec<(PeerId, Mid)> = p
+            .tracks_out
+            .iter()
+            .filter(|t| t.slot.is_some())
+            .filter_map(|t| t.source)
+            .collect();
+        let wanted = self.wanted_mics(now, peer, p.room, cap, &carried);
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
@@ -82,14 +95,16 @@ impl Sfu {
     }
 
     /// The microphones `peer` should hear, at most `cap`, in order: the loudest the room's
-    /// detector knows, then those that sent no audio level yet in join order. One's own is
-    /// never sent back, and a microphone a moderator blocked takes no place.
+    /// detector knows (those `carried` now counted [`STICKY`] louder), then those that sent no
+    /// audio level yet in join order. One's own is never sent back, and a microphone a
+    /// moderator blocked takes no place.
     fn wanted_mics(
         &self,
         now: Instant,
         peer: PeerId,
         room: RoomId,
         cap: usize,
+        carried: &[(PeerId, Mid)],
     ) -> Vec<(PeerId, Mid)> {
         let mic = |s: PeerId| -> Option<(PeerId, Mid)> {
             let p = self.peers.get(&s)?;
@@ -102,12 +117,18 @@ impl Sfu {
         let detector = self.speakers.get(&room);
         let mut wanted = Vec::with_capacity(cap);
         if let Some(d) = detector {
-            wanted.extend(
-                d.loudest(now, usize::MAX)
-                    .into_iter()
-                    .filter_map(mic)
-                    .take(cap),
-            );
+            let mut ranked: Vec<((PeerId, Mid), f32)> = d
+                .loudest(now, usize::MAX)
+                .into_iter()
+                .filter_map(mic)
+                .map(|m| {
+                    let bonus = if carried.contains(&m) { STICKY } else { 0.0 };
+                    (m, d.loudness(now, m.0) + bonus)
+                })
+                .collect();
+            // Stable: equals keep the detector's order.
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+            wanted.extend(ranked.into_iter().take(cap).map(|(m, _)| m));
         }
         for s in self.rooms.get(&room).into_iter().flatten() {
             if wanted.len() >= cap {

@@ -208,3 +208,34 @@ fn a_blocked_microphone_gives_its_slot_to_the_next() {
         vec![2]
     );
 }
+
+#[test]
+fn a_slot_stays_with_its_microphone_until_another_is_clearly_louder() {
+    let config = SfuConfig {
+        audio_last_n: 1,
+        ..SfuConfig::default()
+    };
+    let mut w = room(3, config, &[-127, -40, -42]);
+    assert_eq!(
+        microphones_heard(&mut w, 0, Duration::from_secs(1)),
+        vec![1]
+    );
+    let reports = w.clients[0].slot_reports;
+    // Two noise floors trade places by 2 dB: the slot stays, no table is sent.
+    w.clients[1].audio_level = Some(-42);
+    w.clients[2].audio_level = Some(-40);
+    w.run_for(Duration::from_secs(2));
+    assert_eq!(
+        microphones_heard(&mut w, 0, Duration::from_secs(1)),
+        vec![1]
+    );
+    assert_eq!(w.clients[0].slot_reports, reports);
+    // Someone really speaks: the slot goes to them.
+    w.clients[2].audio_level = Some(-25);
+    w.run_for(Duration::from_secs(1));
+    assert_eq!(
+        microphones_heard(&mut w, 0, Duration::from_secs(1)),
+        vec![2]
+    );
+    assert_eq!(w.clients[0].slot_reports, reports + 1);
+}
