@@ -8,6 +8,7 @@
 import { PROTOCOL_VERSION, isKnownErrorCode } from '../protocol.js';
 import { Signaling } from '../signaling.js';
 import { PeerSession, acquireLocalMedia, stopLocalMedia } from '../media.js';
+import { isSlotStream } from '../slots.js';
 import { t } from '../i18n.js';
 import {
   setState, setPeerConnection, setParticipantId, putParticipant, removeParticipant, resetHooks,
@@ -360,9 +361,10 @@ export function startMeeting(root, opts) {
       },
       sendAnswer: (sdp) => signaling.send({ type: 'answer', sdp }),
       onTrack: (id, track, stream, transceiver) => {
-        // A shared screen gets a tile of its own, never the participant's camera tile.
+        // A shared screen gets a tile of its own, never the participant's camera tile; a
+        // microphone slot plays on its own (mediafeatures.js): it is nobody's tile.
         if (features?.onTrack(id, track, stream, transceiver)) return;
-        if (me && id === me.id) return;
+        if (isSlotStream(id) || (me && id === me.id)) return;
         tiles?.attachTrack(id, track, stream);
       },
       onNegotiationError: (err) => {
@@ -560,6 +562,7 @@ export function startMeeting(root, opts) {
       mediaBlocked?.serverStats(msg);
     });
     signaling.on('speakers', (msg) => features?.speakers(msg));
+    signaling.on('slots', (msg) => features?.slots(msg));
     signaling.on('answer', (msg) => peer?.handleAnswer(msg.sdp));
     signaling.on('offer', (msg) => peer?.handleOffer(msg.sdp));
     signaling.on('participant_joined', (msg) => {
