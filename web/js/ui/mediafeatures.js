@@ -45,6 +45,8 @@ import { createViewSender } from './viewsender.js';
  *   A remote track arrived: true when it was a shared screen or a microphone slot (handled here).
  * @property {(msg: import('../protocol.js').SlotsMessage) => void} slots  The server's table of
  *   the microphone slots: who speaks in each.
+ * @property {(mid: string) => string | null | undefined} slotOf  Whose microphone the slot `mid`
+ *   carries now, by that table (null: nobody; undefined: not a slot, or not listed yet).
  * @property {(p: ParticipantInfo, previous: ParticipantInfo | undefined) => void} participantChanged
  * @property {(id: string) => void} participantLeft
  * @property {() => void} resendView  Measure and send the `view` again if the server did not get
@@ -233,6 +235,7 @@ export function attachMediaFeatures(opts) {
       activeSpeaker.fromServer(msg);
       showSpeakers();
     },
+    slotOf: (mid) => slotTable.get(mid),
     slots: (msg) => {
       slotTable.update(msg.slots);
       setSlots(slotTable.toObject());

@@ -392,7 +392,9 @@ export function startMeeting(root, opts) {
       onAutoplayBlocked: () => view?.showSoundButton(true),
       sendView: (msg) => signaling.send(msg),
     });
-    connection = attachConnectionIndicators({ tiles: view.tiles, pc: peer.pc });
+    connection = attachConnectionIndicators({
+      tiles: view.tiles, pc: peer.pc, slotOf: (mid) => features?.slotOf(mid),
+    });
     mediaBlocked = watchMediaBlocked({ pc: peer.pc, notices: (node) => view?.notify(node, 'media-blocked') });
     board = createWhiteboard({ sig: signaling, view, room, myId: me.id, role: me.role });
     const screensEl = view.root.querySelector('#screens');
