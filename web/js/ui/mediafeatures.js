@@ -3,12 +3,14 @@
 // pinning and the active speaker (layout.js, speaker.js).
 //
 // meeting.js keeps the signaling and the participant list; it asks `onTrack` first whether a
-// remote track is a shared screen (those never go to the participant's own tile), and includes
-// `sharing()` in every `media_state`.
+// remote track is a shared screen or a microphone slot (those never go to the participant's own
+// tile), hands over the `slots` table (who speaks in each slot, for the speaking indicator), and
+// includes `sharing()` in every `media_state`.
 
 import { t } from '../i18n.js';
-import { setScreens, setSpeakerHook } from '../hooks.js';
+import { setScreens, setSlots, setSpeakerHook } from '../hooks.js';
 import { msidForMid, trackLabel } from '../sdp.js';
+import { SlotTable, isSlotStream } from '../slots.js';
 import { ActiveSpeaker, watchSpeakers } from '../speaker.js';
 import { DeviceControl, applySpeaker } from '../devicecontrol.js';
 import { announce } from './announcer.js';
@@ -16,6 +18,7 @@ import { el } from './dom.js';
 import { createDeviceMenu } from './devicemenu.js';
 import { createLayout } from './layout.js';
 import { ScreenTiles, createScreenShare } from './screenshare.js';
+import { SlotAudio } from './slotaudio.js';
 import { createViewSender } from './viewsender.js';
 
 /** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
@@ -39,7 +42,11 @@ import { createViewSender } from './viewsender.js';
  * @typedef {object} MediaFeatures
  * @property {(participantId: string, track: MediaStreamTrack, stream: MediaStream,
  *   transceiver: RTCRtpTransceiver | undefined) => boolean} onTrack
- *   A remote track arrived: true when it was a shared screen (handled here).
+ *   A remote track arrived: true when it was a shared screen or a microphone slot (handled here).
+ * @property {(msg: import('../protocol.js').SlotsMessage) => void} slots  The server's table of
+ *   the microphone slots: who speaks in each.
+ * @property {(mid: string) => string | null | undefined} slotOf  Whose microphone the slot `mid`
+ *   carries now, by that table (null: nobody; undefined: not a slot, or not listed yet).
  * @property {(p: ParticipantInfo, previous: ParticipantInfo | undefined) => void} participantChanged
  * @property {(id: string) => void} participantLeft
  * @property {() => void} resendView  Measure and send the `view` again if the server did not get
@@ -127,6 +134,16 @@ export function attachMediaFeatures(opts) {
     onError: (text) => view.notify(text, 'screen-error'),
   });
 
+  // --- Microphone slots: played whatever they carry; the table only says who speaks in them.
+  const slotAudio = new SlotAudio(stage, { onAutoplayBlocked: opts.onAutoplayBlocked });
+  const slotTable = new SlotTable();
+  setSlots(slotTable.toObject());
+  // A server offer that stopped a slot's m-line is applied once signaling is stable again.
+  const pruneSlots = () => {
+    if (peer.pc.signalingState === 'stable') slotAudio.prune();
+  };
+  peer.pc.addEventListener('signalingstatechange', pruneSlots);
+
   // --- Layout and active speaker
   const layout = createLayout({
     stage,
@@ -157,6 +174,7 @@ export function attachMediaFeatures(opts) {
       return me ? { id: me.id, audio: me.audio } : null;
     },
     audible: (id) => opts.participant(id)?.audio ?? false,
+    slotOf: (mid) => slotTable.get(mid),
     onUpdate: (state) => {
       speakingNow = state.speaking;
       localDominant = state.dominant;
@@ -182,9 +200,14 @@ export function attachMediaFeatures(opts) {
   if (control.speaker) applySpeaker(stage, control.speaker);
   sinkObserver.observe(view.tiles, { childList: true });
   sinkObserver.observe(screensEl, { childList: true });
+  sinkObserver.observe(slotAudio.box, { childList: true });
 
   return {
     onTrack: (participantId, track, stream, transceiver) => {
+      if (isSlotStream(stream.id)) {
+        slotAudio.attach(track, stream, transceiver);
+        return true;
+      }
       const sdp = peer.pc.remoteDescription?.sdp ?? '';
       const label = trackLabel(msidForMid(sdp, transceiver?.mid)?.track);
       if (label !== 'screen' && label !== 'screen-audio') return false;
@@ -212,7 +235,15 @@ export function attachMediaFeatures(opts) {
       activeSpeaker.fromServer(msg);
       showSpeakers();
     },
-    resumePlayback: () => screenTiles.resumePlayback(),
+    slotOf: (mid) => slotTable.get(mid),
+    slots: (msg) => {
+      slotTable.update(msg.slots);
+      setSlots(slotTable.toObject());
+    },
+    resumePlayback: () => {
+      screenTiles.resumePlayback();
+      slotAudio.resumePlayback();
+    },
     resendView: () => viewSender?.update(),
     dispose: () => {
       stopSpeakers();
@@ -223,6 +254,9 @@ export function attachMediaFeatures(opts) {
       share.dispose();
       screenTiles.dispose();
       setScreens([]);
+      peer.pc.removeEventListener('signalingstatechange', pruneSlots);
+      slotAudio.dispose();
+      setSlots({});
     },
   };
 }

@@ -1,6 +1,9 @@
 // The grid of participant tiles (#tiles). One tile per participant: a <video> fed by one
-// MediaStream that holds that participant's audio and video tracks, the name, a muted icon,
-// and an avatar with initials shown while the camera is off.
+// MediaStream that holds that participant's video track, and its audio track when the server
+// forwards one m-line per microphone; the name, a muted icon, and an avatar with initials shown
+// while the camera is off. With microphone slots (../slots.js) the others' sound plays apart
+// (slotaudio.js) and a tile's stream has no audio track: nothing here depends on one (the muted
+// icon comes from `media_state`, through `info.audio`; the avatar from the video track).
 //
 // Tracks may arrive before the participant is known (`ontrack` racing `participant_joined`):
 // they wait in `pending` until the tile exists.
