@@ -66,5 +66,8 @@ fn main() {
     }
     w.run_for(Duration::from_secs(3 + secs));
     let sent: u64 = w.sent_to.values().sum();
-    println!("{scenario} {secs}s: {sent} datagrams sent, core busy {:?}", w.sfu_busy);
+    println!(
+        "{scenario} {secs}s: {sent} datagrams sent, core busy {:?}",
+        w.sfu_busy
+    );
 }
