@@ -21,7 +21,7 @@
 
 use std::time::Instant;
 
-use str0m::media::Mid;
+use str0m::media::{MediaKind, Mid};
 
 use crate::peer::{Peer, TrackLabel, TrackOut, TrackOutState};
 use crate::sfu::Sfu;
@@ -47,48 +47,14 @@ impl Sfu {
         let carried: Vec<(PeerId, Mid)> = p
             .tracks_out
             .iter()
-            .filter(|t| t.slot.is_some())
+            .filter(|t| t.slot.is_some() && t.kind == MediaKind::Audio)
             .filter_map(|t| t.source)
             .collect();
         let wanted = self.wanted_mics(now, peer, p.room, cap, &carried);
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        let carried = |p: &Peer, m: &(PeerId, Mid)| {
-            p.tracks_out
-                .iter()
-                .any(|t| t.slot.is_some() && t.source == Some(*m))
-        };
-        let missing: Vec<(PeerId, Mid)> =
-            wanted.iter().filter(|m| !carried(p, m)).copied().collect();
-        // Slots whose microphone is no longer wanted, empty ones first.
-        let mut free: Vec<usize> = (0..p.tracks_out.len())
-            .filter(|i| {
-                let t = &p.tracks_out[*i];
-                t.slot.is_some() && !t.source.is_some_and(|s| wanted.contains(&s))
-            })
-            .collect();
-        free.sort_by_key(|i| p.tracks_out[*i].source.is_some());
-        let mut free = free.into_iter();
-        let mut count = p.tracks_out.iter().filter(|t| t.slot.is_some()).count();
-        let mut opened = false;
-        for m in missing {
-            match free.next() {
-                Some(i) => p.tracks_out[i].carry(Some(m)),
-                None if count < cap => {
-                    p.tracks_out.push(TrackOut::slot(count, Some(m)));
-                    count += 1;
-                    opened = true;
-                }
-                None => break,
-            }
-        }
-        for i in free {
-            if p.tracks_out[i].source.is_some() {
-                p.tracks_out[i].carry(None);
-            }
-        }
-        if opened {
+        if fill_slots(p, MediaKind::Audio, &wanted, cap, 0) {
             self.negotiate(peer);
         }
         self.publish_slots(peer);
@@ -165,9 +131,65 @@ impl Sfu {
     }
 }
 
+/// Gives `p`'s slots of `kind` to `wanted` (at most `cap`, in priority order): a slot keeps
+/// what it carries while that is wanted; the wanted not carried yet get the other slots, empty
+/// ones first, and new slots while there are fewer than `cap`; slots left over carry nothing.
+/// Slots are also opened, empty, up to `ahead` (at most `cap`), so that a camera that starts
+/// later finds its m-line negotiated. Returns whether slots were opened (to negotiate).
+pub(crate) fn fill_slots(
+    p: &mut Peer,
+    kind: MediaKind,
+    wanted: &[(PeerId, Mid)],
+    cap: usize,
+    ahead: usize,
+) -> bool {
+    let is_slot = |t: &TrackOut| t.slot.is_some() && t.kind == kind;
+    let missing: Vec<(PeerId, Mid)> = wanted
+        .iter()
+        .take(cap)
+        .filter(|m| {
+            !p.tracks_out
+                .iter()
+                .any(|t| is_slot(t) && t.source == Some(**m))
+        })
+        .copied()
+        .collect();
+    // Slots whose track is no longer wanted, empty ones first.
+    let mut free: Vec<usize> = (0..p.tracks_out.len())
+        .filter(|i| {
+            let t = &p.tracks_out[*i];
+            is_slot(t) && !t.source.is_some_and(|s| wanted.contains(&s))
+        })
+        .collect();
+    free.sort_by_key(|i| p.tracks_out[*i].source.is_some());
+    let mut free = free.into_iter();
+    let mut count = p.tracks_out.iter().filter(|t| is_slot(t)).count();
+    let before = count;
+    for m in missing {
+        match free.next() {
+            Some(i) => p.tracks_out[i].carry(Some(m)),
+            None if count < cap => {
+                p.tracks_out.push(TrackOut::slot(kind, count, Some(m)));
+                count += 1;
+            }
+            None => break,
+        }
+    }
+    for i in free {
+        if p.tracks_out[i].source.is_some() {
+            p.tracks_out[i].carry(None);
+        }
+    }
+    while count < ahead.min(cap) {
+        p.tracks_out.push(TrackOut::slot(kind, count, None));
+        count += 1;
+    }
+    count > before
+}
+
 /// The slots of a session that have an m-line, in the order opened.
 fn slot_table(p: &Peer) -> Vec<SlotInfo> {
-    let mut slots: Vec<(usize, SlotInfo)> = p
+    let mut slots: Vec<((bool, usize), SlotInfo)> = p
         .tracks_out
         .iter()
         .filter(|t| {
@@ -178,10 +200,10 @@ fn slot_table(p: &Peer) -> Vec<SlotInfo> {
         })
         .filter_map(|t| {
             Some((
-                t.slot?,
+                (t.kind == MediaKind::Video, t.slot?),
                 SlotInfo {
                     mid: t.mid()?.to_string(),
-                    source: t.source.map(|(s, _)| s),
+                    source: t.shown,
                 },
             ))
         })
