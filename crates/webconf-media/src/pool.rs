@@ -1,23 +1,31 @@
-//! Microphone slots: each subscriber's session has a small pool of forwarded audio tracks, at
-//! most [`crate::SfuConfig::audio_last_n`], that carry in turn the microphones the audio last-N
-//! picks, instead of one forwarded track per microphone of the room.
+//! Slots: each subscriber's session has a small pool of forwarded microphone tracks, at most
+//! [`crate::SfuConfig::audio_last_n`], and of forwarded camera tracks, at most
+//! [`crate::SfuConfig::last_n`], that carry in turn the microphones the audio last-N picks and
+//! the cameras the last-N picks, instead of one forwarded track per microphone and camera of
+//! the room. Screens (and their sound) are still forwarded one track each.
 //!
 //! Why: str0m's session work grows with its streams (each timeout walks every stream, each
-//! stream keeps its buffers), and in a room of N a subscriber received N - 1 microphone tracks
-//! of which at most `audio_last_n` ever carried sound. With slots, a session holds at most
-//! `audio_last_n` microphone streams whatever the size of the room, and a join or a leave no
-//! longer renegotiates every session once the pools are full. Jitsi's bridge does the same with
-//! SSRC rewriting; here a slot keeps its m-line and SSRC, and [`crate::forward`]'s rewriting
-//! keeps its sequence numbers and RTP times continuous across a change of source, as across a
-//! pause.
+//! poll of its send queue scans them all, each stream keeps its buffers), and in a room of N a
+//! subscriber received 2 (N - 1) tracks of which at most `audio_last_n + last_n` ever carried
+//! anything. With slots, a session holds at most `audio_last_n + last_n` streams (14) whatever
+//! the size of the room, and a join or a leave no longer renegotiates every session once the
+//! pools are full. Jitsi's bridge does the same with SSRC rewriting; here a slot keeps its
+//! m-line and SSRC, and [`crate::forward`]'s rewriting keeps its sequence numbers, VP8 picture
+//! ids and RTP times continuous across a change of source, as across a pause.
 //!
-//! Which microphone a slot carries is told to the browser ([`crate::SfuOutput::Slots`], the
-//! `slots` message of docs/protocol.md), for its speaking indicator; playing a slot does not
-//! depend on it. The order of the microphones is the audio last-N's: the loudest known first,
-//! then those that sent no audio level yet, in join order. A slot keeps its microphone while
-//! it stays among them, so a change of the loudest moves one slot, not all; and a microphone
-//! that has a slot counts [`STICKY`] louder than it is, so two quiet rooms' noise floors
-//! trading places by a decibel do not swap a slot (and send a table) every allocation.
+//! What each slot carries is told to the browser ([`crate::SfuOutput::Slots`], the `slots`
+//! message of docs/protocol.md): a microphone slot's when it is given (the browser plays every
+//! microphone slot whatever it carries; the table only names the speaker), a camera slot's
+//! when it is let go and when the first packet of its new camera (a keyframe) is sent, so the
+//! browser moves the slot's picture to the right tile with that picture.
+//!
+//! Microphones: the loudest known first, then those that sent no audio level yet, in join
+//! order. A slot keeps its microphone while it stays among them, so a change of the loudest
+//! moves one slot, not all; and a microphone that has a slot counts [`STICKY`] louder than it
+//! is, so two quiet rooms' noise floors trading places by a decibel do not swap a slot (and
+//! send a table) every allocation. Cameras: the allocation's (`alloc.rs`): those given a
+//! layer; camera slots are opened ahead, up to the number of cameras published, so a camera
+//! that starts later finds its m-line negotiated.
 
 use std::time::Instant;
 
