@@ -105,7 +105,8 @@ test('SlotVideo: slot tracks go into the tile the table says, move with it, leav
   /** @type {string[]} */
   const calls = [];
   const tiles = {
-    showSlotVideo: (/** @type {string} */ id, /** @type {any} */ track, /** @type {any} */ receiver) => {
+    showSlotVideo: (/** @type {string} */ id, /** @type {any} */ track, /** @type {any} */ receiver, /** @type {string} */ mid) => {
+      assert.equal(receiver?.name, `r${mid}`);
       calls.push(`show ${id} ${track.id} ${receiver?.name ?? '-'}`);
     },
     hideSlotVideo: (/** @type {string} */ id, /** @type {any} */ track) => calls.push(`hide ${id} ${track.id}`),

@@ -386,7 +386,7 @@ export function startMeeting(root, opts) {
     features = attachMediaFeatures({
       view,
       tileGrid: {
-        showSlotVideo: (id, track, receiver) => tileGrid.showSlotVideo(id, track, receiver),
+        showSlotVideo: (id, track, receiver, mid) => tileGrid.showSlotVideo(id, track, receiver, mid),
         hideSlotVideo: (id, track) => tileGrid.hideSlotVideo(id, track),
       },
       peer,

@@ -21,7 +21,8 @@ import { cameraSlotMoves, placeCameraSlots } from '../slots.js';
 /**
  * What the slots need of the tile grid (tiles.js `TileGrid`).
  * @typedef {object} SlotTiles
- * @property {(participantId: string, track: MediaStreamTrack, receiver: RTCRtpReceiver | undefined) => void} showSlotVideo
+ * @property {(participantId: string, track: MediaStreamTrack, receiver: RTCRtpReceiver | undefined,
+ *   mid: string) => void} showSlotVideo
  * @property {(participantId: string, track: MediaStreamTrack) => void} hideSlotVideo
  */
 
@@ -103,7 +104,7 @@ export class SlotVideo {
     }
     for (const move of moves) {
       const slot = this.slots.get(move.mid);
-      if (move.to !== null && slot) this.tiles.showSlotVideo(move.to, slot.track, slot.transceiver?.receiver);
+      if (move.to !== null && slot) this.tiles.showSlotVideo(move.to, slot.track, slot.transceiver?.receiver, move.mid);
     }
     this.placed = after;
   }

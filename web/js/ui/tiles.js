@@ -66,7 +66,7 @@ export class TileGrid {
     /** @private @type {Map<string, Tile>} */ this.tiles = new Map();
     /** @private @type {Map<string, MediaStreamTrack[]>} */ this.pending = new Map();
     /** Camera slots for participants whose tile does not exist yet.
-     * @private @type {Map<string, {track: MediaStreamTrack, receiver: RTCRtpReceiver | undefined}>} */
+     * @private @type {Map<string, {track: MediaStreamTrack, receiver: RTCRtpReceiver | undefined, mid: string}>} */
     this.pendingSlots = new Map();
     /** Camera slot tracks whose mute events are watched. @private @type {WeakSet<MediaStreamTrack>} */
     this.slotTracks = new WeakSet();
@@ -112,7 +112,7 @@ export class TileGrid {
       this.pending.delete(info.id);
       const slot = this.pendingSlots.get(info.id);
       this.pendingSlots.delete(info.id);
-      if (slot) this.putSlot(tile, slot.track, slot.receiver);
+      if (slot) this.putSlot(tile, slot.track, slot.receiver, slot.mid);
     }
     this.refresh(tile);
   }
@@ -166,12 +166,14 @@ export class TileGrid {
   /**
    * A camera slot now carries `participantId`'s camera: its track becomes the tile's video (in
    * place of any other), behind the avatar until the receiver decoded frames since this call.
-   * Before the tile exists, it waits for it.
+   * Before the tile exists, it waits for it. The tile says which slot it shows
+   * (`data-slot-mid`).
    * @param {string} participantId
    * @param {MediaStreamTrack} track
    * @param {RTCRtpReceiver | undefined} receiver
+   * @param {string} mid  The slot's mid.
    */
-  showSlotVideo(participantId, track, receiver) {
+  showSlotVideo(participantId, track, receiver, mid) {
     if (!this.slotTracks.has(track)) {
       this.slotTracks.add(track);
       const changed = () => {
@@ -182,11 +184,11 @@ export class TileGrid {
     }
     const tile = this.tiles.get(participantId);
     if (!tile) {
-      this.pendingSlots.set(participantId, { track, receiver });
+      this.pendingSlots.set(participantId, { track, receiver, mid });
       return;
     }
     if (tile.local) return;
-    this.putSlot(tile, track, receiver);
+    this.putSlot(tile, track, receiver, mid);
   }
 
   /**
@@ -202,6 +204,7 @@ export class TileGrid {
     if (tile.reveal?.track === track) tile.reveal = null;
     if (!tile.stream.getTracks().includes(track)) return;
     tile.stream.removeTrack(track);
+    delete tile.root.dataset.slotMid;
     tile.frames = null;
     this.refresh(tile);
   }
@@ -294,8 +297,10 @@ export class TileGrid {
    * @param {Tile} tile
    * @param {MediaStreamTrack} track
    * @param {RTCRtpReceiver | undefined} receiver
+   * @param {string} mid
    */
-  putSlot(tile, track, receiver) {
+  putSlot(tile, track, receiver, mid) {
+    tile.root.dataset.slotMid = mid;
     // The same slot again (a repeated table) shows on as it is.
     if (tile.stream.getTracks().includes(track) && (tile.reveal === null || tile.reveal.track === track)) {
       this.refresh(tile);
