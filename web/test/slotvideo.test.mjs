@@ -110,7 +110,9 @@ test('SlotVideo: slot tracks go into the tile the table says, move with it, leav
       calls.push(`show ${id} ${track.id} ${receiver?.name ?? '-'}`);
     },
     hideSlotVideo: (/** @type {string} */ id, /** @type {any} */ track) => calls.push(`hide ${id} ${track.id}`),
+    useCameraSlots: () => { slotsUsed += 1; },
   };
+  let slotsUsed = 0;
   const table = new SlotTable();
   const video = new SlotVideo(tiles, (mid) => table.get(mid));
   const stream = /** @type {any} */ (new EventTarget());
@@ -121,8 +123,10 @@ test('SlotVideo: slot tracks go into the tile the table says, move with it, leav
 
   // The table may come before the track, or after.
   table.update([{ mid: '3', participant: 'pa' }]);
+  assert.equal(slotsUsed, 0);
   video.attach(t1, stream, tr1);
   assert.deepEqual(calls.splice(0), ['show pa v1 r3']);
+  assert.ok(slotsUsed > 0, 'the tiles know cameras come in slots');
   video.attach(t2, stream, tr2);
   assert.deepEqual(calls.splice(0), []);
   assert.equal(video.shownIn('4'), null);

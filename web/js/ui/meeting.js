@@ -388,6 +388,7 @@ export function startMeeting(root, opts) {
       tileGrid: {
         showSlotVideo: (id, track, receiver, mid) => tileGrid.showSlotVideo(id, track, receiver, mid),
         hideSlotVideo: (id, track) => tileGrid.hideSlotVideo(id, track),
+        useCameraSlots: () => tileGrid.useCameraSlots(),
       },
       peer,
       media: local,

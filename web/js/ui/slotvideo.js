@@ -24,6 +24,8 @@ import { cameraSlotMoves, placeCameraSlots } from '../slots.js';
  * @property {(participantId: string, track: MediaStreamTrack, receiver: RTCRtpReceiver | undefined,
  *   mid: string) => void} showSlotVideo
  * @property {(participantId: string, track: MediaStreamTrack) => void} hideSlotVideo
+ * @property {() => void} useCameraSlots  Cameras come in slots (a slot's track arrived): a tile
+ *   in which no slot is shows its camera as paused (outside last-N).
  */
 
 export class SlotVideo {
@@ -75,6 +77,7 @@ export class SlotVideo {
       this.apply();
       return;
     }
+    this.tiles.useCameraSlots();
     // A new track for a mid (never by the protocol): the old one goes first.
     if (known) this.forget(mid);
     this.slots.set(mid, { mid, track, transceiver });

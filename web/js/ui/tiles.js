@@ -72,6 +72,9 @@ export class TileGrid {
     this.slotTracks = new WeakSet();
     /** @private @type {ReturnType<typeof setInterval> | null} */ this.revealTimer = null;
     /** @private */ this.revealBusy = false;
+    /** The server sends cameras in slots (one came): a tile no slot is in is a camera outside
+     * last-N. @private */
+    this.cameraSlots = false;
     /** @private */ this.resizer = new ResizeObserver(() => this.layout());
     this.resizer.observe(container);
     // A camera outside last-N stops sending frames without Chromium muting its track: watch
@@ -174,6 +177,7 @@ export class TileGrid {
    * @param {string} mid  The slot's mid.
    */
   showSlotVideo(participantId, track, receiver, mid) {
+    this.useCameraSlots();
     if (!this.slotTracks.has(track)) {
       this.slotTracks.add(track);
       const changed = () => {
@@ -189,6 +193,16 @@ export class TileGrid {
     }
     if (tile.local) return;
     this.putSlot(tile, track, receiver, mid);
+  }
+
+  /**
+   * Cameras come in slots (a camera slot's track arrived): from now on, a remote tile whose
+   * camera is on but that no slot is in shows the avatar as paused (outside last-N).
+   */
+  useCameraSlots() {
+    if (this.cameraSlots) return;
+    this.cameraSlots = true;
+    for (const tile of this.tiles.values()) this.refresh(tile);
   }
 
   /**
@@ -375,8 +389,9 @@ export class TileGrid {
     const videoTrack = tile.stream.getVideoTracks()[0];
     // A camera slot that just moved in still shows the previous participant: avatar meanwhile.
     const revealing = tile.reveal !== null && tile.reveal.track === videoTrack && !tile.reveal.watch.revealed;
-    const paused = !tile.local && info.video && videoTrack !== undefined
-      && (videoTrack.muted || tile.frames?.stalled === true || revealing);
+    // With camera slots, a camera that is on but in no slot is outside last-N: paused too.
+    const paused = !tile.local && info.video && (videoTrack === undefined ? this.cameraSlots
+      : videoTrack.muted || tile.frames?.stalled === true || revealing);
     if (paused) tile.root.dataset.videoPaused = 'true';
     else delete tile.root.dataset.videoPaused;
     const showVideo = info.video && videoTrack !== undefined && !paused;
