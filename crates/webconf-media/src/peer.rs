@@ -41,6 +41,12 @@ impl TrackLabel {
         }
     }
 
+    /// Whether it reaches the others in slots ([`crate::pool`]): microphones and cameras do;
+    /// screens and their sound are forwarded as they are.
+    pub(crate) fn in_slots(self) -> bool {
+        matches!(self, TrackLabel::Audio | TrackLabel::Video)
+    }
+
     /// The suffix of the forwarded track's id: `<participant id>-<suffix>`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -199,8 +205,12 @@ pub(crate) struct TrackOut {
     /// The publisher and the m-line of its track whose media this track carries now. Fixed
     /// for a publisher's track; for a slot, chosen by the allocation (`None`: silent).
     pub source: Option<(PeerId, Mid)>,
-    /// `Some(n)` for the n-th microphone slot of this peer.
+    /// `Some(n)` for the n-th slot of its kind (microphone or camera) of this peer.
     pub slot: Option<usize>,
+    /// For a slot, whose track its table entry names ([`crate::SfuOutput::Slots`]): a
+    /// microphone's from when it is given the slot, a camera's from its first packet sent in
+    /// it, so that the browser moves the slot's picture to that tile when it changes.
+    pub shown: Option<PeerId>,
     /// The `a=msid` stream id: the publisher's participant id, or [`SLOT_STREAM`].
     pub msid_stream: String,
     /// Audio or video.
@@ -230,6 +240,7 @@ impl TrackOut {
         TrackOut {
             source: Some((source, source_mid)),
             slot: None,
+            shown: None,
             msid_stream: source_stream,
             kind,
             label,
@@ -240,21 +251,27 @@ impl TrackOut {
         }
     }
 
-    /// The `n`-th microphone slot, carrying `source` once negotiated.
-    pub(crate) fn slot(n: usize, source: Option<(PeerId, Mid)>) -> TrackOut {
-        let mut fwd = Forwarding::new();
-        fwd.change_audio_source(source.is_some());
-        TrackOut {
-            source,
+    /// The `n`-th slot of `kind` (a microphone or a camera slot), carrying `source` once
+    /// negotiated.
+    pub(crate) fn slot(kind: MediaKind, n: usize, source: Option<(PeerId, Mid)>) -> TrackOut {
+        let label = match kind {
+            MediaKind::Audio => TrackLabel::Audio,
+            MediaKind::Video => TrackLabel::Video,
+        };
+        let mut t = TrackOut {
+            source: None,
             slot: Some(n),
+            shown: None,
             msid_stream: SLOT_STREAM.to_owned(),
-            kind: MediaKind::Audio,
-            label: TrackLabel::Audio,
+            kind,
+            label,
             state: TrackOutState::ToOpen,
-            fwd,
+            fwd: Forwarding::new(),
             pt: None,
             ssrc: None,
-        }
+        };
+        t.carry(source);
+        t
     }
 
     /// The `a=msid` track id: `<participant id>-<label>`, or `slot-audio-<n>` for a slot.
@@ -265,11 +282,21 @@ impl TrackOut {
         }
     }
 
-    /// Makes a slot carry `source` (`None`: nothing) from its next packet on.
+    /// Makes a slot carry `source` (`None`: nothing) from its next packet on: a microphone at
+    /// once, a camera from its next keyframe (its layer is the allocation's to set).
     pub(crate) fn carry(&mut self, source: Option<(PeerId, Mid)>) {
         self.source = source;
         self.pt = None;
-        self.fwd.change_audio_source(source.is_some());
+        match self.kind {
+            MediaKind::Audio => {
+                self.fwd.change_audio_source(source.is_some());
+                self.shown = source.map(|(s, _)| s);
+            }
+            MediaKind::Video => {
+                self.fwd.change_video_source();
+                self.shown = None;
+            }
+        }
     }
 
     /// Whether it carries one of `source`'s tracks now.

@@ -1,27 +1,35 @@
-//! Microphone slots: each subscriber's session has a small pool of forwarded audio tracks, at
-//! most [`crate::SfuConfig::audio_last_n`], that carry in turn the microphones the audio last-N
-//! picks, instead of one forwarded track per microphone of the room.
+//! Slots: each subscriber's session has a small pool of forwarded microphone tracks, at most
+//! [`crate::SfuConfig::audio_last_n`], and of forwarded camera tracks, at most
+//! [`crate::SfuConfig::last_n`], that carry in turn the microphones the audio last-N picks and
+//! the cameras the last-N picks, instead of one forwarded track per microphone and camera of
+//! the room. Screens (and their sound) are still forwarded one track each.
 //!
 //! Why: str0m's session work grows with its streams (each timeout walks every stream, each
-//! stream keeps its buffers), and in a room of N a subscriber received N - 1 microphone tracks
-//! of which at most `audio_last_n` ever carried sound. With slots, a session holds at most
-//! `audio_last_n` microphone streams whatever the size of the room, and a join or a leave no
-//! longer renegotiates every session once the pools are full. Jitsi's bridge does the same with
-//! SSRC rewriting; here a slot keeps its m-line and SSRC, and [`crate::forward`]'s rewriting
-//! keeps its sequence numbers and RTP times continuous across a change of source, as across a
-//! pause.
+//! poll of its send queue scans them all, each stream keeps its buffers), and in a room of N a
+//! subscriber received 2 (N - 1) tracks of which at most `audio_last_n + last_n` ever carried
+//! anything. With slots, a session holds at most `audio_last_n + last_n` streams (14) whatever
+//! the size of the room, and a join or a leave no longer renegotiates every session once the
+//! pools are full. Jitsi's bridge does the same with SSRC rewriting; here a slot keeps its
+//! m-line and SSRC, and [`crate::forward`]'s rewriting keeps its sequence numbers, VP8 picture
+//! ids and RTP times continuous across a change of source, as across a pause.
 //!
-//! Which microphone a slot carries is told to the browser ([`crate::SfuOutput::Slots`], the
-//! `slots` message of docs/protocol.md), for its speaking indicator; playing a slot does not
-//! depend on it. The order of the microphones is the audio last-N's: the loudest known first,
-//! then those that sent no audio level yet, in join order. A slot keeps its microphone while
-//! it stays among them, so a change of the loudest moves one slot, not all; and a microphone
-//! that has a slot counts [`STICKY`] louder than it is, so two quiet rooms' noise floors
-//! trading places by a decibel do not swap a slot (and send a table) every allocation.
+//! What each slot carries is told to the browser ([`crate::SfuOutput::Slots`], the `slots`
+//! message of docs/protocol.md): a microphone slot's when it is given (the browser plays every
+//! microphone slot whatever it carries; the table only names the speaker), a camera slot's
+//! when it is let go and when the first packet of its new camera (a keyframe) is sent, so the
+//! browser moves the slot's picture to the right tile with that picture.
+//!
+//! Microphones: the loudest known first, then those that sent no audio level yet, in join
+//! order. A slot keeps its microphone while it stays among them, so a change of the loudest
+//! moves one slot, not all; and a microphone that has a slot counts [`STICKY`] louder than it
+//! is, so two quiet rooms' noise floors trading places by a decibel do not swap a slot (and
+//! send a table) every allocation. Cameras: the allocation's (`alloc.rs`): those given a
+//! layer; camera slots are opened ahead, up to the number of cameras published, so a camera
+//! that starts later finds its m-line negotiated.
 
 use std::time::Instant;
 
-use str0m::media::Mid;
+use str0m::media::{MediaKind, Mid};
 
 use crate::peer::{Peer, TrackLabel, TrackOut, TrackOutState};
 use crate::sfu::Sfu;
@@ -47,48 +55,14 @@ impl Sfu {
         let carried: Vec<(PeerId, Mid)> = p
             .tracks_out
             .iter()
-            .filter(|t| t.slot.is_some())
+            .filter(|t| t.slot.is_some() && t.kind == MediaKind::Audio)
             .filter_map(|t| t.source)
             .collect();
         let wanted = self.wanted_mics(now, peer, p.room, cap, &carried);
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        let carried = |p: &Peer, m: &(PeerId, Mid)| {
-            p.tracks_out
-                .iter()
-                .any(|t| t.slot.is_some() && t.source == Some(*m))
-        };
-        let missing: Vec<(PeerId, Mid)> =
-            wanted.iter().filter(|m| !carried(p, m)).copied().collect();
-        // Slots whose microphone is no longer wanted, empty ones first.
-        let mut free: Vec<usize> = (0..p.tracks_out.len())
-            .filter(|i| {
-                let t = &p.tracks_out[*i];
-                t.slot.is_some() && !t.source.is_some_and(|s| wanted.contains(&s))
-            })
-            .collect();
-        free.sort_by_key(|i| p.tracks_out[*i].source.is_some());
-        let mut free = free.into_iter();
-        let mut count = p.tracks_out.iter().filter(|t| t.slot.is_some()).count();
-        let mut opened = false;
-        for m in missing {
-            match free.next() {
-                Some(i) => p.tracks_out[i].carry(Some(m)),
-                None if count < cap => {
-                    p.tracks_out.push(TrackOut::slot(count, Some(m)));
-                    count += 1;
-                    opened = true;
-                }
-                None => break,
-            }
-        }
-        for i in free {
-            if p.tracks_out[i].source.is_some() {
-                p.tracks_out[i].carry(None);
-            }
-        }
-        if opened {
+        if fill_slots(p, MediaKind::Audio, &wanted, cap, 0) {
             self.negotiate(peer);
         }
         self.publish_slots(peer);
@@ -165,9 +139,65 @@ impl Sfu {
     }
 }
 
+/// Gives `p`'s slots of `kind` to `wanted` (at most `cap`, in priority order): a slot keeps
+/// what it carries while that is wanted; the wanted not carried yet get the other slots, empty
+/// ones first, and new slots while there are fewer than `cap`; slots left over carry nothing.
+/// Slots are also opened, empty, up to `ahead` (at most `cap`), so that a camera that starts
+/// later finds its m-line negotiated. Returns whether slots were opened (to negotiate).
+pub(crate) fn fill_slots(
+    p: &mut Peer,
+    kind: MediaKind,
+    wanted: &[(PeerId, Mid)],
+    cap: usize,
+    ahead: usize,
+) -> bool {
+    let is_slot = |t: &TrackOut| t.slot.is_some() && t.kind == kind;
+    let missing: Vec<(PeerId, Mid)> = wanted
+        .iter()
+        .take(cap)
+        .filter(|m| {
+            !p.tracks_out
+                .iter()
+                .any(|t| is_slot(t) && t.source == Some(**m))
+        })
+        .copied()
+        .collect();
+    // Slots whose track is no longer wanted, empty ones first.
+    let mut free: Vec<usize> = (0..p.tracks_out.len())
+        .filter(|i| {
+            let t = &p.tracks_out[*i];
+            is_slot(t) && !t.source.is_some_and(|s| wanted.contains(&s))
+        })
+        .collect();
+    free.sort_by_key(|i| p.tracks_out[*i].source.is_some());
+    let mut free = free.into_iter();
+    let mut count = p.tracks_out.iter().filter(|t| is_slot(t)).count();
+    let before = count;
+    for m in missing {
+        match free.next() {
+            Some(i) => p.tracks_out[i].carry(Some(m)),
+            None if count < cap => {
+                p.tracks_out.push(TrackOut::slot(kind, count, Some(m)));
+                count += 1;
+            }
+            None => break,
+        }
+    }
+    for i in free {
+        if p.tracks_out[i].source.is_some() {
+            p.tracks_out[i].carry(None);
+        }
+    }
+    while count < ahead.min(cap) {
+        p.tracks_out.push(TrackOut::slot(kind, count, None));
+        count += 1;
+    }
+    count > before
+}
+
 /// The slots of a session that have an m-line, in the order opened.
 fn slot_table(p: &Peer) -> Vec<SlotInfo> {
-    let mut slots: Vec<(usize, SlotInfo)> = p
+    let mut slots: Vec<((bool, usize), SlotInfo)> = p
         .tracks_out
         .iter()
         .filter(|t| {
@@ -178,10 +208,10 @@ fn slot_table(p: &Peer) -> Vec<SlotInfo> {
         })
         .filter_map(|t| {
             Some((
-                t.slot?,
+                (t.kind == MediaKind::Video, t.slot?),
                 SlotInfo {
                     mid: t.mid()?.to_string(),
-                    source: t.source.map(|(s, _)| s),
+                    source: t.shown,
                 },
             ))
         })

@@ -41,12 +41,14 @@ const LOSS_WINDOW: Duration = Duration::from_secs(1);
 // `Media` is large, but boxing it would cost an allocation per forwarded packet; the queue is
 // drained at once, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
-enum Work {
+pub(crate) enum Work {
     TrackAdded(PeerId, Mid, MediaKind, TrackLabel),
     TrackRemoved(PeerId, Mid),
     Media(PeerId, RtpPacket),
     KeyframeRequest(PeerId, KeyframeRequest),
     Reallocate(PeerId),
+    /// A camera slot sent its new camera's first packet: report the table.
+    Slots(PeerId),
 }
 
 /// The selective forwarding unit. See the crate documentation.
@@ -61,7 +63,7 @@ pub struct Sfu {
     router: Router,
     timers: BTreeSet<(Instant, PeerId)>,
     pub(crate) outputs: VecDeque<SfuOutput>,
-    work: VecDeque<Work>,
+    pub(crate) work: VecDeque<Work>,
     next_port: usize,
     /// When media last flowed in each room, since the last [`Sfu::take_media_activity`].
     pub(crate) activity: FxHashMap<RoomId, Instant>,

@@ -193,6 +193,7 @@ impl Sfu {
                                 .iter()
                                 .filter(|t| {
                                     t.kind == MediaKind::Video
+                                        && t.source.is_some()
                                         && matches!(t.state, TrackOutState::Open(_))
                                         && t.fwd.target.is_none()
                                 })
@@ -228,6 +229,7 @@ impl Sfu {
                     }
                 }
                 Work::Reallocate(peer) => self.reallocate(now, peer),
+                Work::Slots(peer) => self.publish_slots(peer),
             }
         }
     }

@@ -52,7 +52,7 @@ impl Sfu {
         let (first, answer) = first;
         if first {
             self.subscribe_to_room(peer);
-            // Its microphone slots go in the first server offer too.
+            // Its slots go in the first server offer too.
             self.reallocate(now, peer);
         }
         self.drain(peer);
@@ -132,8 +132,9 @@ impl Sfu {
                 continue;
             }
             if let Some(o) = self.peers.get(other) {
-                // Microphones come in slots, filled by the allocation ([`crate::pool`]).
-                for t in o.tracks_in.iter().filter(|t| t.label != TrackLabel::Audio) {
+                // Microphones and cameras come in slots, filled by the allocation
+                // ([`crate::pool`]): only screens (and their sound) are forwarded as they are.
+                for t in o.tracks_in.iter().filter(|t| !t.label.in_slots()) {
                     wanted.push(TrackOut::new(
                         *other,
                         t.mid,
@@ -237,8 +238,9 @@ impl Sfu {
             if !o.offered {
                 continue;
             }
-            if label == TrackLabel::Audio {
-                // A microphone: the allocation gives it a slot (opening one if there is room).
+            if label.in_slots() {
+                // A microphone or a camera: the allocation gives it a slot (opening one if
+                // there is room).
                 self.reallocate(now, other);
                 continue;
             }

@@ -94,7 +94,8 @@ pub struct Client {
     /// Frames received, by forwarded track id (`<stream>-audio`, `-video`, `-screen`); a
     /// microphone slot's frames count for the microphone it carries ([`Client::slots`]).
     pub received_tracks: HashMap<String, u64>,
-    /// The latest slot table the SFU reported: mid → stream id of the microphone it carries.
+    /// The latest slot table the SFU reported: mid → stream id of the microphone or camera it
+    /// carries.
     pub slots: HashMap<String, Option<String>>,
     /// How many slot tables the SFU reported.
     pub slot_reports: u64,
@@ -134,6 +135,35 @@ pub struct Client {
 }
 
 impl Client {
+    /// The stream ids of what its slots of `kind` carry now, by the SFU's last table.
+    pub fn carried(&self, kind: MediaKind) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .slots
+            .iter()
+            .filter(|(mid, _)| {
+                self.rtc
+                    .media(Mid::from(mid.as_str()))
+                    .is_some_and(|m| m.kind() == kind)
+            })
+            .filter_map(|(_, s)| s.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The mid of its slot of `kind` whose table entry is `stream`, if any.
+    pub fn slot_of(&self, kind: MediaKind, stream: &str) -> Option<String> {
+        self.slots
+            .iter()
+            .filter(|(mid, _)| {
+                self.rtc
+                    .media(Mid::from(mid.as_str()))
+                    .is_some_and(|m| m.kind() == kind)
+            })
+            .find(|(_, s)| s.as_deref() == Some(stream))
+            .map(|(m, _)| m.clone())
+    }
+
     pub fn frames_from(&self, stream: &str, kind: MediaKind) -> u64 {
         self.received
             .get(&(stream.to_owned(), kind))
@@ -629,12 +659,16 @@ impl World {
                             .map(|m| m.track_id().to_owned())
                             .unwrap_or_default();
                         if stream == SLOT_STREAM {
-                            // A microphone slot: the frame is from what it carries now.
+                            // A slot: the frame is from what it carries now.
                             let Some(Some(carried)) = c.slots.get(&d.mid.to_string()) else {
                                 continue;
                             };
                             stream.clone_from(carried);
-                            track = format!("{carried}-audio");
+                            let label = match kind {
+                                MediaKind::Audio => "audio",
+                                MediaKind::Video => "video",
+                            };
+                            track = format!("{carried}-{label}");
                         }
                         *c.received.entry((stream, kind)).or_default() += 1;
                         *c.received_tracks.entry(track.clone()).or_default() += 1;
