@@ -156,6 +156,10 @@ test('camera slots: a tile never shows another participant\'s picture as cameras
       s = await state();
       return s.tiles.length === 3 && publishers.every((p) => s.tiles.some((x) => x.id === p.id));
     }, 30000, { message: () => `Dave to show the three tiles: ${safeJson(s)}` });
+    await waitFor(async () => {
+      s = await state();
+      return s.tiles.some((x) => x.slot);
+    }, 30000, { message: () => `a tile showing a camera slot (data-slot-mid; a server of this branch sends cameras in slots): ${safeJson(s)}` });
   });
 
   for (let round = 1; round <= ROUNDS; round++) {
