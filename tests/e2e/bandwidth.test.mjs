@@ -203,7 +203,7 @@ const RECOVER_MS = 20_000;
 /**
  * Page side: samples, every `intervalMs` for `durationMs` (once if 0), for each participant id,
  * its camera's frame width, decoded frames and bytes, and its microphone's received packets
- * (receivers found by `a=msid:<id> <id>-video|-audio`, microphone slots by `window.webconf.slots`).
+ * (receivers found by `a=msid:<id> <id>-video|-audio`, microphone and camera slots by `window.webconf.slots`).
  * Self-contained: it runs in the page.
  * @param {string[]} ids
  * @param {number} durationMs
@@ -223,9 +223,10 @@ function sampleReceiving(ids, durationMs, intervalMs) {
       const mid = /a=mid:(\S+)/.exec(section)?.[1];
       const msid = /a=msid:(\S+) (\S+)/.exec(section);
       if (mid && msid && msid[1] === 'slots') {
-        // A microphone slot: the participant it carries now.
+        // A microphone or camera slot: the participant it carries now.
         const who = /** @type {any} */ (window).webconf?.slots?.[mid];
-        if (who && ids.includes(who)) byMid.set(mid, { id: who, kind: 'audio' });
+        const kind = msid[2].startsWith('slot-video-') ? 'video' : 'audio';
+        if (who && ids.includes(who)) byMid.set(mid, { id: who, kind });
         continue;
       }
       if (!mid || !msid || !ids.includes(msid[1])) continue;

@@ -64,8 +64,9 @@ after(async () => {
 /**
  * Every receiving transceiver with its `a=msid` track id (from the remote description, by mid)
  * and its inbound-rtp counters: [{mid, trackId, kind, direction, packetsReceived,
- * framesDecoded}]. A microphone slot (`a=msid:slots …`) has the track id `<id>-audio` of the
- * participant it carries now (`window.webconf.slots`), and is left out while it carries none.
+ * framesDecoded}]. A microphone slot (`a=msid:slots slot-audio-<n>`) has the track id
+ * `<id>-audio` of the participant it carries now (`window.webconf.slots`), a camera slot
+ * (`slot-video-<n>`) `<id>-video`; either is left out while it carries none.
  */
 async function pageReceivers() {
   const w = /** @type {any} */ (window);
@@ -83,7 +84,7 @@ async function pageReceivers() {
     }
     if (mid !== undefined && stream === 'slots') {
       const who = w.webconf.slots?.[mid];
-      track = who ? `${who}-audio` : undefined;
+      track = who ? `${who}-${/^slot-video-/.test(track ?? '') ? 'video' : 'audio'}` : undefined;
     }
     if (mid !== undefined && track) byMid.set(mid, track);
   }

@@ -23,8 +23,9 @@
  * @property {BoardEntry[]} board  The whiteboard's and screen annotations' objects as last known
  *   from the server, in drawing order.
  * @property {Record<string, string | null>} slots  The latest `slots` table of the connection:
- *   the mid of each microphone slot → the participant whose microphone it carries now, or null
- *   (docs/protocol.md, `slots`); empty with a server that forwards one m-line per microphone.
+ *   the mid of each microphone or camera slot → the participant whose microphone or camera it
+ *   carries now, or null (docs/protocol.md, `slots`); empty with a server that forwards one
+ *   m-line per microphone and camera.
  */
 
 /**

@@ -5,8 +5,8 @@
 
 import { getLanguage, t } from '../i18n.js';
 import { computeFigures, figureNames, formatFigure, NO_FIGURES } from '../connstats.js';
-import { msidForMid, trackLabel } from '../sdp.js';
-import { microphoneOwner } from '../slots.js';
+import { msidForMid } from '../sdp.js';
+import { cameraOwner, microphoneOwner } from '../slots.js';
 import { el } from './dom.js';
 
 /** @typedef {import('../connstats.js').Figures} Figures */
@@ -44,8 +44,8 @@ const QUALITY = {
 
 /**
  * Who each RTP stream belongs to, from the transceivers and the descriptions' `a=msid`; a
- * microphone slot is whoever the latest `slots` table says it carries now (`slotOf`), so its
- * bytes since the previous sample count for that tile.
+ * microphone or camera slot is whoever the latest `slots` table says it carries now (`slotOf`),
+ * so its bytes since the previous sample count for that tile.
  * @param {RTCPeerConnection} pc
  * @param {(mid: string) => string | null | undefined} slotOf
  * @returns {import('../connstats.js').Owners}
@@ -67,9 +67,9 @@ function ownersOf(pc, slotOf) {
       if (tr.sender.track) ownTracks.add(tr.sender.track.id);
     } else {
       const msid = msidForMid(remoteSdp, tr.mid);
-      // A camera by its msid; a microphone by its msid, or in a slot by the table. Screens are
-      // not the participant's tile.
-      const owner = msid && trackLabel(msid.track) === 'video' ? msid.stream : microphoneOwner(msid, tr.mid, slotOf);
+      // A camera or a microphone by its msid, or in a slot by the table. Screens are not the
+      // participant's tile.
+      const owner = cameraOwner(msid, tr.mid, slotOf) ?? microphoneOwner(msid, tr.mid, slotOf);
       if (!owner) continue;
       byMid.set(tr.mid, owner);
       if (tr.receiver.track) byTrack.set(tr.receiver.track.id, owner);
@@ -80,7 +80,7 @@ function ownersOf(pc, slotOf) {
 
 /**
  * Give every tile of `tiles` an indicator and keep them up to date. `slotOf` reads the latest
- * `slots` table (mediafeatures.js); without it, microphone slots count for nobody.
+ * `slots` table (mediafeatures.js); without it, slots count for nobody.
  * @param {{tiles: HTMLElement, pc: RTCPeerConnection, slotOf?: (mid: string) => string | null | undefined}} opts
  * @returns {ConnectionIndicators}
  */

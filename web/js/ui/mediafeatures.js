@@ -3,9 +3,10 @@
 // pinning and the active speaker (layout.js, speaker.js).
 //
 // meeting.js keeps the signaling and the participant list; it asks `onTrack` first whether a
-// remote track is a shared screen or a microphone slot (those never go to the participant's own
-// tile), hands over the `slots` table (who speaks in each slot, for the speaking indicator), and
-// includes `sharing()` in every `media_state`.
+// remote track is a shared screen or a slot (those never go to a tile by their msid), hands over
+// the `slots` table (who speaks in each microphone slot, for the speaking indicator; whose
+// camera each camera slot carries, whose tile it goes to), and includes `sharing()` in every
+// `media_state`.
 
 import { t } from '../i18n.js';
 import { setScreens, setSlots, setSpeakerHook } from '../hooks.js';
@@ -19,6 +20,7 @@ import { createDeviceMenu } from './devicemenu.js';
 import { createLayout } from './layout.js';
 import { ScreenTiles, createScreenShare } from './screenshare.js';
 import { SlotAudio } from './slotaudio.js';
+import { SlotVideo } from './slotvideo.js';
 import { createViewSender } from './viewsender.js';
 
 /** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
@@ -26,6 +28,8 @@ import { createViewSender } from './viewsender.js';
 /**
  * @typedef {object} MediaFeaturesOptions
  * @property {import('./meetingview.js').MeetingView} view
+ * @property {import('./slotvideo.js').SlotTiles} tileGrid  The tiles (tiles.js `TileGrid`): where
+ *   camera slots go.
  * @property {import('../media.js').PeerSession} peer
  * @property {import('../media.js').LocalMedia} media
  * @property {() => ParticipantInfo | null} me
@@ -42,11 +46,11 @@ import { createViewSender } from './viewsender.js';
  * @typedef {object} MediaFeatures
  * @property {(participantId: string, track: MediaStreamTrack, stream: MediaStream,
  *   transceiver: RTCRtpTransceiver | undefined) => boolean} onTrack
- *   A remote track arrived: true when it was a shared screen or a microphone slot (handled here).
+ *   A remote track arrived: true when it was a shared screen or a slot (handled here).
  * @property {(msg: import('../protocol.js').SlotsMessage) => void} slots  The server's table of
- *   the microphone slots: who speaks in each.
- * @property {(mid: string) => string | null | undefined} slotOf  Whose microphone the slot `mid`
- *   carries now, by that table (null: nobody; undefined: not a slot, or not listed yet).
+ *   the slots: who speaks in each microphone slot, whose camera each camera slot carries.
+ * @property {(mid: string) => string | null | undefined} slotOf  Whose microphone or camera the
+ *   slot `mid` carries now, by that table (null: nobody; undefined: not a slot, or not listed yet).
  * @property {(p: ParticipantInfo, previous: ParticipantInfo | undefined) => void} participantChanged
  * @property {(id: string) => void} participantLeft
  * @property {() => void} resendView  Measure and send the `view` again if the server did not get
@@ -138,9 +142,13 @@ export function attachMediaFeatures(opts) {
   const slotAudio = new SlotAudio(stage, { onAutoplayBlocked: opts.onAutoplayBlocked });
   const slotTable = new SlotTable();
   setSlots(slotTable.toObject());
+  // --- Camera slots: each goes into the tile of the participant the table says it carries.
+  const slotVideo = new SlotVideo(opts.tileGrid, (mid) => slotTable.get(mid));
   // A server offer that stopped a slot's m-line is applied once signaling is stable again.
   const pruneSlots = () => {
-    if (peer.pc.signalingState === 'stable') slotAudio.prune();
+    if (peer.pc.signalingState !== 'stable') return;
+    slotAudio.prune();
+    slotVideo.prune();
   };
   peer.pc.addEventListener('signalingstatechange', pruneSlots);
 
@@ -205,7 +213,8 @@ export function attachMediaFeatures(opts) {
   return {
     onTrack: (participantId, track, stream, transceiver) => {
       if (isSlotStream(stream.id)) {
-        slotAudio.attach(track, stream, transceiver);
+        if (track.kind === 'video') slotVideo.attach(track, stream, transceiver);
+        else slotAudio.attach(track, stream, transceiver);
         return true;
       }
       const sdp = peer.pc.remoteDescription?.sdp ?? '';
@@ -239,6 +248,7 @@ export function attachMediaFeatures(opts) {
     slots: (msg) => {
       slotTable.update(msg.slots);
       setSlots(slotTable.toObject());
+      slotVideo.apply();
     },
     resumePlayback: () => {
       screenTiles.resumePlayback();
@@ -256,6 +266,7 @@ export function attachMediaFeatures(opts) {
       setScreens([]);
       peer.pc.removeEventListener('signalingstatechange', pruneSlots);
       slotAudio.dispose();
+      slotVideo.dispose();
       setSlots({});
     },
   };

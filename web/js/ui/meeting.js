@@ -362,7 +362,8 @@ export function startMeeting(root, opts) {
       sendAnswer: (sdp) => signaling.send({ type: 'answer', sdp }),
       onTrack: (id, track, stream, transceiver) => {
         // A shared screen gets a tile of its own, never the participant's camera tile; a
-        // microphone slot plays on its own (mediafeatures.js): it is nobody's tile.
+        // microphone slot plays on its own, a camera slot goes to the tile of whoever the
+        // `slots` table says it carries (mediafeatures.js): never a tile by its msid.
         if (features?.onTrack(id, track, stream, transceiver)) return;
         if (isSlotStream(id) || (me && id === me.id)) return;
         tiles?.attachTrack(id, track, stream);
@@ -381,8 +382,14 @@ export function startMeeting(root, opts) {
     banner?.hide('signaling');
     if (rejoined) banner?.show('media');
     watchConnection(peer, rejoined);
+    const tileGrid = tiles;
     features = attachMediaFeatures({
       view,
+      tileGrid: {
+        showSlotVideo: (id, track, receiver, mid) => tileGrid.showSlotVideo(id, track, receiver, mid),
+        hideSlotVideo: (id, track) => tileGrid.hideSlotVideo(id, track),
+        useCameraSlots: () => tileGrid.useCameraSlots(),
+      },
       peer,
       media: local,
       me: () => me,
