@@ -48,7 +48,7 @@ async function connect({ origin = server.origin, label = 'raw socket' } = {}) {
 }
 
 /** Messages a joined socket may get at any time; `expectError` passes over them. */
-const EVENTS = new Set(['participant_joined', 'participant_updated', 'participant_left', 'offer', 'session', 'speakers']);
+const EVENTS = new Set(['participant_joined', 'participant_updated', 'participant_left', 'offer', 'session', 'speakers', 'slots']);
 
 /** Expects the next message (events aside) to be an error with `code`, and returns it. */
 async function expectError(client, code, { fatal = false } = {}) {

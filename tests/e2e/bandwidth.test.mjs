@@ -203,7 +203,8 @@ const RECOVER_MS = 20_000;
 /**
  * Page side: samples, every `intervalMs` for `durationMs` (once if 0), for each participant id,
  * its camera's frame width, decoded frames and bytes, and its microphone's received packets
- * (receivers found by `a=msid:<id> <id>-video|-audio`). Self-contained: it runs in the page.
+ * (receivers found by `a=msid:<id> <id>-video|-audio`, microphone and camera slots by `window.webconf.slots`).
+ * Self-contained: it runs in the page.
  * @param {string[]} ids
  * @param {number} durationMs
  * @param {number} intervalMs
@@ -221,6 +222,13 @@ function sampleReceiving(ids, durationMs, intervalMs) {
     for (const section of sdp.split(/\r?\nm=/).slice(1)) {
       const mid = /a=mid:(\S+)/.exec(section)?.[1];
       const msid = /a=msid:(\S+) (\S+)/.exec(section);
+      if (mid && msid && msid[1] === 'slots') {
+        // A microphone or camera slot: the participant it carries now.
+        const who = /** @type {any} */ (window).webconf?.slots?.[mid];
+        const kind = msid[2].startsWith('slot-video-') ? 'video' : 'audio';
+        if (who && ids.includes(who)) byMid.set(mid, { id: who, kind });
+        continue;
+      }
       if (!mid || !msid || !ids.includes(msid[1])) continue;
       if (msid[2] === `${msid[1]}-video`) byMid.set(mid, { id: msid[1], kind: 'video' });
       if (msid[2] === `${msid[1]}-audio`) byMid.set(mid, { id: msid[1], kind: 'audio' });

@@ -45,11 +45,14 @@ after(async () => {
 
 /**
  * Page side: for each id, the decoded frames of that participant's camera (the receiver whose
- * `a=msid` track id is `<id>-video`), the track's `muted`, and what its tile shows.
+ * `a=msid` track id is `<id>-video`, or the camera slot `a=msid:slots slot-video-<n>` that
+ * carries it now by `window.webconf.slots`), the track's `muted`, and what its tile shows. A
+ * slot's frames are the slot's since it opened, whoever it carried before.
  * @param {string[]} ids
  */
 async function cameras(ids) {
   const pc = /** @type {any} */ (window).webconf.pc;
+  const slots = /** @type {any} */ (window).webconf.slots ?? {};
   const sdp = pc?.currentRemoteDescription?.sdp ?? '';
   const sections = sdp.split(/\r?\nm=/);
   /** @type {Record<string, any>} */
@@ -70,7 +73,8 @@ async function cameras(ids) {
     for (const tr of pc ? pc.getTransceivers() : []) {
       if (!tr.mid) continue;
       const section = sections.find((s) => new RegExp(`\\na=mid:${tr.mid}\\r?\\n`).test(`\n${s}`));
-      if (!section || !section.includes(`a=msid:${id} ${id}-video`)) continue;
+      const slot = /\na=msid:slots slot-video-\d+/.test(section ?? '') && slots[tr.mid] === id;
+      if (!section || !(slot || section.includes(`a=msid:${id} ${id}-video`))) continue;
       entry.muted = tr.receiver.track.muted;
       const report = await tr.receiver.getStats();
       report.forEach((s) => {

@@ -64,19 +64,27 @@ after(async () => {
 /**
  * Every receiving transceiver with its `a=msid` track id (from the remote description, by mid)
  * and its inbound-rtp counters: [{mid, trackId, kind, direction, packetsReceived,
- * framesDecoded}].
+ * framesDecoded}]. A microphone slot (`a=msid:slots slot-audio-<n>`) has the track id
+ * `<id>-audio` of the participant it carries now (`window.webconf.slots`), a camera slot
+ * (`slot-video-<n>`) `<id>-video`; either is left out while it carries none.
  */
 async function pageReceivers() {
-  const pc = /** @type {any} */ (window).webconf.pc;
+  const w = /** @type {any} */ (window);
+  const pc = w.webconf.pc;
   if (!pc) return [];
   const sdp = (pc.currentRemoteDescription || pc.remoteDescription || {}).sdp || '';
   const byMid = new Map();
   for (const section of sdp.split(/\r?\nm=/).slice(1)) {
     let mid;
+    let stream;
     let track;
     for (const line of section.split(/\r?\n/)) {
       if (line.startsWith('a=mid:')) mid = line.slice(6).trim();
-      else if (line.startsWith('a=msid:') && track === undefined) track = line.slice(7).trim().split(/\s+/)[1];
+      else if (line.startsWith('a=msid:') && track === undefined) [stream, track] = line.slice(7).trim().split(/\s+/);
+    }
+    if (mid !== undefined && stream === 'slots') {
+      const who = w.webconf.slots?.[mid];
+      track = who ? `${who}-${/^slot-video-/.test(track ?? '') ? 'video' : 'audio'}` : undefined;
     }
     if (mid !== undefined && track) byMid.set(mid, track);
   }

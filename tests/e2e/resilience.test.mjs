@@ -191,7 +191,9 @@ function sampleVideo(id, durationMs, intervalMs) {
       if (!section.startsWith('video')) continue;
       const mid = /a=mid:(\S+)/.exec(section)?.[1];
       const stream = /a=msid:(\S+)/.exec(section)?.[1];
-      if (mid && stream === id) mids.add(mid);
+      // A camera slot counts while it carries `id` (window.webconf.slots).
+      const carried = stream === 'slots' && mid && /** @type {any} */ (window).webconf?.slots?.[mid] === id;
+      if (mid && (stream === id || carried)) mids.add(mid);
     }
     let frames = 0;
     let freezes = 0;

@@ -66,7 +66,7 @@ async function nextError(client) {
   for (;;) {
     const m = await client.next(5000);
     if (m.type === 'error') return m;
-    assert.ok(['participant_joined', 'participant_updated', 'participant_left', 'offer', 'speakers', 'hands'].includes(m.type),
+    assert.ok(['participant_joined', 'participant_updated', 'participant_left', 'offer', 'speakers', 'slots', 'hands'].includes(m.type),
       `${client.label}: expected an error, got ${safeJson(m)}`);
   }
 }

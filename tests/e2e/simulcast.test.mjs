@@ -94,7 +94,8 @@ function outboundLayers() {
 
 /**
  * Page side: the frame width and decoded frames of participant `id`'s camera, from the
- * receiver whose `a=msid` track id is `<id>-video`.
+ * receiver whose `a=msid` track id is `<id>-video`, or the camera slot (`a=msid:slots
+ * slot-video-<n>`) that carries it now by `window.webconf.slots`.
  * @param {string} id
  */
 async function inboundCamera(id) {
@@ -104,7 +105,8 @@ async function inboundCamera(id) {
   for (const tr of pc.getTransceivers()) {
     if (!tr.mid) continue;
     const section = sdp.split(/\r?\nm=/).find((s) => s.includes(`\na=mid:${tr.mid}\r`) || s.includes(`\na=mid:${tr.mid}\n`));
-    if (!section || !section.includes(`a=msid:${id} ${id}-video`)) continue;
+    const slot = /\na=msid:slots slot-video-\d+/.test(section ?? '') && /** @type {any} */ (window).webconf.slots?.[tr.mid] === id;
+    if (!section || !(slot || section.includes(`a=msid:${id} ${id}-video`))) continue;
     const report = await tr.receiver.getStats();
     let found = null;
     report.forEach((s) => {

@@ -22,6 +22,10 @@
  *   null: none, or the browser's default speakers).
  * @property {BoardEntry[]} board  The whiteboard's and screen annotations' objects as last known
  *   from the server, in drawing order.
+ * @property {Record<string, string | null>} slots  The latest `slots` table of the connection:
+ *   the mid of each microphone or camera slot → the participant whose microphone or camera it
+ *   carries now, or null (docs/protocol.md, `slots`); empty with a server that forwards one
+ *   m-line per microphone and camera.
  */
 
 /**
@@ -73,7 +77,7 @@
 const hooks = {
   pc: null, participantId: null, role: null, participants: {}, chat: [], hands: [], locked: false,
   screens: [], devices: { mic: null, camera: null, speaker: null }, board: [],
-  speaker: { active: null, recent: [], source: 'none' }, view: null,
+  speaker: { active: null, recent: [], source: 'none' }, view: null, slots: {},
 };
 /** @type {Window & { webconf?: WebconfHooks }} */ (window).webconf = hooks;
 
@@ -159,6 +163,11 @@ export function setViewHook(view) {
   hooks.view = view;
 }
 
+/** @param {Record<string, string | null>} slots  A fresh copy (slots.js `SlotTable.toObject`). */
+export function setSlots(slots) {
+  hooks.slots = slots;
+}
+
 /** Forget the whole session (after hang-up or an error). */
 export function resetHooks() {
   hooks.pc = null;
@@ -172,4 +181,5 @@ export function resetHooks() {
   hooks.board = [];
   hooks.speaker = { active: null, recent: [], source: 'none' };
   hooks.view = null;
+  hooks.slots = {};
 }

@@ -149,8 +149,10 @@ export function stopLocalMedia(media) {
  * @property {(sdp: string) => void} sendAnswer    Send an answer to a server offer.
  * @property {(participantId: string, track: MediaStreamTrack, stream: MediaStream,
  *   transceiver: RTCRtpTransceiver) => void} onTrack
- *   A remote track arrived; `participantId` is `stream.id` (the server's msid). The
- *   transceiver's `mid` finds its `a=msid` track id (camera or screen, see sdp.js).
+ *   A remote track arrived; `participantId` is `stream.id` (the server's msid): a participant,
+ *   or `slots` for a microphone slot, which carries whoever the server's audio last-N picks
+ *   (slots.js). The transceiver's `mid` finds its `a=msid` track id (camera or screen, see
+ *   sdp.js).
  * @property {(err: unknown) => void} onNegotiationError
  * @property {(state: RTCPeerConnectionState) => void} onConnectionState
  */

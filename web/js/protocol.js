@@ -378,6 +378,23 @@ export const PASSWORD_MAX_CHARS = 128;
  */
 
 /**
+ * One microphone slot of this participant's media session: the m-line `mid` (its `a=msid` is
+ * `slots slot-audio-<n>`) and whose microphone it carries now (null: nobody, silent).
+ * @typedef {object} SlotEntry
+ * @property {string} mid
+ * @property {string | null} participant
+ */
+
+/**
+ * Which participant each microphone slot carries (docs/protocol.md, `slots`): every slot of
+ * the session, in the order opened; sent whenever it changes and again after `resume`. A `mid`
+ * may be listed before the offer that creates its m-line has been applied.
+ * @typedef {object} SlotsMessage
+ * @property {'slots'} type
+ * @property {SlotEntry[]} slots
+ */
+
+/**
  * Every message the server may send.
  * @typedef {WelcomeMessage | WaitingMessage | RoomEndingMessage | RoomEndedMessage
  *   | ServerAnswerMessage | ServerOfferMessage | ParticipantJoinedMessage
@@ -385,7 +402,7 @@ export const PASSWORD_MAX_CHARS = 128;
  *   | ChatMessage | HandsMessage | ReactionMessage | MutedMessage | RemovedMessage
  *   | RoomStateMessage | StatsMessage | BoardStateMessage | ServerBoardAddMessage
  *   | ServerBoardUpdateMessage | ServerBoardRemoveMessage | ServerBoardClearMessage
- *   | SpeakersMessage | SessionMessage} ServerMessage
+ *   | SpeakersMessage | SessionMessage | SlotsMessage} ServerMessage
  */
 
 /** @type {readonly ErrorCode[]} */
@@ -436,6 +453,31 @@ function parseParticipant(v) {
   if (typeof id !== 'string' || typeof name !== 'string') return null;
   if (typeof audio !== 'boolean' || typeof video !== 'boolean') return null;
   return { id, name, role: parseRole(v.role), audio, video, screen: v.screen === true };
+}
+
+/**
+ * The table of a `slots` message, or null when malformed: every entry an object with a
+ * non-empty string `mid` (each mid once: two entries for one m-line would be two answers to
+ * "who is this?") and a `participant` that is a string or null (missing reads as null, as the
+ * server's `Option` would).
+ * @param {unknown} v
+ * @returns {SlotEntry[] | null}
+ */
+function parseSlots(v) {
+  if (!Array.isArray(v)) return null;
+  /** @type {SlotEntry[]} */
+  const out = [];
+  /** @type {Set<string>} */
+  const seen = new Set();
+  for (const entry of v) {
+    if (!isObject(entry)) return null;
+    const { mid, participant } = entry;
+    if (typeof mid !== 'string' || mid === '' || seen.has(mid)) return null;
+    if (participant !== undefined && participant !== null && typeof participant !== 'string') return null;
+    seen.add(mid);
+    out.push({ mid, participant: typeof participant === 'string' ? participant : null });
+  }
+  return out;
 }
 
 /**
@@ -545,6 +587,11 @@ export function parseServerMessage(text) {
       if (typeof active !== 'string' || !Array.isArray(recent)) return null;
       if (!recent.every((id) => typeof id === 'string')) return null;
       return { type: 'speakers', active, recent: [...recent] };
+    }
+    case 'slots': {
+      const slots = parseSlots(raw.slots);
+      if (!slots) return null;
+      return { type: 'slots', slots };
     }
     case 'session':
       if (typeof raw.resume_token !== 'string' || raw.resume_token.length === 0 || raw.resume_token.length > 256) return null;

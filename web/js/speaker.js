@@ -3,7 +3,8 @@
 // "active speaker" that stays put while they speak and after they stop, until someone else
 // speaks (so that the speaker view does not flicker between pauses).
 
-import { msidForMid, trackLabel } from './sdp.js';
+import { mediaSections } from './sdp.js';
+import { microphoneOwner } from './slots.js';
 
 /**
  * @typedef {object} SpeakerState
@@ -95,13 +96,17 @@ const POLL_MS = 400;
 /**
  * Poll `pc`'s statistics and report who speaks. `self()` says our own id and whether our
  * microphone is on; `audible(id)` whether a participant's microphone is on (a muted participant
- * never "speaks"). Returns a function that stops.
+ * never "speaks"). A receiving microphone is someone's by its m-line's `a=msid`
+ * (`<id> <id>-audio`), or, for a microphone slot (`slots slot-audio-<n>`), by `slotOf(mid)`, the
+ * latest `slots` table (slots.js): read at every poll, since a slot changes hands. Returns a
+ * function that stops.
  * @param {RTCPeerConnection} pc
  * @param {{self: () => {id: string, audio: boolean} | null, audible: (id: string) => boolean,
+ *   slotOf?: (mid: string) => string | null | undefined,
  *   onUpdate: (state: SpeakerState) => void}} opts
  * @returns {() => void}
  */
-export function watchSpeakers(pc, { self, audible, onUpdate }) {
+export function watchSpeakers(pc, { self, audible, slotOf = () => undefined, onUpdate }) {
   const tracker = new SpeakerTracker();
   /** @type {Map<string, {energy: number, duration: number}>} */
   const previous = new Map();
@@ -112,18 +117,25 @@ export function watchSpeakers(pc, { self, audible, onUpdate }) {
     if (stopped || busy || pc.connectionState === 'closed') return;
     busy = true;
     try {
-      // Receiving microphone tracks, by track id (the stats' `trackIdentifier`) and by mid.
-      const sdp = pc.remoteDescription?.sdp ?? '';
+      // Receiving microphone tracks, by track id (the stats' `trackIdentifier`) and by mid:
+      // whose they are now (a slot carrying nobody is left out).
+      /** @type {Map<string, {stream: string, track: string | null}>} */
+      const msids = new Map();
+      for (const section of mediaSections(pc.remoteDescription?.sdp ?? '')) {
+        if (section.mid !== null && section.stream !== null) {
+          msids.set(section.mid, { stream: section.stream, track: section.track });
+        }
+      }
       /** @type {Map<string, string>} */
       const byTrack = new Map();
       /** @type {Map<string, string>} */
       const byMid = new Map();
       for (const tr of pc.getTransceivers()) {
         if (!tr.mid || tr.currentDirection === 'stopped') continue;
-        const msid = msidForMid(sdp, tr.mid);
-        if (!msid || trackLabel(msid.track) !== 'audio') continue;
-        byMid.set(tr.mid, msid.stream);
-        if (tr.receiver.track) byTrack.set(tr.receiver.track.id, msid.stream);
+        const owner = microphoneOwner(msids.get(tr.mid) ?? null, tr.mid, slotOf);
+        if (!owner) continue;
+        byMid.set(tr.mid, owner);
+        if (tr.receiver.track) byTrack.set(tr.receiver.track.id, owner);
       }
       const report = await pc.getStats();
       /** @type {Map<string, number>} */

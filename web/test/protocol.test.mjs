@@ -18,6 +18,7 @@ test('every server example of docs/protocol.md parses', () => {
     '{"type":"participant_left","id":"p0c1d2e3f40516273"}',
     '{"type":"pong"}',
     '{"type":"session","resume_token":"9f86d081884c7d659a2feaa0c55ad015"}',
+    '{"type":"slots","slots":[{"mid":"3","participant":"p0c1d2e3f40516273"},{"mid":"7","participant":null}]}',
     '{"type":"error","code":"bad_message","message":"unknown message type `dance`","fatal":false}',
   ];
   for (const text of examples) {
@@ -87,4 +88,41 @@ test('session carries the resume secret; malformed ones are dropped; resume_fail
   assert.equal(parseServerMessage('{"type":"session","resume_token":42}'), null);
   assert.equal(parseServerMessage(JSON.stringify({ type: 'session', resume_token: 'x'.repeat(257) })), null);
   assert.ok(isKnownErrorCode('resume_failed'));
+});
+
+const SLOTS_EXAMPLE = '{"type":"slots","slots":[{"mid":"3","participant":"p0c1d2e3f40516273"},{"mid":"7","participant":null}]}';
+
+test('the slots example of docs/protocol.md parses to the table', () => {
+  assert.deepEqual(parseServerMessage(SLOTS_EXAMPLE), {
+    type: 'slots',
+    slots: [{ mid: '3', participant: 'p0c1d2e3f40516273' }, { mid: '7', participant: null }],
+  });
+  // No slot yet (a session that receives no microphone), extra fields dropped, and a missing
+  // participant read as null, as the server's `Option` would.
+  assert.deepEqual(parseServerMessage('{"type":"slots","slots":[]}'), { type: 'slots', slots: [] });
+  assert.deepEqual(parseServerMessage('{"type":"slots","slots":[{"mid":"0","participant":"p1","n":2}],"x":1}'),
+    { type: 'slots', slots: [{ mid: '0', participant: 'p1' }] });
+  assert.deepEqual(parseServerMessage('{"type":"slots","slots":[{"mid":"0"}]}'),
+    { type: 'slots', slots: [{ mid: '0', participant: null }] });
+});
+
+test('malformed slots messages are refused', () => {
+  for (const text of [
+    '{"type":"slots"}',
+    '{"type":"slots","slots":null}',
+    '{"type":"slots","slots":{"3":"p1"}}',
+    '{"type":"slots","slots":["3"]}',
+    '{"type":"slots","slots":[null]}',
+    '{"type":"slots","slots":[[]]}',
+    '{"type":"slots","slots":[{"participant":"p1"}]}',
+    '{"type":"slots","slots":[{"mid":3,"participant":"p1"}]}',
+    '{"type":"slots","slots":[{"mid":"","participant":"p1"}]}',
+    '{"type":"slots","slots":[{"mid":"3","participant":5}]}',
+    '{"type":"slots","slots":[{"mid":"3","participant":false}]}',
+    '{"type":"slots","slots":[{"mid":"3","participant":{"id":"p1"}}]}',
+    // One m-line, two answers to "whose is it?".
+    '{"type":"slots","slots":[{"mid":"3","participant":"p1"},{"mid":"3","participant":"p2"}]}',
+  ]) {
+    assert.equal(parseServerMessage(text), null, text);
+  }
 });

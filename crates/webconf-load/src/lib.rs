@@ -81,11 +81,18 @@ pub struct LoadConfig {
     pub view_height: Option<u32>,
     /// Stamp an audio level on every audio frame: the first N audio publishers of each room
     /// speak, the others are silent, as in a meeting; `None`: no level (webconf then forwards
-    /// every microphone, as it does for a browser that sends none).
+    /// the first microphones in join order, as many as its audio last-N).
     pub talkers: Option<u32>,
-    /// What the server is configured to forward (last-N), for the coverage check.
+    /// What the server is configured to forward (last-N), for the coverage check. The default
+    /// is webconf's (its microphone slots: [`WEBCONF_AUDIO_LAST_N`]); set it for Janus, which
+    /// forwards everything.
     pub expect: Expectation,
 }
+
+/// How many microphones webconf forwards to each participant by default (`media.audio_last_n`):
+/// its microphone slots carry the loudest others, or without audio levels the first in join
+/// order, never more.
+pub const WEBCONF_AUDIO_LAST_N: u32 = 5;
 
 impl Default for LoadConfig {
     fn default() -> Self {
@@ -109,7 +116,10 @@ impl Default for LoadConfig {
             bind_ip: std::net::IpAddr::from([127, 0, 0, 1]),
             view_height: None,
             talkers: None,
-            expect: Expectation::default(),
+            expect: Expectation {
+                audio_last_n: Some(WEBCONF_AUDIO_LAST_N),
+                ..Expectation::default()
+            },
         }
     }
 }

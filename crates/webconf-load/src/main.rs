@@ -84,9 +84,10 @@ struct Cli {
     /// min(N, other video publishers) senders, instead of from every publisher.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     expect_last_n: Option<u32>,
-    /// The server forwards at most this many microphones to each participant (webconf: the 5
-    /// loudest of those that send an audio level): each receiver must then get audio from at
-    /// least min(N, other audio publishers) senders, instead of from every publisher.
+    /// The server forwards at most this many microphones to each participant: each receiver
+    /// must then get audio from at least min(N, other audio publishers) senders, instead of
+    /// from every publisher. Default: 5 against webconf (its microphone slots carry the 5
+    /// loudest others, or the first 5 without levels), none against Janus (it forwards all).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     expect_audio_last_n: Option<u32>,
     /// Fail (exit 1) when the loss while forwarded or the RTP loss is above this fraction
@@ -132,7 +133,10 @@ async fn main() -> anyhow::Result<ExitCode> {
         talkers: cli.talkers,
         expect: Expectation {
             video_last_n: cli.expect_last_n,
-            audio_last_n: cli.expect_audio_last_n,
+            audio_last_n: cli.expect_audio_last_n.or(match cli.target {
+                Target::Webconf => Some(webconf_load::WEBCONF_AUDIO_LAST_N),
+                Target::Janus => None,
+            }),
         },
     };
     let report = webconf_load::run(config).await?;

@@ -202,6 +202,8 @@ async fn four_participants_all_to_all_against_janus() {
         server_pid: sandbox.janus.as_ref().map(Child::id),
         room_prefix: "janussmoke".into(),
         progress: false,
+        // Janus forwards every microphone: every pair must carry audio.
+        expect: webconf_load::coverage::Expectation::default(),
         ..LoadConfig::default()
     };
     let report = webconf_load::run(config).await.expect("load run");

@@ -6,12 +6,13 @@
 use std::time::Instant;
 
 use str0m::bwe::Bitrate;
-use str0m::media::MediaKind;
+use str0m::media::{MediaKind, Mid};
 
 use crate::bwe::{
     allocate, carried_cleanly, ceiling, grow, may_pad, VideoDemand, HOLD, UP_HEADROOM,
 };
 use crate::peer::{TrackLabel, TrackOutState};
+use crate::pool::fill_slots;
 use crate::sfu::Sfu;
 use crate::simulcast::layer_for_height;
 use crate::{lastn, PeerId, RoomId, SfuOutput};
@@ -48,8 +49,11 @@ const STEP_UP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// One forwarded video, as the allocation sees it.
 struct Video {
-    index: usize,
+    /// Its forwarded track (a screen's), or the camera slot carrying it, if any.
+    index: Option<usize>,
     source: PeerId,
+    /// The camera's or screen's m-line in its publisher's session.
+    source_mid: Mid,
     screen: bool,
     pinned: bool,
     heights: Vec<u32>,
@@ -79,6 +83,7 @@ impl Sfu {
 
     /// Decides what one subscriber receives now.
     pub(crate) fn reallocate(&mut self, now: Instant, peer: PeerId) {
+        self.assign_mics(now, peer);
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
@@ -95,19 +100,11 @@ impl Sfu {
         let position = |s: PeerId| members.iter().position(|m| *m == s).unwrap_or(usize::MAX);
         let detector = self.speakers.get(&room);
         let recent: Vec<PeerId> = detector.map(|d| d.recent().to_vec()).unwrap_or_default();
-        // The loudest others: one's own microphone is never sent back, so it takes no place.
-        let audio_n = self.config.audio_last_n;
-        let loudest: Option<Vec<PeerId>> = detector.map(|d| {
-            d.loudest(now, audio_n + 1)
-                .into_iter()
-                .filter(|s| *s != peer)
-                .take(audio_n)
-                .collect()
-        });
 
-        // The videos this subscriber could receive, with their sources' layers.
+        // The videos this subscriber could receive, with their sources' layers; the
+        // microphones it hears (screen audio always, slots while they carry one).
         let mut videos: Vec<Video> = Vec::new();
-        let mut audio_on: Vec<(usize, bool)> = Vec::new();
+        let mut audio_count: u64 = 0;
         for (index, t) in p.tracks_out.iter().enumerate() {
             if !matches!(
                 t.state,
@@ -115,44 +112,43 @@ impl Sfu {
             ) {
                 continue;
             }
-            let Some(src) = self.peers.get(&t.source) else {
-                continue;
-            };
             if t.kind == MediaKind::Audio {
-                let on = t.label == TrackLabel::ScreenAudio
-                    || match (&loudest, detector) {
-                        (Some(l), Some(d)) => !d.knows(t.source) || l.contains(&t.source),
-                        _ => true,
-                    };
-                audio_on.push((index, on));
+                audio_count += u64::from(t.fwd.audio_on);
                 continue;
             }
-            let Some(tin) = src.tracks_in.iter().find(|x| x.mid == t.source_mid) else {
+            if t.slot.is_some() {
+                // Camera slots: gathered with the cameras below.
+                continue;
+            }
+            let Some((source, source_mid)) = t.source else {
                 continue;
             };
-            let screen = t.label == TrackLabel::Screen;
-            // A blocked camera, or one that sends nothing, takes no place.
-            if (!screen && !src.allow_video) || !tin.flowing(now) {
-                videos.push(Video {
-                    index,
-                    source: t.source,
-                    screen,
-                    pinned: false,
-                    heights: Vec::new(),
-                    bitrates: Vec::new(),
-                    target: t.fwd.target,
-                });
-                continue;
+            if let Some(v) = self.video_of(now, source, source_mid, Some(index), t.fwd.target) {
+                videos.push(v);
             }
-            videos.push(Video {
-                index,
-                source: t.source,
-                screen,
-                pinned: false,
-                heights: tin.heights(),
-                bitrates: tin.bitrates(now),
-                target: t.fwd.target,
-            });
+        }
+        // Every other participant's camera, with the slot that carries it, if any.
+        let mut cameras_published = 0;
+        for source in members.iter().copied().filter(|s| *s != peer) {
+            let Some(src) = self.peers.get(&source) else {
+                continue;
+            };
+            for tin in src
+                .tracks_in
+                .iter()
+                .filter(|t| t.label == TrackLabel::Video)
+            {
+                cameras_published += 1;
+                let slot = p.tracks_out.iter().position(|t| {
+                    t.slot.is_some()
+                        && t.kind == MediaKind::Video
+                        && t.source == Some((source, tin.mid))
+                });
+                let target = slot.and_then(|i| p.tracks_out[i].fwd.target);
+                if let Some(v) = self.video_of(now, source, tin.mid, slot, target) {
+                    videos.push(v);
+                }
+            }
         }
         videos.sort_by_key(|v| position(v.source));
 
@@ -215,7 +211,6 @@ impl Sfu {
                 }
             })
             .collect();
-        let audio_count = audio_on.iter().filter(|(_, on)| *on).count() as u64;
         // The estimate works as a ceiling when it is well below what we really send or the path
         // loses much of it (congested), or for a while after a step down for lack of bandwidth
         // (recovering: climbing back must be earned by the estimate, which padding and probes
@@ -308,36 +303,51 @@ impl Sfu {
             .sum::<u64>()
             + audio_count * AUDIO_RESERVE;
 
-        // Apply.
-        let mut targets: Vec<(usize, Option<usize>, Option<usize>)> =
-            Vec::with_capacity(videos.len());
-        for v in &videos {
-            targets.push((v.index, None, None));
-        }
+        // Apply: the layer of each video (`None`: paused), then the camera slots to the
+        // cameras sent, and their layers.
+        let mut targets: Vec<(Option<usize>, Option<usize>)> = vec![(None, None); videos.len()];
         for (k, i) in order.iter().enumerate() {
-            targets[*i] = (videos[*i].index, alloc[k], demands[k].want);
+            targets[*i] = (alloc[k], demands[k].want);
         }
+        let mut stepped_down = false;
+        let mut stepped_up = false;
+        for (v, (target, want)) in videos.iter().zip(&targets) {
+            let short = target < want; // `None < Some(_)`: paused or lowered for lack of bandwidth
+            if short && *target < v.target {
+                stepped_down = true;
+            }
+            if *target > v.target {
+                stepped_up = true;
+            }
+        }
+        let sent_cameras: Vec<((PeerId, Mid), usize)> = videos
+            .iter()
+            .zip(&targets)
+            .filter(|(v, _)| !v.screen)
+            .filter_map(|(v, (target, _))| Some(((v.source, v.source_mid), (*target)?)))
+            .collect();
+        let last_n = self.config.last_n;
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        let mut stepped_down = false;
-        let mut stepped_up = false;
-        for (index, target, want) in targets {
-            let t = &mut p.tracks_out[index];
-            let short = target < want; // `None < Some(_)`: paused or lowered for lack of bandwidth
-            if short && target < t.fwd.target {
-                stepped_down = true;
+        for (v, (target, _)) in videos.iter().zip(&targets) {
+            if let (true, Some(index)) = (v.screen, v.index) {
+                p.tracks_out[index].fwd.target = *target;
             }
-            if target > t.fwd.target {
-                stepped_up = true;
+        }
+        let keys: Vec<(PeerId, Mid)> = sent_cameras.iter().map(|(k, _)| *k).collect();
+        let opened = fill_slots(p, MediaKind::Video, &keys, last_n, cameras_published);
+        for (key, layer) in &sent_cameras {
+            if let Some(t) = p
+                .tracks_out
+                .iter_mut()
+                .find(|t| t.slot.is_some() && t.kind == MediaKind::Video && t.source == Some(*key))
+            {
+                t.fwd.target = Some(*layer);
             }
-            t.fwd.target = target;
         }
         if stepped_up {
             p.last_step_up = Some(now);
-        }
-        for (index, on) in audio_on {
-            p.tracks_out[index].fwd.audio_on = on;
         }
         if stepped_down {
             p.last_step_down = Some(now);
@@ -388,6 +398,42 @@ impl Sfu {
                 .bwe()
                 .set_bitrate(Bitrate::bps(minimum.min(target)), Bitrate::bps(target));
         }
+        if opened {
+            self.negotiate(peer);
+        }
+        // A camera slot let go is reported at once (one taken, from its first packet).
+        self.publish_slots(peer);
+    }
+
+    /// One video `peer` could receive, as the allocation sees it: `source`'s track `mid`, the
+    /// forwarded track or slot `index` that carries it (if any), and its layer `target`.
+    fn video_of(
+        &self,
+        now: Instant,
+        source: PeerId,
+        mid: Mid,
+        index: Option<usize>,
+        target: Option<usize>,
+    ) -> Option<Video> {
+        let src = self.peers.get(&source)?;
+        let tin = src.tracks_in.iter().find(|x| x.mid == mid)?;
+        let screen = tin.label == TrackLabel::Screen;
+        // A blocked camera, or one that sends nothing, takes no place.
+        let flowing = (screen || src.allow_video) && tin.flowing(now);
+        Some(Video {
+            index,
+            source,
+            source_mid: mid,
+            screen,
+            pinned: false,
+            heights: if flowing { tin.heights() } else { Vec::new() },
+            bitrates: if flowing {
+                tin.bitrates(now)
+            } else {
+                Vec::new()
+            },
+            target,
+        })
     }
 
     /// Feeds a bandwidth estimate toward `peer` as if str0m's congestion control had produced

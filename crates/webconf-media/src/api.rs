@@ -125,6 +125,14 @@ pub enum SfuOutput {
         /// The figures.
         stats: PeerMediaStats,
     },
+    /// What the peer's microphone slots carry changed ([`crate::Sfu::slots`]): relay it to the
+    /// browser, which plays each slot and tells who speaks in it by this table.
+    Slots {
+        /// Whose browser.
+        peer: PeerId,
+        /// Every microphone slot of its session, in the order they were opened.
+        slots: Vec<SlotInfo>,
+    },
     /// The active speaker of a room changed (stable: see the `speaker` module). The room's
     /// speakers, most recent first, are in [`crate::Sfu::speakers`].
     ActiveSpeaker {
@@ -133,6 +141,18 @@ pub enum SfuOutput {
         /// Who speaks.
         peer: PeerId,
     },
+}
+
+/// One microphone slot of a subscriber's session: a forwarded audio track (`a=msid:slots
+/// slot-audio-<n>`) that carries, in turn, whichever of the room's microphones the audio
+/// last-N picks. A subscriber has at most [`SfuConfig::audio_last_n`] of them, whatever the
+/// size of the room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotInfo {
+    /// The slot's m-line in the subscriber's session.
+    pub mid: String,
+    /// The peer whose microphone it carries now; `None`: silent.
+    pub source: Option<PeerId>,
 }
 
 /// What the server measures of one participant's media, for its connection indicator.

@@ -21,7 +21,7 @@ use tracing::debug;
 use crate::codec::{h264_starts_keyframe, vp8_header};
 use crate::peer::TrackOutState;
 use crate::rewrite::{Rewrite, Vp8Ids};
-use crate::sfu::Sfu;
+use crate::sfu::{Sfu, Work};
 use crate::simulcast::vp8_keyframe_size;
 use crate::PeerId;
 
@@ -104,6 +104,22 @@ impl Forwarding {
             }
             Some(target) => layer == target || self.current == Some(layer),
         }
+    }
+
+    /// A microphone slot changes what it carries (`on`: something): its next packet starts a
+    /// new run, as after a pause, so our sequence numbers and times go on from ours, not from
+    /// the new source's.
+    pub fn change_audio_source(&mut self, on: bool) {
+        self.audio_on = on;
+        self.audio_sending = false;
+    }
+
+    /// A camera slot changes what it carries: nothing is sent until the allocation sets a
+    /// layer and a keyframe of the new camera starts it, as a new run (sequence numbers,
+    /// picture ids and times go on from ours).
+    pub fn change_video_source(&mut self) {
+        self.target = None;
+        self.current = None;
     }
 
     /// Decides for one audio packet: sent while `audio_on`; the first after a pause resumes.
@@ -222,9 +238,7 @@ impl Sfu {
                 continue;
             };
             let Some(t) = o.tracks_out.iter_mut().find(|t| {
-                t.source == source
-                    && t.source_mid == mid
-                    && matches!(t.state, TrackOutState::Open(_))
+                t.source == Some((source, mid)) && matches!(t.state, TrackOutState::Open(_))
             }) else {
                 continue;
             };
@@ -266,6 +280,12 @@ impl Sfu {
                 }
                 Decision::Forward { switched } => switched,
             };
+            if switched && t.slot.is_some() && t.shown != Some(source) {
+                // A camera slot's first packet of its new camera: the browser moves the slot's
+                // picture to that tile now.
+                t.shown = Some(source);
+                self.work.push_back(Work::Slots(other));
+            }
             let Some(out) = t.fwd.rewrite.packet(switched, *pkt.seq_no, ids) else {
                 continue;
             };

@@ -34,6 +34,7 @@ mod error;
 mod forward;
 mod lastn;
 mod peer;
+mod pool;
 mod rewrite;
 mod routing;
 mod sfu;
@@ -41,7 +42,7 @@ mod simulcast;
 mod speaker;
 
 pub use api::{
-    PeerMediaStats, Protocol, SfuConfig, SfuOutput, ViewRequest,
+    PeerMediaStats, Protocol, SfuConfig, SfuOutput, SlotInfo, ViewRequest,
     RETRANSMIT_WINDOW_WITHOUT_ESTIMATION,
 };
 pub use error::SfuError;

@@ -12,7 +12,7 @@ use str0m::Rtc;
 
 use crate::forward::Forwarding;
 use crate::simulcast::{nominal_bitrate, nominal_height, RateMeter, LAYER_TIMEOUT};
-use crate::{PeerId, RoomId, ViewRequest};
+use crate::{PeerId, RoomId, SlotInfo, ViewRequest};
 
 /// At most this many layers are tracked per published track (browsers send three).
 const MAX_LAYERS: usize = 4;
@@ -39,6 +39,12 @@ impl TrackLabel {
             (MediaKind::Video, true) => TrackLabel::Screen,
             (MediaKind::Audio, true) => TrackLabel::ScreenAudio,
         }
+    }
+
+    /// Whether it reaches the others in slots ([`crate::pool`]): microphones and cameras do;
+    /// screens and their sound are forwarded as they are.
+    pub(crate) fn in_slots(self) -> bool {
+        matches!(self, TrackLabel::Audio | TrackLabel::Video)
     }
 
     /// The suffix of the forwarded track's id: `<participant id>-<suffix>`.
@@ -188,15 +194,25 @@ pub(crate) enum TrackOutState {
     NegotiatingStop(Mid),
 }
 
-/// A track of another peer that we forward to this peer.
+/// The `a=msid` stream id of the microphone slots ([`crate::pool`]): no participant id (those
+/// are `p` and hex digits), so the browser tells a slot from a participant's track.
+pub(crate) const SLOT_STREAM: &str = "slots";
+
+/// A track forwarded to this peer: one publisher's track, or a microphone slot that carries
+/// the publishers' microphones in turn ([`crate::pool`]).
 #[derive(Debug)]
 pub(crate) struct TrackOut {
-    /// Who publishes it.
-    pub source: PeerId,
-    /// The m-line of the track in the publisher's session.
-    pub source_mid: Mid,
-    /// The publisher's stream id (its participant id), put in `a=msid` for the browser.
-    pub source_stream: String,
+    /// The publisher and the m-line of its track whose media this track carries now. Fixed
+    /// for a publisher's track; for a slot, chosen by the allocation (`None`: silent).
+    pub source: Option<(PeerId, Mid)>,
+    /// `Some(n)` for the n-th slot of its kind (microphone or camera) of this peer.
+    pub slot: Option<usize>,
+    /// For a slot, whose track its table entry names ([`crate::SfuOutput::Slots`]): a
+    /// microphone's from when it is given the slot, a camera's from its first packet sent in
+    /// it, so that the browser moves the slot's picture to that tile when it changes.
+    pub shown: Option<PeerId>,
+    /// The `a=msid` stream id: the publisher's participant id, or [`SLOT_STREAM`].
+    pub msid_stream: String,
     /// Audio or video.
     pub kind: MediaKind,
     /// Microphone, camera or screen (the `a=msid` track id is `<stream>-<label>`).
@@ -213,6 +229,7 @@ pub(crate) struct TrackOut {
 }
 
 impl TrackOut {
+    /// One publisher's track, forwarded as it is.
     pub(crate) fn new(
         source: PeerId,
         source_mid: Mid,
@@ -221,15 +238,80 @@ impl TrackOut {
         label: TrackLabel,
     ) -> TrackOut {
         TrackOut {
-            source,
-            source_mid,
-            source_stream,
+            source: Some((source, source_mid)),
+            slot: None,
+            shown: None,
+            msid_stream: source_stream,
             kind,
             label,
             state: TrackOutState::ToOpen,
             fwd: Forwarding::new(),
             pt: None,
             ssrc: None,
+        }
+    }
+
+    /// The `n`-th slot of `kind` (a microphone or a camera slot), carrying `source` once
+    /// negotiated.
+    pub(crate) fn slot(kind: MediaKind, n: usize, source: Option<(PeerId, Mid)>) -> TrackOut {
+        let label = match kind {
+            MediaKind::Audio => TrackLabel::Audio,
+            MediaKind::Video => TrackLabel::Video,
+        };
+        let mut t = TrackOut {
+            source: None,
+            slot: Some(n),
+            shown: None,
+            msid_stream: SLOT_STREAM.to_owned(),
+            kind,
+            label,
+            state: TrackOutState::ToOpen,
+            fwd: Forwarding::new(),
+            pt: None,
+            ssrc: None,
+        };
+        t.carry(source);
+        t
+    }
+
+    /// The `a=msid` track id: `<participant id>-<label>`, or `slot-audio-<n>` for a slot.
+    pub(crate) fn msid_track(&self) -> String {
+        match self.slot {
+            Some(n) => format!("slot-{}-{n}", self.label.as_str()),
+            None => format!("{}-{}", self.msid_stream, self.label.as_str()),
+        }
+    }
+
+    /// Makes a slot carry `source` (`None`: nothing) from its next packet on: a microphone at
+    /// once, a camera from its next keyframe (its layer is the allocation's to set).
+    pub(crate) fn carry(&mut self, source: Option<(PeerId, Mid)>) {
+        self.source = source;
+        self.pt = None;
+        match self.kind {
+            MediaKind::Audio => {
+                self.fwd.change_audio_source(source.is_some());
+                self.shown = source.map(|(s, _)| s);
+            }
+            MediaKind::Video => {
+                self.fwd.change_video_source();
+                self.shown = None;
+            }
+        }
+    }
+
+    /// Whether it carries one of `source`'s tracks now.
+    pub(crate) fn carries_from(&self, source: PeerId) -> bool {
+        self.source.is_some_and(|(s, _)| s == source)
+    }
+
+    /// Its m-line in this peer's session, once offered.
+    pub(crate) fn mid(&self) -> Option<Mid> {
+        match self.state {
+            TrackOutState::ToOpen => None,
+            TrackOutState::Negotiating(m)
+            | TrackOutState::Open(m)
+            | TrackOutState::ToStop(m)
+            | TrackOutState::NegotiatingStop(m) => Some(m),
         }
     }
 }
@@ -302,6 +384,8 @@ pub(crate) struct Peer {
     pub nacks: Vec<(Mid, u64)>,
     /// The local addresses of its network zone: packets arriving on another are dropped.
     pub local_addresses: Vec<IpAddr>,
+    /// The microphone slot table last reported ([`crate::SfuOutput::Slots`]).
+    pub slots_sent: Vec<SlotInfo>,
 }
 
 impl Peer {
@@ -351,20 +435,5 @@ impl Peer {
                 Some(p)
             }
         }
-    }
-
-    /// The source of the forwarded track on our `mid`, whatever its state.
-    pub(crate) fn source_of(&self, mid: Mid) -> Option<(PeerId, Mid)> {
-        self.tracks_out.iter().find_map(|t| match t.state {
-            TrackOutState::Open(m)
-            | TrackOutState::Negotiating(m)
-            | TrackOutState::ToStop(m)
-            | TrackOutState::NegotiatingStop(m)
-                if m == mid =>
-            {
-                Some((t.source, t.source_mid))
-            }
-            _ => None,
-        })
     }
 }

@@ -41,12 +41,14 @@ const LOSS_WINDOW: Duration = Duration::from_secs(1);
 // `Media` is large, but boxing it would cost an allocation per forwarded packet; the queue is
 // drained at once, so its size does not matter.
 #[allow(clippy::large_enum_variant)]
-enum Work {
+pub(crate) enum Work {
     TrackAdded(PeerId, Mid, MediaKind, TrackLabel),
     TrackRemoved(PeerId, Mid),
     Media(PeerId, RtpPacket),
     KeyframeRequest(PeerId, KeyframeRequest),
     Reallocate(PeerId),
+    /// A camera slot sent its new camera's first packet: report the table.
+    Slots(PeerId),
 }
 
 /// The selective forwarding unit. See the crate documentation.
@@ -61,7 +63,7 @@ pub struct Sfu {
     router: Router,
     timers: BTreeSet<(Instant, PeerId)>,
     pub(crate) outputs: VecDeque<SfuOutput>,
-    work: VecDeque<Work>,
+    pub(crate) work: VecDeque<Work>,
     next_port: usize,
     /// When media last flowed in each room, since the last [`Sfu::take_media_activity`].
     pub(crate) activity: FxHashMap<RoomId, Instant>,
@@ -257,6 +259,7 @@ impl Sfu {
                 estimator_reset_at: None,
                 nacks: Vec::new(),
                 local_addresses: addresses.to_vec(),
+                slots_sent: Vec::new(),
             },
         );
         self.drain(peer);
@@ -289,15 +292,20 @@ impl Sfu {
         }
         for other in others {
             if let Some(p) = self.peers.get_mut(&other) {
-                p.tracks_out
-                    .retain(|t| !(t.source == peer && t.state == TrackOutState::ToOpen));
-                for t in p.tracks_out.iter_mut().filter(|t| t.source == peer) {
-                    if let TrackOutState::Open(m) = t.state {
-                        t.state = TrackOutState::ToStop(m);
+                p.tracks_out.retain(|t| {
+                    !(t.slot.is_none() && t.carries_from(peer) && t.state == TrackOutState::ToOpen)
+                });
+                for t in p.tracks_out.iter_mut().filter(|t| t.carries_from(peer)) {
+                    match (t.slot, t.state) {
+                        (Some(_), _) => t.carry(None),
+                        (None, TrackOutState::Open(m)) => t.state = TrackOutState::ToStop(m),
+                        _ => {}
                     }
                 }
             }
             self.negotiate(other);
+            // Its slots go to the next loudest at once.
+            self.reallocate(now, other);
         }
         self.run_work(now);
         Ok(())

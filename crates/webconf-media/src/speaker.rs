@@ -77,7 +77,8 @@ impl<K: Copy + Eq> SpeakerDetector<K> {
         }
     }
 
-    fn loudness(&self, now: Instant, key: K) -> f32 {
+    /// A source's smoothed loudness now (0 for an unknown or stale one).
+    pub(crate) fn loudness(&self, now: Instant, key: K) -> f32 {
         self.sources
             .iter()
             .find(|s| s.key == key)

@@ -22,6 +22,6 @@ pub use moderation::{ActionError, ModeratorAction};
 pub use names::{DisplayName, NameError, ParticipantId, RoomName};
 pub use protocol::{
     ClientMessage, EndReason, ErrorCode, MediaKindName, ParticipantInfo, ProtocolError, Role,
-    ServerMessage,
+    ServerMessage, Slot,
 };
 pub use rooms::{Admission, Effects, JoinError, MediaControl, Outbox, RoomPolicy, Rooms};

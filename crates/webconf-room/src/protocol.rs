@@ -420,6 +420,12 @@ pub enum ServerMessage {
         /// The latest speakers, most recent first (`active` included).
         recent: Vec<ParticipantId>,
     },
+    /// What this participant's microphone slots carry (docs/protocol.md, `slots`): sent when
+    /// it changes, and again after `resume`.
+    Slots {
+        /// Every slot, in the order opened.
+        slots: Vec<Slot>,
+    },
     /// The room's protection.
     RoomState {
         /// Protected by a password.
@@ -671,4 +677,13 @@ mod tests {
         let err = ServerMessage::error(ErrorCode::BadView, "x", false).to_json();
         assert!(err.contains(r#""code":"bad_view""#), "{err}");
     }
+}
+
+/// One microphone slot of a participant's media session: see [`ServerMessage::Slots`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    /// The slot's `a=mid` in the server's offers.
+    pub mid: String,
+    /// The participant whose microphone it carries now; `null`: none.
+    pub participant: Option<ParticipantId>,
 }

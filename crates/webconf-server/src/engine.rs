@@ -717,6 +717,7 @@ impl Engine {
                     )
                 }
                 SfuOutput::ActiveSpeaker { room, peer } => self.relay_active_speaker(room, peer),
+                SfuOutput::Slots { peer, slots } => self.relay_slots(peer, &slots),
                 SfuOutput::Dead { peer } => {
                     info!("{peer}: media session ended; removing the participant");
                     if let Some(conn) = self.conn_of_peer(peer) {

@@ -9,8 +9,13 @@ import { waitFor, safeJson } from './poll.mjs';
  * Page-side helper (serialised into the page by `page.evaluate`, so it must be self-contained).
  * For every transceiver that receives, finds the sender's participant id as the stream id of
  * the `a=msid` line of its m-section in the remote description, and reads its receiver's
- * inbound-rtp statistics. Returns {error?, byParticipant: {id: {audio?, video?}}}, where
- * counters of several transceivers of one kind for one participant are added up.
+ * inbound-rtp statistics. A microphone slot (msid stream id `slots`, docs/protocol.md `slots`)
+ * is nobody's by its msid: it counts for the participant it carries now, from the page's
+ * latest `slots` table (`window.webconf.slots`, mid → participant id or null), and is skipped
+ * while it carries nobody (or its mid is not in the table yet). Its counters are the slot's
+ * since it opened, whoever it carried before. Returns {error?, byParticipant: {id: {audio?,
+ * video?}}}, where counters of several transceivers of one kind for one participant are added
+ * up.
  */
 export async function pageMediaStats(pcPath) {
   const root = /** @type {any} */ (window);
@@ -18,6 +23,7 @@ export async function pageMediaStats(pcPath) {
   /** @type {Record<string, any>} */
   const byParticipant = {};
   if (!pc) return { error: 'no RTCPeerConnection (window.webconf.pc is not set)', byParticipant };
+  const slots = (root.webconf && root.webconf.slots) || {};
   const desc = pc.currentRemoteDescription || pc.remoteDescription;
   const sdp = desc ? desc.sdp : '';
   /** @type {Map<string, {stream: string, kind: string}>} */
@@ -37,6 +43,11 @@ export async function pageMediaStats(pcPath) {
     if (tr.mid === null || tr.mid === undefined) continue;
     const info = byMid.get(tr.mid);
     if (!info) continue;
+    let owner = info.stream;
+    if (owner === 'slots') {
+      owner = Object.prototype.hasOwnProperty.call(slots, tr.mid) ? slots[tr.mid] : null;
+      if (typeof owner !== 'string') continue;
+    }
     let report;
     try {
       report = await tr.receiver.getStats();
@@ -46,7 +57,7 @@ export async function pageMediaStats(pcPath) {
     report.forEach((s) => {
       if (s.type !== 'inbound-rtp') return;
       const kind = s.kind || s.mediaType || info.kind;
-      const p = (byParticipant[info.stream] = byParticipant[info.stream] || {});
+      const p = (byParticipant[owner] = byParticipant[owner] || {});
       const acc = (p[kind] = p[kind] || { transceivers: 0, packetsReceived: 0, bytesReceived: 0 });
       acc.transceivers += 1;
       acc.packetsReceived += s.packetsReceived || 0;

@@ -5,7 +5,8 @@
 
 import { getLanguage, t } from '../i18n.js';
 import { computeFigures, figureNames, formatFigure, NO_FIGURES } from '../connstats.js';
-import { msidForMid, trackLabel } from '../sdp.js';
+import { msidForMid } from '../sdp.js';
+import { cameraOwner, microphoneOwner } from '../slots.js';
 import { el } from './dom.js';
 
 /** @typedef {import('../connstats.js').Figures} Figures */
@@ -42,11 +43,14 @@ const QUALITY = {
  */
 
 /**
- * Who each RTP stream belongs to, from the transceivers and the descriptions' `a=msid`.
+ * Who each RTP stream belongs to, from the transceivers and the descriptions' `a=msid`; a
+ * microphone or camera slot is whoever the latest `slots` table says it carries now (`slotOf`),
+ * so its bytes since the previous sample count for that tile.
  * @param {RTCPeerConnection} pc
+ * @param {(mid: string) => string | null | undefined} slotOf
  * @returns {import('../connstats.js').Owners}
  */
-function ownersOf(pc) {
+function ownersOf(pc, slotOf) {
   const remoteSdp = pc.remoteDescription?.sdp ?? '';
   const localSdp = pc.localDescription?.sdp ?? '';
   /** @type {Map<string, string>} */ const byMid = new Map();
@@ -63,21 +67,24 @@ function ownersOf(pc) {
       if (tr.sender.track) ownTracks.add(tr.sender.track.id);
     } else {
       const msid = msidForMid(remoteSdp, tr.mid);
-      const label = trackLabel(msid?.track);
-      if (!msid || (label !== 'audio' && label !== 'video')) continue;
-      byMid.set(tr.mid, msid.stream);
-      if (tr.receiver.track) byTrack.set(tr.receiver.track.id, msid.stream);
+      // A camera or a microphone by its msid, or in a slot by the table. Screens are not the
+      // participant's tile.
+      const owner = cameraOwner(msid, tr.mid, slotOf) ?? microphoneOwner(msid, tr.mid, slotOf);
+      if (!owner) continue;
+      byMid.set(tr.mid, owner);
+      if (tr.receiver.track) byTrack.set(tr.receiver.track.id, owner);
     }
   }
   return { byMid, byTrack, ownMids, ownTracks };
 }
 
 /**
- * Give every tile of `tiles` an indicator and keep them up to date.
- * @param {{tiles: HTMLElement, pc: RTCPeerConnection}} opts
+ * Give every tile of `tiles` an indicator and keep them up to date. `slotOf` reads the latest
+ * `slots` table (mediafeatures.js); without it, slots count for nobody.
+ * @param {{tiles: HTMLElement, pc: RTCPeerConnection, slotOf?: (mid: string) => string | null | undefined}} opts
  * @returns {ConnectionIndicators}
  */
-export function attachConnectionIndicators({ tiles, pc }) {
+export function attachConnectionIndicators({ tiles, pc, slotOf = () => undefined }) {
   /** @type {import('../protocol.js').StatsMessage | null} */
   let server = null;
   /** @type {import('../connstats.js').StatsSample | null} */
@@ -166,7 +173,7 @@ export function attachConnectionIndicators({ tiles, pc }) {
       const stats = [];
       report.forEach((s) => stats.push(s));
       const current = { at: performance.now(), stats };
-      latest = computeFigures(previous, current, ownersOf(pc), server);
+      latest = computeFigures(previous, current, ownersOf(pc, slotOf), server);
       previous = current;
       renderAll();
     } catch (err) {

@@ -3,12 +3,15 @@
 // pinning and the active speaker (layout.js, speaker.js).
 //
 // meeting.js keeps the signaling and the participant list; it asks `onTrack` first whether a
-// remote track is a shared screen (those never go to the participant's own tile), and includes
-// `sharing()` in every `media_state`.
+// remote track is a shared screen or a slot (those never go to a tile by their msid), hands over
+// the `slots` table (who speaks in each microphone slot, for the speaking indicator; whose
+// camera each camera slot carries, whose tile it goes to), and includes `sharing()` in every
+// `media_state`.
 
 import { t } from '../i18n.js';
-import { setScreens, setSpeakerHook } from '../hooks.js';
+import { setScreens, setSlots, setSpeakerHook } from '../hooks.js';
 import { msidForMid, trackLabel } from '../sdp.js';
+import { SlotTable, isSlotStream } from '../slots.js';
 import { ActiveSpeaker, watchSpeakers } from '../speaker.js';
 import { DeviceControl, applySpeaker } from '../devicecontrol.js';
 import { announce } from './announcer.js';
@@ -16,6 +19,8 @@ import { el } from './dom.js';
 import { createDeviceMenu } from './devicemenu.js';
 import { createLayout } from './layout.js';
 import { ScreenTiles, createScreenShare } from './screenshare.js';
+import { SlotAudio } from './slotaudio.js';
+import { SlotVideo } from './slotvideo.js';
 import { createViewSender } from './viewsender.js';
 
 /** @typedef {import('../protocol.js').ParticipantInfo} ParticipantInfo */
@@ -23,6 +28,8 @@ import { createViewSender } from './viewsender.js';
 /**
  * @typedef {object} MediaFeaturesOptions
  * @property {import('./meetingview.js').MeetingView} view
+ * @property {import('./slotvideo.js').SlotTiles} tileGrid  The tiles (tiles.js `TileGrid`): where
+ *   camera slots go.
  * @property {import('../media.js').PeerSession} peer
  * @property {import('../media.js').LocalMedia} media
  * @property {() => ParticipantInfo | null} me
@@ -39,7 +46,11 @@ import { createViewSender } from './viewsender.js';
  * @typedef {object} MediaFeatures
  * @property {(participantId: string, track: MediaStreamTrack, stream: MediaStream,
  *   transceiver: RTCRtpTransceiver | undefined) => boolean} onTrack
- *   A remote track arrived: true when it was a shared screen (handled here).
+ *   A remote track arrived: true when it was a shared screen or a slot (handled here).
+ * @property {(msg: import('../protocol.js').SlotsMessage) => void} slots  The server's table of
+ *   the slots: who speaks in each microphone slot, whose camera each camera slot carries.
+ * @property {(mid: string) => string | null | undefined} slotOf  Whose microphone or camera the
+ *   slot `mid` carries now, by that table (null: nobody; undefined: not a slot, or not listed yet).
  * @property {(p: ParticipantInfo, previous: ParticipantInfo | undefined) => void} participantChanged
  * @property {(id: string) => void} participantLeft
  * @property {() => void} resendView  Measure and send the `view` again if the server did not get
@@ -127,6 +138,20 @@ export function attachMediaFeatures(opts) {
     onError: (text) => view.notify(text, 'screen-error'),
   });
 
+  // --- Microphone slots: played whatever they carry; the table only says who speaks in them.
+  const slotAudio = new SlotAudio(stage, { onAutoplayBlocked: opts.onAutoplayBlocked });
+  const slotTable = new SlotTable();
+  setSlots(slotTable.toObject());
+  // --- Camera slots: each goes into the tile of the participant the table says it carries.
+  const slotVideo = new SlotVideo(opts.tileGrid, (mid) => slotTable.get(mid));
+  // A server offer that stopped a slot's m-line is applied once signaling is stable again.
+  const pruneSlots = () => {
+    if (peer.pc.signalingState !== 'stable') return;
+    slotAudio.prune();
+    slotVideo.prune();
+  };
+  peer.pc.addEventListener('signalingstatechange', pruneSlots);
+
   // --- Layout and active speaker
   const layout = createLayout({
     stage,
@@ -157,6 +182,7 @@ export function attachMediaFeatures(opts) {
       return me ? { id: me.id, audio: me.audio } : null;
     },
     audible: (id) => opts.participant(id)?.audio ?? false,
+    slotOf: (mid) => slotTable.get(mid),
     onUpdate: (state) => {
       speakingNow = state.speaking;
       localDominant = state.dominant;
@@ -182,9 +208,15 @@ export function attachMediaFeatures(opts) {
   if (control.speaker) applySpeaker(stage, control.speaker);
   sinkObserver.observe(view.tiles, { childList: true });
   sinkObserver.observe(screensEl, { childList: true });
+  sinkObserver.observe(slotAudio.box, { childList: true });
 
   return {
     onTrack: (participantId, track, stream, transceiver) => {
+      if (isSlotStream(stream.id)) {
+        if (track.kind === 'video') slotVideo.attach(track, stream, transceiver);
+        else slotAudio.attach(track, stream, transceiver);
+        return true;
+      }
       const sdp = peer.pc.remoteDescription?.sdp ?? '';
       const label = trackLabel(msidForMid(sdp, transceiver?.mid)?.track);
       if (label !== 'screen' && label !== 'screen-audio') return false;
@@ -212,7 +244,16 @@ export function attachMediaFeatures(opts) {
       activeSpeaker.fromServer(msg);
       showSpeakers();
     },
-    resumePlayback: () => screenTiles.resumePlayback(),
+    slotOf: (mid) => slotTable.get(mid),
+    slots: (msg) => {
+      slotTable.update(msg.slots);
+      setSlots(slotTable.toObject());
+      slotVideo.apply();
+    },
+    resumePlayback: () => {
+      screenTiles.resumePlayback();
+      slotAudio.resumePlayback();
+    },
     resendView: () => viewSender?.update(),
     dispose: () => {
       stopSpeakers();
@@ -223,6 +264,10 @@ export function attachMediaFeatures(opts) {
       share.dispose();
       screenTiles.dispose();
       setScreens([]);
+      peer.pc.removeEventListener('signalingstatechange', pruneSlots);
+      slotAudio.dispose();
+      slotVideo.dispose();
+      setSlots({});
     },
   };
 }

@@ -8,6 +8,7 @@
 import { PROTOCOL_VERSION, isKnownErrorCode } from '../protocol.js';
 import { Signaling } from '../signaling.js';
 import { PeerSession, acquireLocalMedia, stopLocalMedia } from '../media.js';
+import { isSlotStream } from '../slots.js';
 import { t } from '../i18n.js';
 import {
   setState, setPeerConnection, setParticipantId, putParticipant, removeParticipant, resetHooks,
@@ -360,9 +361,11 @@ export function startMeeting(root, opts) {
       },
       sendAnswer: (sdp) => signaling.send({ type: 'answer', sdp }),
       onTrack: (id, track, stream, transceiver) => {
-        // A shared screen gets a tile of its own, never the participant's camera tile.
+        // A shared screen gets a tile of its own, never the participant's camera tile; a
+        // microphone slot plays on its own, a camera slot goes to the tile of whoever the
+        // `slots` table says it carries (mediafeatures.js): never a tile by its msid.
         if (features?.onTrack(id, track, stream, transceiver)) return;
-        if (me && id === me.id) return;
+        if (isSlotStream(id) || (me && id === me.id)) return;
         tiles?.attachTrack(id, track, stream);
       },
       onNegotiationError: (err) => {
@@ -379,8 +382,14 @@ export function startMeeting(root, opts) {
     banner?.hide('signaling');
     if (rejoined) banner?.show('media');
     watchConnection(peer, rejoined);
+    const tileGrid = tiles;
     features = attachMediaFeatures({
       view,
+      tileGrid: {
+        showSlotVideo: (id, track, receiver, mid) => tileGrid.showSlotVideo(id, track, receiver, mid),
+        hideSlotVideo: (id, track) => tileGrid.hideSlotVideo(id, track),
+        useCameraSlots: () => tileGrid.useCameraSlots(),
+      },
       peer,
       media: local,
       me: () => me,
@@ -390,7 +399,9 @@ export function startMeeting(root, opts) {
       onAutoplayBlocked: () => view?.showSoundButton(true),
       sendView: (msg) => signaling.send(msg),
     });
-    connection = attachConnectionIndicators({ tiles: view.tiles, pc: peer.pc });
+    connection = attachConnectionIndicators({
+      tiles: view.tiles, pc: peer.pc, slotOf: (mid) => features?.slotOf(mid),
+    });
     mediaBlocked = watchMediaBlocked({ pc: peer.pc, notices: (node) => view?.notify(node, 'media-blocked') });
     board = createWhiteboard({ sig: signaling, view, room, myId: me.id, role: me.role });
     const screensEl = view.root.querySelector('#screens');
@@ -560,6 +571,7 @@ export function startMeeting(root, opts) {
       mediaBlocked?.serverStats(msg);
     });
     signaling.on('speakers', (msg) => features?.speakers(msg));
+    signaling.on('slots', (msg) => features?.slots(msg));
     signaling.on('answer', (msg) => peer?.handleAnswer(msg.sdp));
     signaling.on('offer', (msg) => peer?.handleOffer(msg.sdp));
     signaling.on('participant_joined', (msg) => {

@@ -193,6 +193,7 @@ impl Sfu {
                                 .iter()
                                 .filter(|t| {
                                     t.kind == MediaKind::Video
+                                        && t.source.is_some()
                                         && matches!(t.state, TrackOutState::Open(_))
                                         && t.fwd.target.is_none()
                                 })
@@ -212,27 +213,23 @@ impl Sfu {
         while let Some(work) = self.work.pop_front() {
             match work {
                 Work::TrackAdded(source, mid, kind, label) => {
-                    self.on_track_added(source, mid, kind, label)
+                    self.on_track_added(now, source, mid, kind, label)
                 }
-                Work::TrackRemoved(source, mid) => self.on_track_removed(source, mid),
+                Work::TrackRemoved(source, mid) => self.on_track_removed(now, source, mid),
                 Work::Media(source, data) => self.forward(now, source, data),
                 Work::KeyframeRequest(subscriber, req) => {
                     // Sent to the layer this subscriber receives; merged with the others'.
                     let origin = self.peers.get(&subscriber).and_then(|p| {
-                        let (source, source_mid) = p.source_of(req.mid)?;
-                        let layer = p
-                            .tracks_out
-                            .iter()
-                            .find(|t| t.source == source && t.source_mid == source_mid)?
-                            .fwd
-                            .current?;
-                        Some((source, source_mid, layer))
+                        let t = p.tracks_out.iter().find(|t| t.mid() == Some(req.mid))?;
+                        let (source, source_mid) = t.source?;
+                        Some((source, source_mid, t.fwd.current?))
                     });
                     if let Some((source, source_mid, layer)) = origin {
                         self.request_keyframe(now, source, source_mid, layer, req.kind);
                     }
                 }
                 Work::Reallocate(peer) => self.reallocate(now, peer),
+                Work::Slots(peer) => self.publish_slots(peer),
             }
         }
     }

@@ -52,6 +52,8 @@ impl Sfu {
         let (first, answer) = first;
         if first {
             self.subscribe_to_room(peer);
+            // Its slots go in the first server offer too.
+            self.reallocate(now, peer);
         }
         self.drain(peer);
         self.negotiate(peer);
@@ -130,7 +132,9 @@ impl Sfu {
                 continue;
             }
             if let Some(o) = self.peers.get(other) {
-                for t in &o.tracks_in {
+                // Microphones and cameras come in slots, filled by the allocation
+                // ([`crate::pool`]): only screens (and their sound) are forwarded as they are.
+                for t in o.tracks_in.iter().filter(|t| !t.label.in_slots()) {
                     wanted.push(TrackOut::new(
                         *other,
                         t.mid,
@@ -147,7 +151,7 @@ impl Sfu {
     }
 
     /// Starts a server offer for a peer if it has changes waiting and none outstanding.
-    pub(super) fn negotiate(&mut self, peer: PeerId) {
+    pub(crate) fn negotiate(&mut self, peer: PeerId) {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
@@ -158,12 +162,11 @@ impl Sfu {
         for t in p.tracks_out.iter_mut() {
             match t.state {
                 TrackOutState::ToOpen => {
-                    let track_id = format!("{}-{}", t.source_stream, t.label.as_str());
                     let mid = change.add_media(
                         t.kind,
                         Direction::SendOnly,
-                        Some(t.source_stream.clone()),
-                        Some(track_id),
+                        Some(t.msid_stream.clone()),
+                        Some(t.msid_track()),
                         None,
                     );
                     t.state = TrackOutState::Negotiating(mid);
@@ -183,33 +186,40 @@ impl Sfu {
             p.pending = Some(pending);
             p.pending_sdp = Some(sdp.clone());
             self.outputs.push_back(SfuOutput::Offer { peer, sdp });
+            // New slots have their mids now.
+            self.publish_slots(peer);
         }
     }
 
     /// Stops, in every other peer of the room, the forwarded copy of a track its publisher
     /// stopped.
-    pub(super) fn on_track_removed(&mut self, source: PeerId, source_mid: Mid) {
+    pub(super) fn on_track_removed(&mut self, now: Instant, source: PeerId, source_mid: Mid) {
         let Some(room) = self.peers.get(&source).map(|p| p.room) else {
             return;
         };
         let members = self.rooms.get(&room).cloned().unwrap_or_default();
         for other in members.into_iter().filter(|p| *p != source) {
             if let Some(o) = self.peers.get_mut(&other) {
-                let matches = |t: &TrackOut| t.source == source && t.source_mid == source_mid;
-                o.tracks_out
-                    .retain(|t| !(matches(t) && t.state == TrackOutState::ToOpen));
+                let matches = |t: &TrackOut| t.source == Some((source, source_mid));
+                o.tracks_out.retain(|t| {
+                    !(t.slot.is_none() && matches(t) && t.state == TrackOutState::ToOpen)
+                });
                 for t in o.tracks_out.iter_mut().filter(|t| matches(t)) {
-                    if let TrackOutState::Open(m) = t.state {
-                        t.state = TrackOutState::ToStop(m);
+                    match (t.slot, t.state) {
+                        (Some(_), _) => t.carry(None),
+                        (None, TrackOutState::Open(m)) => t.state = TrackOutState::ToStop(m),
+                        _ => {}
                     }
                 }
             }
             self.negotiate(other);
+            self.reallocate(now, other);
         }
     }
 
     pub(super) fn on_track_added(
         &mut self,
+        now: Instant,
         source: PeerId,
         mid: Mid,
         kind: MediaKind,
@@ -226,6 +236,12 @@ impl Sfu {
             };
             // A peer that has not offered yet will get this track in `subscribe_to_room`.
             if !o.offered {
+                continue;
+            }
+            if label.in_slots() {
+                // A microphone or a camera: the allocation gives it a slot (opening one if
+                // there is room).
+                self.reallocate(now, other);
                 continue;
             }
             o.tracks_out

@@ -72,6 +72,9 @@ pub struct JoinOptions {
     pub simulcast: bool,
 }
 
+/// The `a=msid` stream id of the SFU's microphone slots.
+pub const SLOT_STREAM: &str = "slots";
+
 /// The server's ICE-TCP port in the simulated network (its HTTPS port).
 pub const SERVER_TCP_PORT: u16 = 443;
 
@@ -88,8 +91,14 @@ pub struct Client {
     pub connected: bool,
     /// Frames received, by (stream id of the sender, kind).
     pub received: HashMap<(String, MediaKind), u64>,
-    /// Frames received, by forwarded track id (`<stream>-audio`, `-video`, `-screen`).
+    /// Frames received, by forwarded track id (`<stream>-audio`, `-video`, `-screen`); a
+    /// microphone slot's frames count for the microphone it carries ([`Client::slots`]).
     pub received_tracks: HashMap<String, u64>,
+    /// The latest slot table the SFU reported: mid → stream id of the microphone or camera it
+    /// carries.
+    pub slots: HashMap<String, Option<String>>,
+    /// How many slot tables the SFU reported.
+    pub slot_reports: u64,
     /// The screen-share track, once shared.
     pub screen_mid: Option<Mid>,
     /// Datagrams the SFU addressed to this client.
@@ -126,6 +135,35 @@ pub struct Client {
 }
 
 impl Client {
+    /// The stream ids of what its slots of `kind` carry now, by the SFU's last table.
+    pub fn carried(&self, kind: MediaKind) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .slots
+            .iter()
+            .filter(|(mid, _)| {
+                self.rtc
+                    .media(Mid::from(mid.as_str()))
+                    .is_some_and(|m| m.kind() == kind)
+            })
+            .filter_map(|(_, s)| s.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The mid of its slot of `kind` whose table entry is `stream`, if any.
+    pub fn slot_of(&self, kind: MediaKind, stream: &str) -> Option<String> {
+        self.slots
+            .iter()
+            .filter(|(mid, _)| {
+                self.rtc
+                    .media(Mid::from(mid.as_str()))
+                    .is_some_and(|m| m.kind() == kind)
+            })
+            .find(|(_, s)| s.as_deref() == Some(stream))
+            .map(|(m, _)| m.clone())
+    }
+
     pub fn frames_from(&self, stream: &str, kind: MediaKind) -> u64 {
         self.received
             .get(&(stream.to_owned(), kind))
@@ -384,6 +422,8 @@ impl World {
             connected: false,
             received: HashMap::new(),
             received_tracks: HashMap::new(),
+            slots: HashMap::new(),
+            slot_reports: 0,
             screen_mid: None,
             datagrams_in: 0,
             pending: None,
@@ -603,7 +643,7 @@ impl World {
                 Output::Event(e) => match e {
                     Event::Connected => c.connected = true,
                     Event::MediaData(d) => {
-                        let stream = c
+                        let mut stream = c
                             .rtc
                             .media(d.mid)
                             .map(|m| m.stream_id().to_owned())
@@ -613,11 +653,23 @@ impl World {
                             .media(d.mid)
                             .map(|m| m.kind())
                             .unwrap_or(MediaKind::Audio);
-                        let track = c
+                        let mut track = c
                             .rtc
                             .media(d.mid)
                             .map(|m| m.track_id().to_owned())
                             .unwrap_or_default();
+                        if stream == SLOT_STREAM {
+                            // A slot: the frame is from what it carries now.
+                            let Some(Some(carried)) = c.slots.get(&d.mid.to_string()) else {
+                                continue;
+                            };
+                            stream.clone_from(carried);
+                            let label = match kind {
+                                MediaKind::Audio => "audio",
+                                MediaKind::Video => "video",
+                            };
+                            track = format!("{carried}-{label}");
+                        }
                         *c.received.entry((stream, kind)).or_default() += 1;
                         *c.received_tracks.entry(track.clone()).or_default() += 1;
                         if kind == MediaKind::Video {
@@ -740,6 +792,18 @@ impl World {
             SfuOutput::Stats { peer, stats } => self.stats.entry(peer).or_default().push(stats),
             SfuOutput::Dead { peer } => panic!("{peer} died unexpectedly"),
             SfuOutput::ActiveSpeaker { room, peer } => self.speaker_events.push((room, peer)),
+            SfuOutput::Slots { peer, slots } => {
+                let stream =
+                    |p: PeerId| self.clients.iter().position(|c| c.peer == p).map(stream_of);
+                let table = slots
+                    .iter()
+                    .map(|s| (s.mid.clone(), s.source.and_then(stream)))
+                    .collect();
+                if let Some(c) = self.clients.iter_mut().find(|c| c.peer == peer) {
+                    c.slots = table;
+                    c.slot_reports += 1;
+                }
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ mod lastn;
 mod nack;
 mod robustness;
 mod simulcast;
+mod slots;
 mod stunauth;
 mod tcp;
 mod zones;

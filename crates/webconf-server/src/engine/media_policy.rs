@@ -10,9 +10,9 @@
 use std::time::Instant;
 
 use tracing::debug;
-use webconf_media::{PeerId, RoomId, ViewRequest};
+use webconf_media::{PeerId, RoomId, SlotInfo, ViewRequest};
 use webconf_room::protocol::{check_view, ViewTile};
-use webconf_room::{ErrorCode, ParticipantId, ServerMessage};
+use webconf_room::{ErrorCode, ParticipantId, ServerMessage, Slot};
 
 use super::{ConnId, Engine};
 
@@ -72,6 +72,23 @@ impl Engine {
                 self.send(conn, msg.clone());
             }
         }
+    }
+
+    /// Tells a participant what its microphone slots carry (`webconf_media::SfuOutput::Slots`).
+    pub(super) fn relay_slots(&mut self, peer: PeerId, slots: &[SlotInfo]) {
+        let Some(conn) = self.conn_of_peer(peer) else {
+            return;
+        };
+        let slots = slots
+            .iter()
+            .map(|s| Slot {
+                mid: s.mid.clone(),
+                participant: s
+                    .source
+                    .and_then(|p| self.sessions.participant_of(p).cloned()),
+            })
+            .collect();
+        self.send(conn, ServerMessage::Slots { slots });
     }
 
     /// A newcomer's media session was created: tell it who speaks, when the room knows.

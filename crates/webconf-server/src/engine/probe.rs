@@ -222,6 +222,7 @@ impl Engine {
             SfuOutput::Offer { peer, .. }
             | SfuOutput::Stats { peer, .. }
             | SfuOutput::ActiveSpeaker { peer, .. }
+            | SfuOutput::Slots { peer, .. }
                 if is_probe(peer) =>
             {
                 None

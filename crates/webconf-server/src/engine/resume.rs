@@ -231,6 +231,12 @@ impl Engine {
             Ok(false) => {}
             Err(e) => debug!("resend_offer: {e}"),
         }
+        // The last slot table may have been lost with the old socket too.
+        if let Ok(slots) = self.sfu.slots(peer) {
+            if !slots.is_empty() {
+                self.relay_slots(peer, &slots);
+            }
+        }
     }
 }
 
