@@ -258,18 +258,14 @@ impl TrackOut {
             MediaKind::Audio => TrackLabel::Audio,
             MediaKind::Video => TrackLabel::Video,
         };
-        let mut t = TrackOut {
-            source: None,
-            slot: Some(n),
-            shown: None,
-            msid_stream: SLOT_STREAM.to_owned(),
+        let mut t = TrackOut::new(
+            PeerId(0),
+            Mid::from(""),
+            SLOT_STREAM.to_owned(),
             kind,
             label,
-            state: TrackOutState::ToOpen,
-            fwd: Forwarding::new(),
-            pt: None,
-            ssrc: None,
-        };
+        );
+        t.slot = Some(n);
         t.carry(source);
         t
     }

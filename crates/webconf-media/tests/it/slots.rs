@@ -20,15 +20,15 @@ fn microphones_heard(w: &mut World, who: usize, window: Duration) -> Vec<usize> 
         .collect()
 }
 
-/// The `a=msid` (stream id and track id) of every audio m-line the SFU offered `who` to
-/// receive (`a=sendonly` on its side), across all its offers.
-fn offered_audio_msids(w: &World, who: usize) -> Vec<String> {
+/// The `a=msid` (stream id and track id) of every m-line of `kind` (`audio` or `video`) the
+/// SFU offered `who` to receive (`a=sendonly` on its side), across all its offers.
+fn offered_msids(w: &World, who: usize, kind: &str) -> Vec<String> {
     let peer = w.clients[who].peer;
     let mut msids = Vec::new();
     for (_, sdp) in w.offers.iter().filter(|(p, _)| *p == peer) {
         for section in sdp.split("\r\nm=").skip(1) {
             let sends = section.lines().any(|l| l == "a=sendonly");
-            if !section.starts_with("audio") || !sends {
+            if !section.starts_with(kind) || !sends {
                 continue;
             }
             if let Some(msid) = section.lines().find_map(|l| l.strip_prefix("a=msid:")) {
@@ -39,6 +39,14 @@ fn offered_audio_msids(w: &World, who: usize) -> Vec<String> {
         }
     }
     msids
+}
+
+fn offered_audio_msids(w: &World, who: usize) -> Vec<String> {
+    offered_msids(w, who, "audio")
+}
+
+fn offered_video_msids(w: &World, who: usize) -> Vec<String> {
+    offered_msids(w, who, "video")
 }
 
 /// The server's media policy: bandwidth estimation off (its default), so that every wanted
@@ -240,26 +248,6 @@ fn a_slot_stays_with_its_microphone_until_another_is_clearly_louder() {
         vec![2]
     );
     assert_eq!(w.clients[0].slot_reports, reports + 1);
-}
-
-/// The `a=msid` of every video m-line the SFU offered `who` to receive.
-fn offered_video_msids(w: &World, who: usize) -> Vec<String> {
-    let peer = w.clients[who].peer;
-    let mut msids = Vec::new();
-    for (_, sdp) in w.offers.iter().filter(|(p, _)| *p == peer) {
-        for section in sdp.split("\r\nm=").skip(1) {
-            let sends = section.lines().any(|l| l == "a=sendonly");
-            if !section.starts_with("video") || !sends {
-                continue;
-            }
-            if let Some(msid) = section.lines().find_map(|l| l.strip_prefix("a=msid:")) {
-                if !msids.iter().any(|m| m == msid) {
-                    msids.push(msid.to_owned());
-                }
-            }
-        }
-    }
-    msids
 }
 
 /// The cameras (client indices) `who` received frames of in the last `window`.
