@@ -7,11 +7,17 @@
 //     (`data-video-paused="true"`, `data-video="off"`, `.avatar` displayed);
 //   - Dave pins that one with the tile's pin button: its video comes back (frames grow, avatar
 //     hidden) and one of the two others goes to its avatar instead; unpinned, two cameras again.
+//   - the connection indicators (web/js/ui/connindicator.js): Carol has no microphone, so
+//     outside the last-N the server forwards nothing of hers and her tile says `idle` ("not
+//     received: only the most active participants' audio and video are sent to you"), never
+//     `lost`; a tile receiving video does not say `idle`, nor does an avatar whose microphone
+//     still comes in a slot (the audio last-N is 5).
 //
 // Which two are inside last-N is not assumed: the server puts the latest speakers first, and
 // Chromium's fake microphones beep. The test reads it from Dave's page and checks that exactly
-// two flow. Four pages of one browser; every wait polls with generous timeouts (two cores,
-// four 1280×720 simulcast encoders).
+// two flow (Carol, who never speaks and joined after Alice and Bob, is the one outside). Four
+// pages of one browser; every wait polls with generous timeouts (two cores, four 1280×720
+// simulcast encoders).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -86,6 +92,51 @@ async function cameras(ids) {
   return out;
 }
 
+/** Runs in Carol's page before its scripts: no microphone (getUserMedia with audio fails as
+ * with none plugged in), so she joins with her camera only and no microphone slot carries her. */
+function noMicrophone() {
+  const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    if (constraints && constraints.audio) throw new DOMException('no microphone (test)', 'NotFoundError');
+    return getUserMedia(constraints);
+  };
+}
+
+/**
+ * Page side: the connection indicator of each tile of `ids`: its `data-quality` and
+ * `aria-label` (null without a tile or an indicator).
+ * @param {string[]} ids
+ */
+function indicators(ids) {
+  /** @type {Record<string, {quality: string | null, label: string | null} | null>} */
+  const out = {};
+  for (const id of ids) {
+    const button = document.querySelector(`#tiles .tile[data-participant-id="${id}"] .conn-indicator`);
+    out[id] = button instanceof HTMLElement
+      ? { quality: button.dataset.quality ?? null, label: button.getAttribute('aria-label') }
+      : null;
+  }
+  return out;
+}
+
+const RECEIVING = ['good', 'fair', 'poor'];
+/** The idle label, in either language. */
+const IDLE_LABEL = /most active participants|participants les plus actifs/;
+
+/**
+ * Polls Dave's page until the indicator of each id of `want` has one of the qualities listed
+ * for it (the indicators refresh every 2 s). Returns what they show.
+ * @param {Record<string, string[]>} want
+ */
+async function expectIndicators(page, want, what, timeoutMs = 20000) {
+  let last = null;
+  await waitFor(async () => {
+    last = await page.evaluate(indicators, Object.keys(want));
+    return Object.entries(want).every(([id, ok]) => last[id] && ok.includes(last[id].quality));
+  }, timeoutMs, { interval: 500, message: () => `${page.label}: ${what}; last ${safeJson(last)}` });
+  return last;
+}
+
 /**
  * Polls Dave's page until the cameras of `ids` split into "flowing" (frames decoded grew over
  * the last ~1.5 s and the tile shows the video) and "avatar" (no new frame over the last ~3 s and
@@ -133,7 +184,8 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
 
   await step('four participants join with their cameras', async () => {
     for (const name of ['Alice', 'Bob', 'Carol', 'Dave']) {
-      members.push(await joinRoom(browser, server, room, name, { diagnostics, timeoutMs: 60000 }));
+      const beforeLoad = name === 'Carol' ? noMicrophone : undefined;
+      members.push(await joinRoom(browser, server, room, name, { diagnostics, timeoutMs: 60000, beforeLoad }));
     }
     dave = members[3];
     others = members.slice(0, 3).map((m) => m.id);
@@ -152,6 +204,18 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
     assert.equal(shown[outside].name, name, `the avatar's tile is named: ${safeJson(shown)}`);
   });
 
+  await step('the avatar-only tile\'s indicator says idle (not received), not lost; the video tiles\' do not', async () => {
+    const carol = members[2].id;
+    assert.deepEqual(split.avatar, [carol], `Carol (no microphone, never a speaker) is the one outside: ${safeJson(split)}`);
+    const slots = await dave.page.evaluate(() => /** @type {any} */ (window).webconf.slots);
+    assert.ok(!Object.values(slots).includes(carol), `no slot carries Carol: ${safeJson(slots)}`);
+    const shown = await expectIndicators(dave.page,
+      Object.fromEntries([[carol, ['idle']], ...split.flowing.map((id) => [id, RECEIVING])]),
+      'Carol\'s indicator idle, the two video tiles\' good, fair or poor');
+    assert.match(shown[carol].label, IDLE_LABEL, safeJson(shown));
+    assert.doesNotMatch(shown[carol].label, /\blost\b|perdue/, safeJson(shown));
+  });
+
   await step('Dave pins the avatar-only participant: its video comes back, another goes to avatar', async () => {
     const target = split.avatar[0];
     const before = split;
@@ -168,6 +232,10 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
       `the pinned camera (${target}) moving again and one of ${safeJson(before.flowing)} on its avatar`);
     assert.equal(split.avatar.length, 1, safeJson(split));
     assert.ok(before.flowing.includes(split.avatar[0]), `the one now outside was inside before: ${safeJson({ before, split })}`);
+    // Carol's video comes in a slot now; the one now on its avatar still has its microphone in
+    // a slot: neither is idle (nor lost: bytes come).
+    await expectIndicators(dave.page, { [target]: RECEIVING, [split.avatar[0]]: RECEIVING },
+      `the pinned tile and the new avatar (its microphone forwarded) good, fair or poor, not idle`);
   });
 
   await step('unpinned: still two cameras moving and one avatar', async () => {
@@ -177,5 +245,8 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
     await dave.page.click(`#tiles .tile[data-participant-id="${pinned[0]}"] [data-action="pin"]`);
     split = await expectSplit(dave.page, others, (s) => s.flowing.length === LAST_N,
       `${LAST_N} cameras moving and one avatar after unpinning`);
+    if (split.avatar[0] === members[2].id) {
+      await expectIndicators(dave.page, { [split.avatar[0]]: ['idle'] }, 'Carol outside again: idle again');
+    }
   });
 });

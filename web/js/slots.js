@@ -70,6 +70,17 @@ export class SlotTable {
     return this.byMid.get(mid);
   }
 
+  /**
+   * The participants some slot carries now (whose microphone or camera the server forwards).
+   * @returns {Set<string>}
+   */
+  participants() {
+    /** @type {Set<string>} */
+    const out = new Set();
+    for (const participant of this.byMid.values()) if (participant) out.add(participant);
+    return out;
+  }
+
   /** @returns {number} */
   get size() {
     return this.byMid.size;
@@ -118,6 +129,27 @@ export function cameraOwner(msid, mid, slotOf) {
   if (!msid) return null;
   if (isSlotStream(msid.stream)) return slotKind(msid.track) === 'video' ? slotOf(mid) ?? null : null;
   return trackLabel(msid.track) === 'video' ? msid.stream : null;
+}
+
+/**
+ * Whose media the server forwards to us now: every participant a slot of the latest table
+ * carries, and the owner of every receiving per-participant m-line (`a=msid:<id> <id>-audio`,
+ * `-video`, `-screen`, `-screen-audio`). Anyone else sends us nothing on purpose (outside the
+ * last-N and the audio last-N): their tile's connection indicator is `idle`, not `lost`.
+ * @param {Iterable<string | null | undefined>} slotted  The participants of the table's slots
+ *   (`SlotTable.participants`; null: a slot that carries nothing).
+ * @param {Iterable<{stream: string, track: string | null} | null>} receiving  The `a=msid` of
+ *   every m-line we receive on now (sdp.js `msidForMid`).
+ * @returns {Set<string>}
+ */
+export function forwardedParticipants(slotted, receiving) {
+  /** @type {Set<string>} */
+  const out = new Set();
+  for (const id of slotted) if (id) out.add(id);
+  for (const msid of receiving) {
+    if (msid && !isSlotStream(msid.stream) && trackLabel(msid.track)) out.add(msid.stream);
+  }
+  return out;
 }
 
 /**

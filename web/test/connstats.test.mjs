@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeFigures, figureNames, formatFigure, qualityOf, NO_FIGURES } from '../js/connstats.js';
+import { computeFigures, figureNames, formatFigure, qualityOf, NO_FIGURES, NOT_FORWARDED } from '../js/connstats.js';
 
 const owners = {
   byMid: new Map([['2', 'bob'], ['3', 'bob'], ['4', 'carol']]),
@@ -89,6 +89,37 @@ test('no bytes between samples, or no connected pair: lost, every figure null', 
 
   const first = computeFigures(null, { at: 0, stats: report({ bytes: 5000 }) }, owners, null);
   assert.equal(first.self.quality, 'lost', 'one sample says nothing about flow');
+});
+
+test('a participant the server forwards nothing of is idle, not lost; one it forwards is lost without bytes', () => {
+  // Bob is carried (his slots: mids 2 and 3), Carol has a slot in the table but no m-line here
+  // yet, Dan's screen comes on its own m-line; Erin is outside every last-N.
+  const forwarding = { ...owners, byMid: new Map([['2', 'bob'], ['3', 'bob']]), byTrack: new Map(),
+    forwarded: new Set(['bob', 'carol', 'dan']) };
+  const flowing = computeFigures({ at: 0, stats: report({ bytes: 1000 }) }, { at: 2000, stats: report({ bytes: 5000 }) },
+    forwarding, null);
+  assert.equal(flowing.remote.get('bob')?.quality, 'good');
+  assert.deepEqual(flowing.remote.get('carol'), { ...NO_FIGURES }, 'carried, nothing received: lost');
+  assert.deepEqual(flowing.remote.get('dan'), { ...NO_FIGURES }, 'a screen forwarded, no camera or microphone: lost');
+  assert.equal(flowing.remote.get('erin'), undefined);
+  assert.deepEqual(flowing.others, { ...NOT_FORWARDED }, 'not forwarded: idle, every figure null');
+  assert.equal(flowing.others.quality, 'idle');
+  assert.equal(flowing.self.quality, 'good', 'the own tile is unchanged');
+
+  const still = computeFigures({ at: 0, stats: report({ bytes: 5000 }) }, { at: 2000, stats: report({ bytes: 5000 }) },
+    forwarding, null);
+  assert.equal(still.remote.get('bob')?.quality, 'lost', 'a slot carries Bob and no byte came: lost, as before');
+  assert.equal(still.others.quality, 'idle');
+  const first = computeFigures(null, { at: 0, stats: report({ bytes: 5000 }) }, forwarding, null);
+  assert.equal(first.others.quality, 'idle', 'not forwarded needs no rate');
+  assert.equal(first.remote.get('bob')?.quality, 'lost');
+
+  const blocked = computeFigures({ at: 0, stats: report({ connected: false }) }, { at: 2000, stats: report({ connected: false }) },
+    forwarding, null);
+  assert.equal(blocked.others.quality, 'lost', 'no connected ICE pair: everything is lost');
+  // Without `forwarded` (no table known), nothing received is lost as before.
+  assert.equal(computeFigures({ at: 0, stats: report({ bytes: 1000 }) }, { at: 2000, stats: report({ bytes: 5000 }) },
+    owners, null).others.quality, 'lost');
 });
 
 test('loss and round-trip time lower the quality', () => {

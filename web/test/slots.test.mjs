@@ -3,7 +3,7 @@
 // e2e helper's attribution of a slot's counters: `node --test web/test/`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SLOT_STREAM, SlotTable, isSlotStream, microphoneOwner } from '../js/slots.js';
+import { SLOT_STREAM, SlotTable, forwardedParticipants, isSlotStream, microphoneOwner } from '../js/slots.js';
 import { watchSpeakers } from '../js/speaker.js';
 import { pageMediaStats } from '../../tests/e2e/lib/stats.mjs';
 
@@ -34,6 +34,27 @@ test('the slot table: each message replaces it; unknown mids are undefined, empt
   table.clear();
   assert.deepEqual(shown, { 3: 'pc', 7: 'pa' });
   assert.deepEqual(table.toObject(), {});
+});
+
+test('whose media the server forwards: the table\'s participants and the per-participant m-lines', () => {
+  const table = new SlotTable();
+  assert.deepEqual(table.participants(), new Set());
+  table.update([{ mid: '3', participant: 'pa' }, { mid: '4', participant: null }, { mid: '7', participant: 'pb' },
+    { mid: '8', participant: 'pa' }]);
+  assert.deepEqual(table.participants(), new Set(['pa', 'pb']), 'empty slots name nobody; a microphone and a camera once');
+  const receiving = [
+    { stream: SLOT_STREAM, track: 'slot-audio-0' },
+    { stream: SLOT_STREAM, track: 'slot-video-0' },
+    { stream: 'pc', track: 'pc-screen' },
+    { stream: 'pd', track: 'pd-video' },
+    { stream: 'pe', track: 'no-label' },
+    null,
+  ];
+  // pa, pb by the table (a slot's msid names nobody); pc's screen and pd's camera m-lines are theirs.
+  assert.deepEqual(forwardedParticipants(table.participants(), receiving), new Set(['pa', 'pb', 'pc', 'pd']));
+  assert.deepEqual(forwardedParticipants([null, undefined, 'pa'], []), new Set(['pa']));
+  table.update([{ mid: '3', participant: null }]);
+  assert.deepEqual(forwardedParticipants(table.participants(), []), new Set(), 'outside every last-N: nobody');
 });
 
 test('whose microphone an audio m-line carries: the slot table for slots, the msid otherwise', () => {
