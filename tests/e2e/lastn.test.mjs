@@ -7,17 +7,18 @@
 //     (`data-video-paused="true"`, `data-video="off"`, `.avatar` displayed);
 //   - Dave pins that one with the tile's pin button: its video comes back (frames grow, avatar
 //     hidden) and one of the two others goes to its avatar instead; unpinned, two cameras again.
-//   - the connection indicators (web/js/ui/connindicator.js): Carol has no microphone, so
-//     outside the last-N the server forwards nothing of hers and her tile says `idle` ("not
-//     received: only the most active participants' audio and video are sent to you"), never
-//     `lost`; a tile receiving video does not say `idle`, nor does an avatar whose microphone
-//     still comes in a slot (the audio last-N is 5).
+//   - the connection indicators (web/js/ui/connindicator.js): the avatar-only participant's
+//     microphone still comes in a microphone slot (the audio last-N is 5, and there are three
+//     others), so Dave, a moderator, mutes it ("a microphone a moderator blocked takes no
+//     place"): then the server forwards nothing of theirs, both camera slots carry the others,
+//     and their tile says `idle` ("not received: only the most active participants' audio and
+//     video are sent to you"), never `lost`; the tiles receiving video do not say `idle`, nor
+//     does an avatar whose microphone comes in a slot.
 //
 // Which two are inside last-N is not assumed: the server puts the latest speakers first, and
 // Chromium's fake microphones beep. The test reads it from Dave's page and checks that exactly
-// two flow (Carol, who never speaks and joined after Alice and Bob, is the one outside). Four
-// pages of one browser; every wait polls with generous timeouts (two cores, four 1280×720
-// simulcast encoders).
+// two flow. Four pages of one browser; every wait polls with generous timeouts (two cores,
+// four 1280×720 simulcast encoders).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,14 +93,21 @@ async function cameras(ids) {
   return out;
 }
 
-/** Runs in Carol's page before its scripts: no microphone (getUserMedia with audio fails as
- * with none plugged in), so she joins with her camera only and no microphone slot carries her. */
-function noMicrophone() {
-  const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
-  navigator.mediaDevices.getUserMedia = async (constraints) => {
-    if (constraints && constraints.audio) throw new DOMException('no microphone (test)', 'NotFoundError');
-    return getUserMedia(constraints);
-  };
+/** Dave mutes `id` as a moderator (participants panel, the participant's menu), then closes
+ * the panel. */
+async function muteAsModerator(page, id) {
+  const row = `#participants-panel li[data-participant-id="${id}"]`;
+  await page.click('#toggle-participants');
+  await page.waitForSelector(`${row} .participant-more`, { visible: true, timeout: 5000 });
+  await page.click(`${row} .participant-more`);
+  await page.waitForSelector(`${row} [data-action="mute"]`, { visible: true, timeout: 5000 });
+  await page.click(`${row} [data-action="mute"]`);
+  await page.click('#toggle-participants');
+}
+
+/** Page side: the participants the latest `slots` table names (`window.webconf.slots`). */
+function slotted() {
+  return Object.values(/** @type {any} */ (window).webconf.slots ?? {}).filter(Boolean);
 }
 
 /**
@@ -181,11 +189,12 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
   let dave;
   let others;
   let split;
+  /** The participant Dave mutes (outside the last-N then). */
+  let muted;
 
   await step('four participants join with their cameras', async () => {
     for (const name of ['Alice', 'Bob', 'Carol', 'Dave']) {
-      const beforeLoad = name === 'Carol' ? noMicrophone : undefined;
-      members.push(await joinRoom(browser, server, room, name, { diagnostics, timeoutMs: 60000, beforeLoad }));
+      members.push(await joinRoom(browser, server, room, name, { diagnostics, timeoutMs: 60000 }));
     }
     dave = members[3];
     others = members.slice(0, 3).map((m) => m.id);
@@ -204,16 +213,25 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
     assert.equal(shown[outside].name, name, `the avatar's tile is named: ${safeJson(shown)}`);
   });
 
-  await step('the avatar-only tile\'s indicator says idle (not received), not lost; the video tiles\' do not', async () => {
-    const carol = members[2].id;
-    assert.deepEqual(split.avatar, [carol], `Carol (no microphone, never a speaker) is the one outside: ${safeJson(split)}`);
-    const slots = await dave.page.evaluate(() => /** @type {any} */ (window).webconf.slots);
-    assert.ok(!Object.values(slots).includes(carol), `no slot carries Carol: ${safeJson(slots)}`);
+  await step('its microphone in a slot, the avatar-only tile\'s indicator is not idle', async () => {
+    const outside = split.avatar[0];
+    assert.ok((await dave.page.evaluate(slotted)).includes(outside), 'a microphone slot carries the one outside');
+    await expectIndicators(dave.page, { [outside]: RECEIVING }, 'the avatar tile good, fair or poor (its microphone comes)');
+  });
+
+  await step('Dave mutes it: nothing of theirs is forwarded, its indicator says idle, not lost; the video tiles\' do not', async () => {
+    const outside = split.avatar[0];
+    muted = outside;
+    await muteAsModerator(dave.page, outside);
+    await waitFor(async () => !(await dave.page.evaluate(slotted)).includes(outside), 20000,
+      { message: () => `Dave's slots table to name ${outside} nowhere once muted` });
     const shown = await expectIndicators(dave.page,
-      Object.fromEntries([[carol, ['idle']], ...split.flowing.map((id) => [id, RECEIVING])]),
-      'Carol\'s indicator idle, the two video tiles\' good, fair or poor');
-    assert.match(shown[carol].label, IDLE_LABEL, safeJson(shown));
-    assert.doesNotMatch(shown[carol].label, /\blost\b|perdue/, safeJson(shown));
+      Object.fromEntries([[outside, ['idle']], ...split.flowing.map((id) => [id, RECEIVING])]),
+      'the avatar tile\'s indicator idle, the two video tiles\' good, fair or poor');
+    assert.match(shown[outside].label, IDLE_LABEL, safeJson(shown));
+    assert.doesNotMatch(shown[outside].label, /\blost\b|perdue/, safeJson(shown));
+    const now = await dave.page.evaluate(cameras, [outside]);
+    assert.ok(now[outside].avatarShown, `still on its avatar: ${safeJson(now)}`);
   });
 
   await step('Dave pins the avatar-only participant: its video comes back, another goes to avatar', async () => {
@@ -232,8 +250,8 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
       `the pinned camera (${target}) moving again and one of ${safeJson(before.flowing)} on its avatar`);
     assert.equal(split.avatar.length, 1, safeJson(split));
     assert.ok(before.flowing.includes(split.avatar[0]), `the one now outside was inside before: ${safeJson({ before, split })}`);
-    // Carol's video comes in a slot now; the one now on its avatar still has its microphone in
-    // a slot: neither is idle (nor lost: bytes come).
+    // The pinned one's video comes in a slot now (its microphone still muted); the one now on
+    // its avatar still has its microphone in a slot: neither is idle (nor lost: bytes come).
     await expectIndicators(dave.page, { [target]: RECEIVING, [split.avatar[0]]: RECEIVING },
       `the pinned tile and the new avatar (its microphone forwarded) good, fair or poor, not idle`);
   });
@@ -245,8 +263,8 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
     await dave.page.click(`#tiles .tile[data-participant-id="${pinned[0]}"] [data-action="pin"]`);
     split = await expectSplit(dave.page, others, (s) => s.flowing.length === LAST_N,
       `${LAST_N} cameras moving and one avatar after unpinning`);
-    if (split.avatar[0] === members[2].id) {
-      await expectIndicators(dave.page, { [split.avatar[0]]: ['idle'] }, 'Carol outside again: idle again');
+    if (split.avatar[0] === muted) {
+      await expectIndicators(dave.page, { [muted]: ['idle'] }, 'the muted one outside again: idle again');
     }
   });
 });

@@ -3,9 +3,11 @@
 // tile shows — bitrates, loss, round-trip time, resolution, frame rate, codecs, transport,
 // server port — and a quality level.
 //
-// A remote participant whose media the server does not forward to us (no slot carries them:
-// outside the last-N, docs/protocol.md "Cameras outside last-N") sends us nothing on purpose:
-// their tile is `idle`, not `lost`.
+// A remote participant whose media the server does not forward to us because the last-N left
+// them out (no slot carries them while the slots are all taken by others, docs/protocol.md
+// "Cameras outside last-N") sends us nothing on purpose: their tile is `idle`, not `lost`.
+
+import { leftOutByLastN } from './slots.js';
 //
 // A remote tile shows what we receive from that participant, plus the link's figures; our own
 // tile shows what we send, plus the server's view of our media. Every figure is null while no
@@ -37,6 +39,8 @@
  *   forwards to us now (slots.js `forwardedParticipants`: named by the `slots` table, or owning
  *   a receiving per-participant m-line, a screen included). Without it, every participant
  *   counts as forwarded (nothing received is then `lost`).
+ * @property {{audio: import('./slots.js').SlotPool, video: import('./slots.js').SlotPool}} [pools]
+ *   This session's microphone and camera slots (slots.js `slotPools`).
  */
 
 /**
@@ -88,8 +92,9 @@ export const NOT_FORWARDED = Object.freeze({ ...NO_FIGURES, quality: /** @type {
 // time; we add it after ITU-T G.114 (one-way delay up to 150 ms is transparent, beyond 400 ms
 // unacceptable for conversation): a round trip above 300 ms is "fair", above 800 ms "poor".
 // "lost": no bytes arrived (or left) between the two samples, or no connected ICE pair.
-// "idle" (remote tiles): the server forwards nothing of that participant's, and the ICE pair is
-// connected (with no connected pair, everything is "lost": that is the problem to report).
+// "idle" (remote tiles): the server forwards nothing of that participant's and the last-N
+// explains it (slots.js `leftOutByLastN`), and the ICE pair is connected (with no connected
+// pair, everything is "lost": that is the problem to report).
 export const LOSS_FAIR = 0.04;
 export const LOSS_POOR = 0.08;
 export const RTT_FAIR_MS = 300;
@@ -222,15 +227,19 @@ function videoFacts(byId, streams) {
  * and every tile the server forwards is `lost` until the next sample).
  *
  * `remote` lists every participant the server forwards to us (`owners.byMid`, `byTrack`,
- * `forwarded`); `others` are the figures of every other remote tile: `idle` (`NOT_FORWARDED`)
- * when `owners.forwarded` is given and the ICE pair is connected, `lost` otherwise.
+ * `forwarded`) and everyone of `roster`; a participant of `roster` the server forwards nothing
+ * of is `idle` (`NOT_FORWARDED`) when `owners.forwarded` and `owners.pools` are given, the ICE
+ * pair is connected and the last-N explains it (slots.js `leftOutByLastN`), `lost` otherwise.
+ * Any other remote tile is `lost`.
  * @param {StatsSample | null} previous
  * @param {StatsSample} current
  * @param {Owners} owners
  * @param {import('./protocol.js').StatsMessage | null} server  The last `stats` message.
- * @returns {{self: Figures, remote: Map<string, Figures>, others: Figures}}
+ * @param {ReadonlyMap<string, {audio: boolean, video: boolean}>} [roster]  The other
+ *   participants and what they say they send (`media_state`).
+ * @returns {{self: Figures, remote: Map<string, Figures>}}
  */
-export function computeFigures(previous, current, owners, server) {
+export function computeFigures(previous, current, owners, server, roster = new Map()) {
   const now = index(current);
   const before = previous ? index(previous) : new Map();
   const seconds = previous ? (current.at - previous.at) / 1000 : 0;
@@ -302,7 +311,13 @@ export function computeFigures(previous, current, owners, server) {
   for (const id of owners.forwarded ?? []) {
     if (!remote.has(id)) remote.set(id, { ...NO_FIGURES });
   }
-  const others = owners.forwarded && linkUp ? { ...NOT_FORWARDED } : { ...NO_FIGURES };
+  // Forwarded nothing of: on purpose when the last-N left them out.
+  const { forwarded, pools } = owners;
+  for (const [id, media] of roster) {
+    if (remote.has(id)) continue;
+    const idle = linkUp && forwarded !== undefined && pools !== undefined && leftOutByLastN(media, pools);
+    remote.set(id, idle ? { ...NOT_FORWARDED } : { ...NO_FIGURES });
+  }
 
   // --- Own tile: what we send, the server's view of it.
   const sent = deltas(outbound, before, 'bytesSent');
@@ -336,7 +351,7 @@ export function computeFigures(previous, current, owners, server) {
       }),
     };
   }
-  return { self, remote, others };
+  return { self, remote };
 }
 
 /**

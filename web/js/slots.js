@@ -153,6 +153,47 @@ export function forwardedParticipants(slotted, receiving) {
 }
 
 /**
+ * How many slots of one kind are open in this session, and how many of them carry nobody now.
+ * @typedef {{open: number, free: number}} SlotPool
+ */
+
+/**
+ * Whether the last-N explains that the server forwards nothing of a participant's (no slot
+ * carries them, no m-line of theirs is receiving): for their microphone if it is on, and for
+ * their camera if it is on (`media_state`), the pool of that kind is full, every open slot
+ * carrying someone else (the server picked others). A free slot, or none open at all, while
+ * their microphone or camera is on means their media does not reach the server (a blocked
+ * network, a failed connection): that is no last-N. A participant with both off has nothing
+ * to send.
+ * @param {{audio: boolean, video: boolean}} media  What they say they send.
+ * @param {{audio: SlotPool, video: SlotPool}} pools  This session's slots (`slotPools`).
+ * @returns {boolean}
+ */
+export function leftOutByLastN(media, pools) {
+  const full = (/** @type {SlotPool} */ p) => p.open > 0 && p.free === 0;
+  return (!media.audio || full(pools.audio)) && (!media.video || full(pools.video));
+}
+
+/**
+ * The pools of this session's slots: for each receiving slot m-line, its kind (its msid track
+ * id, else `kind`) and whether the table says it carries nobody now (null; a slot the table
+ * does not list yet counts as free).
+ * @param {Iterable<{msid: {stream: string, track: string | null} | null, kind: string, mid: string}>} receiving
+ * @param {(mid: string) => string | null | undefined} slotOf
+ * @returns {{audio: SlotPool, video: SlotPool}}
+ */
+export function slotPools(receiving, slotOf) {
+  const pools = { audio: { open: 0, free: 0 }, video: { open: 0, free: 0 } };
+  for (const { msid, kind, mid } of receiving) {
+    if (!msid || !isSlotStream(msid.stream)) continue;
+    const k = slotKind(msid.track) ?? (kind === 'video' ? 'video' : 'audio');
+    pools[k].open += 1;
+    if (!slotOf(mid)) pools[k].free += 1;
+  }
+  return pools;
+}
+
+/**
  * Which participant's tile each camera slot's track goes to, from the table: `mids` are the
  * camera slots whose track is here (in the order they came); each goes to the participant the
  * table lists for it, or to none (not listed yet, carries nothing). Should two slots name the

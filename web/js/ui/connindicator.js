@@ -8,7 +8,7 @@
 import { getLanguage, t } from '../i18n.js';
 import { computeFigures, figureNames, formatFigure, NO_FIGURES } from '../connstats.js';
 import { msidForMid } from '../sdp.js';
-import { cameraOwner, forwardedParticipants, microphoneOwner } from '../slots.js';
+import { cameraOwner, forwardedParticipants, microphoneOwner, slotPools } from '../slots.js';
 import { el } from './dom.js';
 
 /** @typedef {import('../connstats.js').Figures} Figures */
@@ -49,7 +49,8 @@ const QUALITY = {
  * Who each RTP stream belongs to, from the transceivers and the descriptions' `a=msid`; a
  * microphone or camera slot is whoever the latest `slots` table says it carries now (`slotOf`),
  * so its bytes since the previous sample count for that tile. `forwarded`: the participants
- * the table's slots carry (`slotted`) and the owners of the per-participant m-lines we receive.
+ * the table's slots carry (`slotted`) and the owners of the per-participant m-lines we receive;
+ * `pools`: how many slots of each kind are open and free.
  * @param {RTCPeerConnection} pc
  * @param {(mid: string) => string | null | undefined} slotOf
  * @param {() => Iterable<string>} slotted
@@ -62,7 +63,8 @@ function ownersOf(pc, slotOf, slotted) {
   /** @type {Map<string, string>} */ const byTrack = new Map();
   /** @type {Set<string>} */ const ownMids = new Set();
   /** @type {Set<string>} */ const ownTracks = new Set();
-  /** @type {Array<{stream: string, track: string | null} | null>} */ const receiving = [];
+  /** @type {Array<{msid: {stream: string, track: string | null} | null, kind: string, mid: string}>} */
+  const receiving = [];
   for (const tr of pc.getTransceivers()) {
     if (!tr.mid || tr.currentDirection === 'stopped') continue;
     const dir = tr.currentDirection ?? tr.direction;
@@ -73,7 +75,7 @@ function ownersOf(pc, slotOf, slotted) {
       if (tr.sender.track) ownTracks.add(tr.sender.track.id);
     } else {
       const msid = msidForMid(remoteSdp, tr.mid);
-      if (dir === 'recvonly') receiving.push(msid);
+      if (dir === 'recvonly') receiving.push({ msid, kind: tr.receiver.track.kind, mid: tr.mid });
       // A camera or a microphone by its msid, or in a slot by the table. Screens are not the
       // participant's tile.
       const owner = cameraOwner(msid, tr.mid, slotOf) ?? microphoneOwner(msid, tr.mid, slotOf);
@@ -82,24 +84,35 @@ function ownersOf(pc, slotOf, slotted) {
       if (tr.receiver.track) byTrack.set(tr.receiver.track.id, owner);
     }
   }
-  return { byMid, byTrack, ownMids, ownTracks, forwarded: forwardedParticipants(slotted(), receiving) };
+  return {
+    byMid,
+    byTrack,
+    ownMids,
+    ownTracks,
+    forwarded: forwardedParticipants(slotted(), receiving.map((r) => r.msid)),
+    pools: slotPools(receiving, slotOf),
+  };
 }
 
 /**
  * Give every tile of `tiles` an indicator and keep them up to date. `slotOf` reads the latest
  * `slots` table (mediafeatures.js), `slotted` lists the participants its slots carry; without
- * them, slots count for nobody (and a remote tile we receive nothing for is `idle`).
+ * them, slots count for nobody. `roster`: the other participants and what they say they send
+ * (the `idle` state is for those of them the last-N leaves out; without it, none is `idle`).
  * @param {{tiles: HTMLElement, pc: RTCPeerConnection,
- *   slotOf?: (mid: string) => string | null | undefined, slotted?: () => Iterable<string>}} opts
+ *   slotOf?: (mid: string) => string | null | undefined, slotted?: () => Iterable<string>,
+ *   roster?: () => ReadonlyMap<string, {audio: boolean, video: boolean}>}} opts
  * @returns {ConnectionIndicators}
  */
-export function attachConnectionIndicators({ tiles, pc, slotOf = () => undefined, slotted = () => [] }) {
+export function attachConnectionIndicators({
+  tiles, pc, slotOf = () => undefined, slotted = () => [], roster = () => new Map(),
+}) {
   /** @type {import('../protocol.js').StatsMessage | null} */
   let server = null;
   /** @type {import('../connstats.js').StatsSample | null} */
   let previous = null;
-  /** @type {{self: Figures, remote: Map<string, Figures>, others: Figures}} */
-  let latest = { self: { ...NO_FIGURES }, remote: new Map(), others: { ...NO_FIGURES } };
+  /** @type {{self: Figures, remote: Map<string, Figures>}} */
+  let latest = { self: { ...NO_FIGURES }, remote: new Map() };
   let stopped = false;
   let busy = false;
   let serial = 0;
@@ -107,7 +120,7 @@ export function attachConnectionIndicators({ tiles, pc, slotOf = () => undefined
   /** @param {HTMLElement} tile */
   const figuresOf = (tile) => (tile.dataset.local === 'true'
     ? latest.self
-    : latest.remote.get(tile.dataset.participantId ?? '') ?? latest.others);
+    : latest.remote.get(tile.dataset.participantId ?? '') ?? NO_FIGURES);
 
   /**
    * Create the indicator of a tile if it has none, then show its figures.
@@ -182,7 +195,7 @@ export function attachConnectionIndicators({ tiles, pc, slotOf = () => undefined
       const stats = [];
       report.forEach((s) => stats.push(s));
       const current = { at: performance.now(), stats };
-      latest = computeFigures(previous, current, ownersOf(pc, slotOf, slotted), server);
+      latest = computeFigures(previous, current, ownersOf(pc, slotOf, slotted), server, roster());
       previous = current;
       renderAll();
     } catch (err) {

@@ -404,6 +404,7 @@ export function startMeeting(root, opts) {
       pc: peer.pc,
       slotOf: (mid) => features?.slotOf(mid),
       slotted: () => features?.slotted() ?? [],
+      roster: () => others,
     });
     mediaBlocked = watchMediaBlocked({ pc: peer.pc, notices: (node) => view?.notify(node, 'media-blocked') });
     board = createWhiteboard({ sig: signaling, view, room, myId: me.id, role: me.role });
