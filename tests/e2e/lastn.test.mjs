@@ -7,6 +7,13 @@
 //     (`data-video-paused="true"`, `data-video="off"`, `.avatar` displayed);
 //   - Dave pins that one with the tile's pin button: its video comes back (frames grow, avatar
 //     hidden) and one of the two others goes to its avatar instead; unpinned, two cameras again.
+//   - the connection indicators (web/js/ui/connindicator.js): the avatar-only participant's
+//     microphone still comes in a microphone slot (the audio last-N is 5, and there are three
+//     others), so Dave, a moderator, mutes it ("a microphone a moderator blocked takes no
+//     place"): then the server forwards nothing of theirs, both camera slots carry the others,
+//     and their tile says `idle` ("not received: only the most active participants' audio and
+//     video are sent to you"), never `lost`; the tiles receiving video do not say `idle`, nor
+//     does an avatar whose microphone comes in a slot.
 //
 // Which two are inside last-N is not assumed: the server puts the latest speakers first, and
 // Chromium's fake microphones beep. The test reads it from Dave's page and checks that exactly
@@ -86,6 +93,58 @@ async function cameras(ids) {
   return out;
 }
 
+/** Dave mutes `id` as a moderator (participants panel, the participant's menu), then closes
+ * the panel. */
+async function muteAsModerator(page, id) {
+  const row = `#participants-panel li[data-participant-id="${id}"]`;
+  await page.click('#toggle-participants');
+  await page.waitForSelector(`${row} .participant-more`, { visible: true, timeout: 5000 });
+  await page.click(`${row} .participant-more`);
+  await page.waitForSelector(`${row} [data-action="mute"]`, { visible: true, timeout: 5000 });
+  await page.click(`${row} [data-action="mute"]`);
+  await page.click('#toggle-participants');
+}
+
+/** Page side: the participants the latest `slots` table names (`window.webconf.slots`). */
+function slotted() {
+  return Object.values(/** @type {any} */ (window).webconf.slots ?? {}).filter(Boolean);
+}
+
+/**
+ * Page side: the connection indicator of each tile of `ids`: its `data-quality` and
+ * `aria-label` (null without a tile or an indicator).
+ * @param {string[]} ids
+ */
+function indicators(ids) {
+  /** @type {Record<string, {quality: string | null, label: string | null} | null>} */
+  const out = {};
+  for (const id of ids) {
+    const button = document.querySelector(`#tiles .tile[data-participant-id="${id}"] .conn-indicator`);
+    out[id] = button instanceof HTMLElement
+      ? { quality: button.dataset.quality ?? null, label: button.getAttribute('aria-label') }
+      : null;
+  }
+  return out;
+}
+
+const RECEIVING = ['good', 'fair', 'poor'];
+/** The idle label, in either language. */
+const IDLE_LABEL = /most active participants|participants les plus actifs/;
+
+/**
+ * Polls Dave's page until the indicator of each id of `want` has one of the qualities listed
+ * for it (the indicators refresh every 2 s). Returns what they show.
+ * @param {Record<string, string[]>} want
+ */
+async function expectIndicators(page, want, what, timeoutMs = 20000) {
+  let last = null;
+  await waitFor(async () => {
+    last = await page.evaluate(indicators, Object.keys(want));
+    return Object.entries(want).every(([id, ok]) => last[id] && ok.includes(last[id].quality));
+  }, timeoutMs, { interval: 500, message: () => `${page.label}: ${what}; last ${safeJson(last)}` });
+  return last;
+}
+
 /**
  * Polls Dave's page until the cameras of `ids` split into "flowing" (frames decoded grew over
  * the last ~1.5 s and the tile shows the video) and "avatar" (no new frame over the last ~3 s and
@@ -130,6 +189,8 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
   let dave;
   let others;
   let split;
+  /** The participant Dave mutes (outside the last-N then). */
+  let muted;
 
   await step('four participants join with their cameras', async () => {
     for (const name of ['Alice', 'Bob', 'Carol', 'Dave']) {
@@ -152,6 +213,27 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
     assert.equal(shown[outside].name, name, `the avatar's tile is named: ${safeJson(shown)}`);
   });
 
+  await step('its microphone in a slot, the avatar-only tile\'s indicator is not idle', async () => {
+    const outside = split.avatar[0];
+    assert.ok((await dave.page.evaluate(slotted)).includes(outside), 'a microphone slot carries the one outside');
+    await expectIndicators(dave.page, { [outside]: RECEIVING }, 'the avatar tile good, fair or poor (its microphone comes)');
+  });
+
+  await step('Dave mutes it: nothing of theirs is forwarded, its indicator says idle, not lost; the video tiles\' do not', async () => {
+    const outside = split.avatar[0];
+    muted = outside;
+    await muteAsModerator(dave.page, outside);
+    await waitFor(async () => !(await dave.page.evaluate(slotted)).includes(outside), 20000,
+      { message: () => `Dave's slots table to name ${outside} nowhere once muted` });
+    const shown = await expectIndicators(dave.page,
+      Object.fromEntries([[outside, ['idle']], ...split.flowing.map((id) => [id, RECEIVING])]),
+      'the avatar tile\'s indicator idle, the two video tiles\' good, fair or poor');
+    assert.match(shown[outside].label, IDLE_LABEL, safeJson(shown));
+    assert.doesNotMatch(shown[outside].label, /\blost\b|perdue/, safeJson(shown));
+    const now = await dave.page.evaluate(cameras, [outside]);
+    assert.ok(now[outside].avatarShown, `still on its avatar: ${safeJson(now)}`);
+  });
+
   await step('Dave pins the avatar-only participant: its video comes back, another goes to avatar', async () => {
     const target = split.avatar[0];
     const before = split;
@@ -168,6 +250,10 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
       `the pinned camera (${target}) moving again and one of ${safeJson(before.flowing)} on its avatar`);
     assert.equal(split.avatar.length, 1, safeJson(split));
     assert.ok(before.flowing.includes(split.avatar[0]), `the one now outside was inside before: ${safeJson({ before, split })}`);
+    // The pinned one's video comes in a slot now (its microphone still muted); the one now on
+    // its avatar still has its microphone in a slot: neither is idle (nor lost: bytes come).
+    await expectIndicators(dave.page, { [target]: RECEIVING, [split.avatar[0]]: RECEIVING },
+      `the pinned tile and the new avatar (its microphone forwarded) good, fair or poor, not idle`);
   });
 
   await step('unpinned: still two cameras moving and one avatar', async () => {
@@ -177,5 +263,8 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
     await dave.page.click(`#tiles .tile[data-participant-id="${pinned[0]}"] [data-action="pin"]`);
     split = await expectSplit(dave.page, others, (s) => s.flowing.length === LAST_N,
       `${LAST_N} cameras moving and one avatar after unpinning`);
+    if (split.avatar[0] === muted) {
+      await expectIndicators(dave.page, { [muted]: ['idle'] }, 'the muted one outside again: idle again');
+    }
   });
 });

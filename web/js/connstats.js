@@ -3,6 +3,12 @@
 // tile shows — bitrates, loss, round-trip time, resolution, frame rate, codecs, transport,
 // server port — and a quality level.
 //
+// A remote participant whose media the server does not forward to us because the last-N left
+// them out (no slot carries them while the slots are all taken by others, docs/protocol.md
+// "Cameras outside last-N") sends us nothing on purpose: their tile is `idle`, not `lost`.
+
+import { leftOutByLastN } from './slots.js';
+//
 // A remote tile shows what we receive from that participant, plus the link's figures; our own
 // tile shows what we send, plus the server's view of our media. Every figure is null while no
 // media flows for that tile (the formatter shows "N/A"): a figure from a link that carries
@@ -29,9 +35,19 @@
  * @property {ReadonlySet<string>} ownMids          Mids of our camera and microphone senders.
  * @property {ReadonlySet<string>} [ownTracks]      Their track ids (the `media-source` of an
  *   outbound-rtp, for browsers that give no `mid`).
+ * @property {ReadonlySet<string>} [forwarded]      The participants whose media the server
+ *   forwards to us now (slots.js `forwardedParticipants`: named by the `slots` table, or owning
+ *   a receiving per-participant m-line, a screen included). Without it, every participant
+ *   counts as forwarded (nothing received is then `lost`).
+ * @property {{audio: import('./slots.js').SlotPool, video: import('./slots.js').SlotPool}} [pools]
+ *   This session's microphone and camera slots (slots.js `slotPools`).
  */
 
-/** @typedef {'good' | 'fair' | 'poor' | 'lost'} Quality */
+/**
+ * `idle`: nothing is received from that participant because the server forwards nothing of
+ * theirs (remote tiles only).
+ * @typedef {'good' | 'fair' | 'poor' | 'lost' | 'idle'} Quality
+ */
 
 /**
  * @typedef {object} Figures
@@ -64,12 +80,21 @@ export const NO_FIGURES = Object.freeze({
   quality: /** @type {Quality} */ ('lost'),
 });
 
+/**
+ * The figures of a remote tile whose participant's media the server does not forward to us.
+ * @type {Readonly<Figures>}
+ */
+export const NOT_FORWARDED = Object.freeze({ ...NO_FIGURES, quality: /** @type {Quality} */ ('idle') });
+
 // Quality levels. Loss after Jitsi's connection quality (lib-jitsi-meet ConnectionQuality.js
 // scores ≤ 2 % loss 100 (5 bars), ≤ 4 % 70 (4 bars), ≤ 6 % 50, ≤ 8 % 30, ≤ 12 % 10, beyond 0):
 // "good" is its 4 to 5 bars, "fair" 2 to 3 bars, "poor" below. Jitsi ignores the round-trip
 // time; we add it after ITU-T G.114 (one-way delay up to 150 ms is transparent, beyond 400 ms
 // unacceptable for conversation): a round trip above 300 ms is "fair", above 800 ms "poor".
 // "lost": no bytes arrived (or left) between the two samples, or no connected ICE pair.
+// "idle" (remote tiles): the server forwards nothing of that participant's and the last-N
+// explains it (slots.js `leftOutByLastN`), and the ICE pair is connected (with no connected
+// pair, everything is "lost": that is the problem to report).
 export const LOSS_FAIR = 0.04;
 export const LOSS_POOR = 0.08;
 export const RTT_FAIR_MS = 300;
@@ -199,14 +224,22 @@ function videoFacts(byId, streams) {
 
 /**
  * The figures of every tile from two samples (`previous` may be null: rates are then unknown
- * and every tile is `lost` until the next sample).
+ * and every tile the server forwards is `lost` until the next sample).
+ *
+ * `remote` lists every participant the server forwards to us (`owners.byMid`, `byTrack`,
+ * `forwarded`) and everyone of `roster`; a participant of `roster` the server forwards nothing
+ * of is `idle` (`NOT_FORWARDED`) when `owners.forwarded` and `owners.pools` are given, the ICE
+ * pair is connected and the last-N explains it (slots.js `leftOutByLastN`), `lost` otherwise.
+ * Any other remote tile is `lost`.
  * @param {StatsSample | null} previous
  * @param {StatsSample} current
  * @param {Owners} owners
  * @param {import('./protocol.js').StatsMessage | null} server  The last `stats` message.
+ * @param {ReadonlyMap<string, {audio: boolean, video: boolean}>} [roster]  The other
+ *   participants and what they say they send (`media_state`).
  * @returns {{self: Figures, remote: Map<string, Figures>}}
  */
-export function computeFigures(previous, current, owners, server) {
+export function computeFigures(previous, current, owners, server, roster = new Map()) {
   const now = index(current);
   const before = previous ? index(previous) : new Map();
   const seconds = previous ? (current.at - previous.at) / 1000 : 0;
@@ -272,6 +305,18 @@ export function computeFigures(previous, current, owners, server) {
       serverPort,
       quality: qualityOf({ flowing, loss: d.loss, rttMs: pairRtt ?? server?.rtt_ms ?? null }),
     });
+  }
+  // Forwarded with no stream of theirs here yet (a slot listed before its m-line, a screen
+  // only): nothing received from someone we should receive is `lost`.
+  for (const id of owners.forwarded ?? []) {
+    if (!remote.has(id)) remote.set(id, { ...NO_FIGURES });
+  }
+  // Forwarded nothing of: on purpose when the last-N left them out.
+  const { forwarded, pools } = owners;
+  for (const [id, media] of roster) {
+    if (remote.has(id)) continue;
+    const idle = linkUp && forwarded !== undefined && pools !== undefined && leftOutByLastN(media, pools);
+    remote.set(id, idle ? { ...NOT_FORWARDED } : { ...NO_FIGURES });
   }
 
   // --- Own tile: what we send, the server's view of it.

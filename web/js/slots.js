@@ -70,6 +70,17 @@ export class SlotTable {
     return this.byMid.get(mid);
   }
 
+  /**
+   * The participants some slot carries now (whose microphone or camera the server forwards).
+   * @returns {Set<string>}
+   */
+  participants() {
+    /** @type {Set<string>} */
+    const out = new Set();
+    for (const participant of this.byMid.values()) if (participant) out.add(participant);
+    return out;
+  }
+
   /** @returns {number} */
   get size() {
     return this.byMid.size;
@@ -118,6 +129,68 @@ export function cameraOwner(msid, mid, slotOf) {
   if (!msid) return null;
   if (isSlotStream(msid.stream)) return slotKind(msid.track) === 'video' ? slotOf(mid) ?? null : null;
   return trackLabel(msid.track) === 'video' ? msid.stream : null;
+}
+
+/**
+ * Whose media the server forwards to us now: every participant a slot of the latest table
+ * carries, and the owner of every receiving per-participant m-line (`a=msid:<id> <id>-audio`,
+ * `-video`, `-screen`, `-screen-audio`). Anyone else sends us nothing on purpose (outside the
+ * last-N and the audio last-N): their tile's connection indicator is `idle`, not `lost`.
+ * @param {Iterable<string | null | undefined>} slotted  The participants of the table's slots
+ *   (`SlotTable.participants`; null: a slot that carries nothing).
+ * @param {Iterable<{stream: string, track: string | null} | null>} receiving  The `a=msid` of
+ *   every m-line we receive on now (sdp.js `msidForMid`).
+ * @returns {Set<string>}
+ */
+export function forwardedParticipants(slotted, receiving) {
+  /** @type {Set<string>} */
+  const out = new Set();
+  for (const id of slotted) if (id) out.add(id);
+  for (const msid of receiving) {
+    if (msid && !isSlotStream(msid.stream) && trackLabel(msid.track)) out.add(msid.stream);
+  }
+  return out;
+}
+
+/**
+ * How many slots of one kind are open in this session, and how many of them carry nobody now.
+ * @typedef {{open: number, free: number}} SlotPool
+ */
+
+/**
+ * Whether the last-N explains that the server forwards nothing of a participant's (no slot
+ * carries them, no m-line of theirs is receiving): for their microphone if it is on, and for
+ * their camera if it is on (`media_state`), the pool of that kind is full, every open slot
+ * carrying someone else (the server picked others). A free slot, or none open at all, while
+ * their microphone or camera is on means their media does not reach the server (a blocked
+ * network, a failed connection): that is no last-N. A participant with both off has nothing
+ * to send.
+ * @param {{audio: boolean, video: boolean}} media  What they say they send.
+ * @param {{audio: SlotPool, video: SlotPool}} pools  This session's slots (`slotPools`).
+ * @returns {boolean}
+ */
+export function leftOutByLastN(media, pools) {
+  const full = (/** @type {SlotPool} */ p) => p.open > 0 && p.free === 0;
+  return (!media.audio || full(pools.audio)) && (!media.video || full(pools.video));
+}
+
+/**
+ * The pools of this session's slots: for each receiving slot m-line, its kind (its msid track
+ * id, else `kind`) and whether the table says it carries nobody now (null; a slot the table
+ * does not list yet counts as free).
+ * @param {Iterable<{msid: {stream: string, track: string | null} | null, kind: string, mid: string}>} receiving
+ * @param {(mid: string) => string | null | undefined} slotOf
+ * @returns {{audio: SlotPool, video: SlotPool}}
+ */
+export function slotPools(receiving, slotOf) {
+  const pools = { audio: { open: 0, free: 0 }, video: { open: 0, free: 0 } };
+  for (const { msid, kind, mid } of receiving) {
+    if (!msid || !isSlotStream(msid.stream)) continue;
+    const k = slotKind(msid.track) ?? (kind === 'video' ? 'video' : 'audio');
+    pools[k].open += 1;
+    if (!slotOf(mid)) pools[k].free += 1;
+  }
+  return pools;
 }
 
 /**

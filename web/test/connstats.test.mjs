@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeFigures, figureNames, formatFigure, qualityOf, NO_FIGURES } from '../js/connstats.js';
+import { computeFigures, figureNames, formatFigure, qualityOf, NO_FIGURES, NOT_FORWARDED } from '../js/connstats.js';
 
 const owners = {
   byMid: new Map([['2', 'bob'], ['3', 'bob'], ['4', 'carol']]),
@@ -89,6 +89,51 @@ test('no bytes between samples, or no connected pair: lost, every figure null', 
 
   const first = computeFigures(null, { at: 0, stats: report({ bytes: 5000 }) }, owners, null);
   assert.equal(first.self.quality, 'lost', 'one sample says nothing about flow');
+});
+
+test('a participant the last-N leaves out is idle, not lost; one the server forwards is lost without bytes', () => {
+  // Bob is carried (his slots: mids 2 and 3), Carol has a slot in the table but no m-line here
+  // yet, Dan's screen comes on its own m-line; Erin and Fay are in no slot.
+  const full = { audio: { open: 5, free: 0 }, video: { open: 9, free: 0 } };
+  const forwarding = { ...owners, byMid: new Map([['2', 'bob'], ['3', 'bob']]), byTrack: new Map(),
+    forwarded: new Set(['bob', 'carol', 'dan']), pools: full };
+  const on = { audio: true, video: true };
+  const roster = new Map([['bob', on], ['carol', on], ['dan', on], ['erin', on], ['fay', { audio: false, video: false }]]);
+  const a = { at: 0, stats: report({ bytes: 1000 }) };
+  const b = { at: 2000, stats: report({ bytes: 5000 }) };
+  const flowing = computeFigures(a, b, forwarding, null, roster);
+  assert.equal(flowing.remote.get('bob')?.quality, 'good');
+  assert.deepEqual(flowing.remote.get('carol'), { ...NO_FIGURES }, 'carried, nothing received: lost');
+  assert.deepEqual(flowing.remote.get('dan'), { ...NO_FIGURES }, 'a screen forwarded, no camera or microphone: lost');
+  assert.deepEqual(flowing.remote.get('erin'), { ...NOT_FORWARDED }, 'left out, every slot taken: idle, every figure null');
+  assert.equal(flowing.remote.get('erin')?.quality, 'idle');
+  assert.equal(flowing.remote.get('fay')?.quality, 'idle', 'nothing on, nothing to send: idle');
+  assert.equal(flowing.remote.get('gus'), undefined, 'not in the roster: not listed (the tile says lost)');
+  assert.equal(flowing.self.quality, 'good', 'the own tile is unchanged');
+
+  // A free camera slot (or none open) while Erin's camera is on: her media does not reach the
+  // server (a blocked network), no last-N: lost. Her camera off, the microphones' pool full: idle.
+  const freeCamera = { ...forwarding, pools: { audio: { open: 5, free: 0 }, video: { open: 2, free: 1 } } };
+  assert.equal(computeFigures(a, b, freeCamera, null, roster).remote.get('erin')?.quality, 'lost');
+  const noSlots = { ...forwarding, pools: { audio: { open: 0, free: 0 }, video: { open: 0, free: 0 } } };
+  assert.equal(computeFigures(a, b, noSlots, null, roster).remote.get('erin')?.quality, 'lost', 'a room of two, nothing from Erin');
+  assert.equal(computeFigures(a, b, noSlots, null, roster).remote.get('fay')?.quality, 'idle');
+  const cameraOff = new Map([['erin', { audio: true, video: false }]]);
+  assert.equal(computeFigures(a, b, freeCamera, null, cameraOff).remote.get('erin')?.quality, 'idle');
+
+  const still = computeFigures({ at: 0, stats: report({ bytes: 5000 }) }, { at: 2000, stats: report({ bytes: 5000 }) },
+    forwarding, null, roster);
+  assert.equal(still.remote.get('bob')?.quality, 'lost', 'a slot carries Bob and no byte came: lost, as before');
+  assert.equal(still.remote.get('erin')?.quality, 'idle');
+  const first = computeFigures(null, b, forwarding, null, roster);
+  assert.equal(first.remote.get('erin')?.quality, 'idle', 'left out needs no rate');
+  assert.equal(first.remote.get('bob')?.quality, 'lost');
+
+  const blocked = computeFigures({ at: 0, stats: report({ connected: false }) }, { at: 2000, stats: report({ connected: false }) },
+    forwarding, null, roster);
+  assert.equal(blocked.remote.get('erin')?.quality, 'lost', 'no connected ICE pair: everything is lost');
+  // Without `forwarded` and `pools` (no table known), nothing received is lost as before.
+  assert.equal(computeFigures(a, b, owners, null, roster).remote.get('erin')?.quality, 'lost');
 });
 
 test('loss and round-trip time lower the quality', () => {

@@ -3,7 +3,9 @@
 // e2e helper's attribution of a slot's counters: `node --test web/test/`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SLOT_STREAM, SlotTable, isSlotStream, microphoneOwner } from '../js/slots.js';
+import {
+  SLOT_STREAM, SlotTable, forwardedParticipants, isSlotStream, leftOutByLastN, microphoneOwner, slotPools,
+} from '../js/slots.js';
 import { watchSpeakers } from '../js/speaker.js';
 import { pageMediaStats } from '../../tests/e2e/lib/stats.mjs';
 
@@ -34,6 +36,57 @@ test('the slot table: each message replaces it; unknown mids are undefined, empt
   table.clear();
   assert.deepEqual(shown, { 3: 'pc', 7: 'pa' });
   assert.deepEqual(table.toObject(), {});
+});
+
+test('whose media the server forwards: the table\'s participants and the per-participant m-lines', () => {
+  const table = new SlotTable();
+  assert.deepEqual(table.participants(), new Set());
+  table.update([{ mid: '3', participant: 'pa' }, { mid: '4', participant: null }, { mid: '7', participant: 'pb' },
+    { mid: '8', participant: 'pa' }]);
+  assert.deepEqual(table.participants(), new Set(['pa', 'pb']), 'empty slots name nobody; a microphone and a camera once');
+  const receiving = [
+    { stream: SLOT_STREAM, track: 'slot-audio-0' },
+    { stream: SLOT_STREAM, track: 'slot-video-0' },
+    { stream: 'pc', track: 'pc-screen' },
+    { stream: 'pd', track: 'pd-video' },
+    { stream: 'pe', track: 'no-label' },
+    null,
+  ];
+  // pa, pb by the table (a slot's msid names nobody); pc's screen and pd's camera m-lines are theirs.
+  assert.deepEqual(forwardedParticipants(table.participants(), receiving), new Set(['pa', 'pb', 'pc', 'pd']));
+  assert.deepEqual(forwardedParticipants([null, undefined, 'pa'], []), new Set(['pa']));
+  table.update([{ mid: '3', participant: null }]);
+  assert.deepEqual(forwardedParticipants(table.participants(), []), new Set(), 'outside every last-N: nobody');
+});
+
+test('the slot pools, and whether the last-N explains that nothing of a participant comes', () => {
+  const table = new SlotTable();
+  table.update([{ mid: '3', participant: 'pa' }, { mid: '4', participant: null }, { mid: '7', participant: 'pb' },
+    { mid: '8', participant: 'pc' }]);
+  const slot = (track, kind, mid) => ({ msid: { stream: SLOT_STREAM, track }, kind, mid });
+  const pools = slotPools([
+    slot('slot-audio-0', 'audio', '3'),
+    slot('slot-audio-1', 'audio', '4'),
+    slot('slot-video-0', 'video', '7'),
+    // No track id of the slot shape: the transceiver's kind.
+    slot(null, 'video', '8'),
+    // Not listed yet: free.
+    slot('slot-video-2', 'video', '9'),
+    { msid: { stream: 'pd', track: 'pd-screen' }, kind: 'video', mid: '10' },
+    { msid: null, kind: 'audio', mid: '11' },
+  ], (mid) => table.get(mid));
+  assert.deepEqual(pools, { audio: { open: 2, free: 1 }, video: { open: 3, free: 1 } });
+
+  const full = { audio: { open: 5, free: 0 }, video: { open: 2, free: 0 } };
+  assert.equal(leftOutByLastN({ audio: true, video: true }, full), true, 'every slot taken by others: last-N');
+  assert.equal(leftOutByLastN({ audio: true, video: true }, { ...full, video: { open: 2, free: 1 } }), false,
+    'a free camera slot while their camera is on: not the last-N');
+  assert.equal(leftOutByLastN({ audio: false, video: true }, { ...full, audio: { open: 3, free: 1 } }), true,
+    'a microphone off (a moderator muted it) needs no microphone slot');
+  assert.equal(leftOutByLastN({ audio: true, video: false }, { audio: { open: 0, free: 0 }, video: full.video }), false,
+    'no slot open at all: their media does not reach the server');
+  assert.equal(leftOutByLastN({ audio: false, video: false }, { audio: { open: 0, free: 0 }, video: { open: 0, free: 0 } }), true,
+    'nothing on: nothing to send');
 });
 
 test('whose microphone an audio m-line carries: the slot table for slots, the msid otherwise', () => {

@@ -441,6 +441,7 @@ export default {
   'conn.quality.fair': 'fair',
   'conn.quality.poor': 'poor',
   'conn.quality.lost': 'lost',
+  'conn.quality.idle': 'not received (only the most active participants’ audio and video are sent to you)',
   'conn.na': 'N/A',
   'conn.relay': 'relay (TURN)',
   'conn.bitrateUp': 'Bitrate sent',

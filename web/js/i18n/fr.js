@@ -441,6 +441,7 @@ export default {
   'conn.quality.fair': 'moyenne',
   'conn.quality.poor': 'faible',
   'conn.quality.lost': 'perdue',
+  'conn.quality.idle': 'aucune réception (seuls le son et l’image des participants les plus actifs vous sont envoyés)',
   'conn.na': 'N/A',
   'conn.relay': 'relais (TURN)',
   'conn.bitrateUp': 'Débit envoyé',

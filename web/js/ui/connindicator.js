@@ -1,12 +1,14 @@
 // The connection indicator of every tile (one's own included): a small button
-// `.conn-indicator[data-quality]` (good / fair / poor / lost) whose hover or keyboard focus shows
-// `.conn-details`, the figures of connstats.js ("N/A" where no media flows). Refreshed every 2 s
-// from the connection's statistics and the server's `stats` messages, until the meeting ends.
+// `.conn-indicator[data-quality]` (good / fair / poor / lost; idle on a remote tile whose
+// participant's media the server does not forward to us, outside the last-N) whose hover or
+// keyboard focus shows `.conn-details`, the figures of connstats.js ("N/A" where no media
+// flows). Refreshed every 2 s from the connection's statistics and the server's `stats`
+// messages, until the meeting ends.
 
 import { getLanguage, t } from '../i18n.js';
 import { computeFigures, figureNames, formatFigure, NO_FIGURES } from '../connstats.js';
 import { msidForMid } from '../sdp.js';
-import { cameraOwner, microphoneOwner } from '../slots.js';
+import { cameraOwner, forwardedParticipants, microphoneOwner, slotPools } from '../slots.js';
 import { el } from './dom.js';
 
 /** @typedef {import('../connstats.js').Figures} Figures */
@@ -34,6 +36,7 @@ const QUALITY = {
   fair: 'conn.quality.fair',
   poor: 'conn.quality.poor',
   lost: 'conn.quality.lost',
+  idle: 'conn.quality.idle',
 };
 
 /**
@@ -45,18 +48,23 @@ const QUALITY = {
 /**
  * Who each RTP stream belongs to, from the transceivers and the descriptions' `a=msid`; a
  * microphone or camera slot is whoever the latest `slots` table says it carries now (`slotOf`),
- * so its bytes since the previous sample count for that tile.
+ * so its bytes since the previous sample count for that tile. `forwarded`: the participants
+ * the table's slots carry (`slotted`) and the owners of the per-participant m-lines we receive;
+ * `pools`: how many slots of each kind are open and free.
  * @param {RTCPeerConnection} pc
  * @param {(mid: string) => string | null | undefined} slotOf
+ * @param {() => Iterable<string>} slotted
  * @returns {import('../connstats.js').Owners}
  */
-function ownersOf(pc, slotOf) {
+function ownersOf(pc, slotOf, slotted) {
   const remoteSdp = pc.remoteDescription?.sdp ?? '';
   const localSdp = pc.localDescription?.sdp ?? '';
   /** @type {Map<string, string>} */ const byMid = new Map();
   /** @type {Map<string, string>} */ const byTrack = new Map();
   /** @type {Set<string>} */ const ownMids = new Set();
   /** @type {Set<string>} */ const ownTracks = new Set();
+  /** @type {Array<{msid: {stream: string, track: string | null} | null, kind: string, mid: string}>} */
+  const receiving = [];
   for (const tr of pc.getTransceivers()) {
     if (!tr.mid || tr.currentDirection === 'stopped') continue;
     const dir = tr.currentDirection ?? tr.direction;
@@ -67,6 +75,7 @@ function ownersOf(pc, slotOf) {
       if (tr.sender.track) ownTracks.add(tr.sender.track.id);
     } else {
       const msid = msidForMid(remoteSdp, tr.mid);
+      if (dir === 'recvonly') receiving.push({ msid, kind: tr.receiver.track.kind, mid: tr.mid });
       // A camera or a microphone by its msid, or in a slot by the table. Screens are not the
       // participant's tile.
       const owner = cameraOwner(msid, tr.mid, slotOf) ?? microphoneOwner(msid, tr.mid, slotOf);
@@ -75,16 +84,29 @@ function ownersOf(pc, slotOf) {
       if (tr.receiver.track) byTrack.set(tr.receiver.track.id, owner);
     }
   }
-  return { byMid, byTrack, ownMids, ownTracks };
+  return {
+    byMid,
+    byTrack,
+    ownMids,
+    ownTracks,
+    forwarded: forwardedParticipants(slotted(), receiving.map((r) => r.msid)),
+    pools: slotPools(receiving, slotOf),
+  };
 }
 
 /**
  * Give every tile of `tiles` an indicator and keep them up to date. `slotOf` reads the latest
- * `slots` table (mediafeatures.js); without it, slots count for nobody.
- * @param {{tiles: HTMLElement, pc: RTCPeerConnection, slotOf?: (mid: string) => string | null | undefined}} opts
+ * `slots` table (mediafeatures.js), `slotted` lists the participants its slots carry; without
+ * them, slots count for nobody. `roster`: the other participants and what they say they send
+ * (the `idle` state is for those of them the last-N leaves out; without it, none is `idle`).
+ * @param {{tiles: HTMLElement, pc: RTCPeerConnection,
+ *   slotOf?: (mid: string) => string | null | undefined, slotted?: () => Iterable<string>,
+ *   roster?: () => ReadonlyMap<string, {audio: boolean, video: boolean}>}} opts
  * @returns {ConnectionIndicators}
  */
-export function attachConnectionIndicators({ tiles, pc, slotOf = () => undefined }) {
+export function attachConnectionIndicators({
+  tiles, pc, slotOf = () => undefined, slotted = () => [], roster = () => new Map(),
+}) {
   /** @type {import('../protocol.js').StatsMessage | null} */
   let server = null;
   /** @type {import('../connstats.js').StatsSample | null} */
@@ -173,7 +195,7 @@ export function attachConnectionIndicators({ tiles, pc, slotOf = () => undefined
       const stats = [];
       report.forEach((s) => stats.push(s));
       const current = { at: performance.now(), stats };
-      latest = computeFigures(previous, current, ownersOf(pc, slotOf), server);
+      latest = computeFigures(previous, current, ownersOf(pc, slotOf, slotted), server, roster());
       previous = current;
       renderAll();
     } catch (err) {

@@ -51,6 +51,8 @@ import { createViewSender } from './viewsender.js';
  *   the slots: who speaks in each microphone slot, whose camera each camera slot carries.
  * @property {(mid: string) => string | null | undefined} slotOf  Whose microphone or camera the
  *   slot `mid` carries now, by that table (null: nobody; undefined: not a slot, or not listed yet).
+ * @property {() => Set<string>} slotted  The participants the table's slots carry now (whose
+ *   microphone or camera the server forwards to us).
  * @property {(p: ParticipantInfo, previous: ParticipantInfo | undefined) => void} participantChanged
  * @property {(id: string) => void} participantLeft
  * @property {() => void} resendView  Measure and send the `view` again if the server did not get
@@ -245,6 +247,7 @@ export function attachMediaFeatures(opts) {
       showSpeakers();
     },
     slotOf: (mid) => slotTable.get(mid),
+    slotted: () => slotTable.participants(),
     slots: (msg) => {
       slotTable.update(msg.slots);
       setSlots(slotTable.toObject());

@@ -400,7 +400,11 @@ export function startMeeting(root, opts) {
       sendView: (msg) => signaling.send(msg),
     });
     connection = attachConnectionIndicators({
-      tiles: view.tiles, pc: peer.pc, slotOf: (mid) => features?.slotOf(mid),
+      tiles: view.tiles,
+      pc: peer.pc,
+      slotOf: (mid) => features?.slotOf(mid),
+      slotted: () => features?.slotted() ?? [],
+      roster: () => others,
     });
     mediaBlocked = watchMediaBlocked({ pc: peer.pc, notices: (node) => view?.notify(node, 'media-blocked') });
     board = createWhiteboard({ sig: signaling, view, room, myId: me.id, role: me.role });
