@@ -295,11 +295,6 @@ impl TrackOut {
         }
     }
 
-    /// Whether it carries one of `source`'s tracks now.
-    pub(crate) fn carries_from(&self, source: PeerId) -> bool {
-        self.source.is_some_and(|(s, _)| s == source)
-    }
-
     /// Its m-line in this peer's session, once offered.
     pub(crate) fn mid(&self) -> Option<Mid> {
         match self.state {
@@ -385,6 +380,22 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
+    /// Stops forwarding the publishers' tracks `gone` names (by publisher and m-line): one
+    /// not offered yet is dropped, one negotiated is stopped in the next offer, and a slot
+    /// carrying one is emptied (the allocation gives it to another).
+    pub(crate) fn stop_forwarding(&mut self, gone: impl Fn(PeerId, Mid) -> bool) {
+        let gone = |t: &TrackOut| t.source.is_some_and(|(s, m)| gone(s, m));
+        self.tracks_out
+            .retain(|t| !(t.slot.is_none() && gone(t) && t.state == TrackOutState::ToOpen));
+        for t in self.tracks_out.iter_mut().filter(|t| gone(t)) {
+            match (t.slot, t.state) {
+                (Some(_), _) => t.carry(None),
+                (None, TrackOutState::Open(m)) => t.state = TrackOutState::ToStop(m),
+                _ => {}
+            }
+        }
+    }
+
     /// Whether media of this published track may be forwarded now.
     pub(crate) fn may_forward(&self, mid: Mid) -> bool {
         match self

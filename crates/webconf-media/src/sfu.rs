@@ -16,7 +16,7 @@ use str0m::rtp::RtpPacket;
 use str0m::{Candidate, IceCreds, Input, Rtc};
 use tracing::{debug, warn};
 
-use crate::peer::{Peer, TrackLabel, TrackOutState};
+use crate::peer::{Peer, TrackLabel};
 use crate::routing::{Route, Router};
 use crate::speaker::SpeakerDetector;
 use crate::{PeerId, RoomId, SfuConfig, SfuError, SfuOutput, ViewRequest};
@@ -292,16 +292,7 @@ impl Sfu {
         }
         for other in others {
             if let Some(p) = self.peers.get_mut(&other) {
-                p.tracks_out.retain(|t| {
-                    !(t.slot.is_none() && t.carries_from(peer) && t.state == TrackOutState::ToOpen)
-                });
-                for t in p.tracks_out.iter_mut().filter(|t| t.carries_from(peer)) {
-                    match (t.slot, t.state) {
-                        (Some(_), _) => t.carry(None),
-                        (None, TrackOutState::Open(m)) => t.state = TrackOutState::ToStop(m),
-                        _ => {}
-                    }
-                }
+                p.stop_forwarding(|s, _| s == peer);
             }
             self.negotiate(other);
             // Its slots go to the next loudest at once.

@@ -7,6 +7,7 @@
 // An element lives as long as its track: it goes when the track ends or leaves the `slots`
 // stream (the server's offer stopped the m-line), or when its transceiver is found stopped.
 
+import { onSlotTrackGone, slotTrackGone } from './slottrack.js';
 import { el } from './dom.js';
 
 /**
@@ -59,10 +60,7 @@ export class SlotAudio {
     this.players.set(track, { track, transceiver, audio });
     this.box.append(audio);
     const detach = () => this.detach(track);
-    track.addEventListener('ended', detach);
-    remoteStream.addEventListener('removetrack', (ev) => {
-      if (ev.track === track) detach();
-    });
+    onSlotTrackGone(track, remoteStream, detach);
     this.play(audio);
   }
 
@@ -98,7 +96,7 @@ export class SlotAudio {
    */
   prune() {
     for (const player of [...this.players.values()]) {
-      if (player.track.readyState === 'ended' || player.transceiver?.currentDirection === 'stopped') {
+      if (slotTrackGone(player)) {
         this.detach(player.track);
       }
     }

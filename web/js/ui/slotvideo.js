@@ -9,6 +9,7 @@
 // A slot lives as long as its track: it goes when the track ends or leaves the `slots` stream
 // (the server's offer stopped the m-line), or when its transceiver is found stopped.
 
+import { onSlotTrackGone, slotTrackGone } from './slottrack.js';
 import { cameraSlotMoves, placeCameraSlots } from '../slots.js';
 
 /**
@@ -86,10 +87,7 @@ export class SlotVideo {
       this.forget(mid);
       this.apply();
     };
-    track.addEventListener('ended', detach);
-    remoteStream.addEventListener('removetrack', (ev) => {
-      if (ev.track === track) detach();
-    });
+    onSlotTrackGone(track, remoteStream, detach);
     this.prune();
     this.apply();
   }
@@ -120,7 +118,7 @@ export class SlotVideo {
   prune() {
     let changed = false;
     for (const slot of [...this.slots.values()]) {
-      if (slot.track.readyState === 'ended' || slot.transceiver?.currentDirection === 'stopped') {
+      if (slotTrackGone(slot)) {
         this.forget(slot.mid);
         changed = true;
       }

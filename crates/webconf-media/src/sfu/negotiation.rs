@@ -200,17 +200,7 @@ impl Sfu {
         let members = self.rooms.get(&room).cloned().unwrap_or_default();
         for other in members.into_iter().filter(|p| *p != source) {
             if let Some(o) = self.peers.get_mut(&other) {
-                let matches = |t: &TrackOut| t.source == Some((source, source_mid));
-                o.tracks_out.retain(|t| {
-                    !(t.slot.is_none() && matches(t) && t.state == TrackOutState::ToOpen)
-                });
-                for t in o.tracks_out.iter_mut().filter(|t| matches(t)) {
-                    match (t.slot, t.state) {
-                        (Some(_), _) => t.carry(None),
-                        (None, TrackOutState::Open(m)) => t.state = TrackOutState::ToStop(m),
-                        _ => {}
-                    }
-                }
+                o.stop_forwarding(|s, m| (s, m) == (source, source_mid));
             }
             self.negotiate(other);
             self.reallocate(now, other);
