@@ -12,7 +12,7 @@ use str0m::Rtc;
 
 use crate::forward::Forwarding;
 use crate::simulcast::{nominal_bitrate, nominal_height, RateMeter, LAYER_TIMEOUT};
-use crate::{PeerId, RoomId, SlotInfo, ViewRequest};
+use crate::{PeerId, RoomId, ViewRequest};
 
 /// At most this many layers are tracked per published track (browsers send three).
 const MAX_LAYERS: usize = 4;
@@ -375,8 +375,8 @@ pub(crate) struct Peer {
     pub nacks: Vec<(Mid, u64)>,
     /// The local addresses of its network zone: packets arriving on another are dropped.
     pub local_addresses: Vec<IpAddr>,
-    /// The microphone slot table last reported ([`crate::SfuOutput::Slots`]).
-    pub slots_sent: Vec<SlotInfo>,
+    /// The slot table last reported ([`crate::SfuOutput::Slots`]).
+    pub slots_sent: Vec<crate::pool::SlotKey>,
 }
 
 impl Peer {

@@ -118,14 +118,17 @@ impl Sfu {
         wanted
     }
 
-    /// Reports `peer`'s slot table if it changed since last reported.
+    /// Reports `peer`'s slot table if it changed since last reported. Called at every
+    /// allocation for every peer: the table is compared as [`SlotKey`]s, and its strings are
+    /// made only when it changed.
     pub(crate) fn publish_slots(&mut self, peer: PeerId) {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        let table = slot_table(p);
-        if table != p.slots_sent {
-            p.slots_sent.clone_from(&table);
+        let keys = slot_keys(p);
+        if keys != p.slots_sent {
+            let table = slot_table(&keys);
+            p.slots_sent = keys;
             self.outputs
                 .push_back(SfuOutput::Slots { peer, slots: table });
         }
@@ -135,7 +138,7 @@ impl Sfu {
     /// `resume`: the last report may have been lost with the old socket).
     pub fn slots(&self, peer: PeerId) -> Result<Vec<SlotInfo>, SfuError> {
         let p = self.peers.get(&peer).ok_or(SfuError::UnknownPeer(peer))?;
-        Ok(slot_table(p))
+        Ok(slot_table(&slot_keys(p)))
     }
 }
 
@@ -195,9 +198,13 @@ pub(crate) fn fill_slots(
     count > before
 }
 
+/// One entry of a slot table, without strings: its place (camera slots after microphone
+/// slots, then in the order opened), its m-line and whom it shows.
+pub(crate) type SlotKey = ((bool, usize), Mid, Option<PeerId>);
+
 /// The slots of a session that have an m-line, in the order opened.
-fn slot_table(p: &Peer) -> Vec<SlotInfo> {
-    let mut slots: Vec<((bool, usize), SlotInfo)> = p
+fn slot_keys(p: &Peer) -> Vec<SlotKey> {
+    let mut keys: Vec<SlotKey> = p
         .tracks_out
         .iter()
         .filter(|t| {
@@ -206,16 +213,18 @@ fn slot_table(p: &Peer) -> Vec<SlotInfo> {
                 TrackOutState::ToStop(_) | TrackOutState::NegotiatingStop(_)
             )
         })
-        .filter_map(|t| {
-            Some((
-                (t.kind == MediaKind::Video, t.slot?),
-                SlotInfo {
-                    mid: t.mid()?.to_string(),
-                    source: t.shown,
-                },
-            ))
-        })
+        .filter_map(|t| Some(((t.kind == MediaKind::Video, t.slot?), t.mid()?, t.shown)))
         .collect();
-    slots.sort_by_key(|(n, _)| *n);
-    slots.into_iter().map(|(_, s)| s).collect()
+    keys.sort_unstable_by_key(|k| k.0);
+    keys
+}
+
+/// The table the browser is sent (the `slots` message).
+fn slot_table(keys: &[SlotKey]) -> Vec<SlotInfo> {
+    keys.iter()
+        .map(|(_, mid, source)| SlotInfo {
+            mid: mid.to_string(),
+            source: *source,
+        })
+        .collect()
 }
