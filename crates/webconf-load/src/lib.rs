@@ -21,6 +21,7 @@ pub mod forwarded;
 pub mod janus;
 pub mod media;
 pub mod metrics;
+pub mod pacer;
 pub mod procstat;
 pub mod report;
 pub mod signaling;
