@@ -7,6 +7,10 @@
 //! With Janus ([`Target::separate_subscriber_pc`]) a publishing participant has a second `Rtc`
 //! for what it receives (Janus's subscriber handle). Both share the socket and its host
 //! candidate; [`Rtc::accepts`] tells whose a datagram is.
+//!
+//! What the `Rtc`s transmit goes through one [`Pacer`] per participant (its socket): video RTP
+//! leaves at the pacing rate, everything else at once and ahead of queued video, as from a
+//! browser (see [`crate::pacer`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,13 +24,14 @@ use str0m::format::Codec;
 use str0m::media::{
     Direction, Frequency, MediaKind, MediaTime, Mid, Pt, Rid, Simulcast, SimulcastLayer,
 };
-use str0m::net::{Protocol, Receive};
+use str0m::net::{DatagramSend, Protocol, Receive, Transmit};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
 use crate::media::{self, FrameHeader, Jitter, MediaClock, StreamKind, VideoProfile};
 use crate::metrics::ReceiverMetrics;
+use crate::pacer::{classify, Pacer, PacerStats};
 use crate::signaling::{Endpoint, Session, Signal, Target};
 use crate::view::ViewReporter;
 
@@ -76,6 +81,9 @@ pub struct Shared {
     pub join_timeout: Duration,
     /// Local address of the participants' sockets.
     pub bind_ip: IpAddr,
+    /// The rate video is paced at, bits per second; 0: no pacing (every datagram leaves as
+    /// soon as str0m hands it out).
+    pub pace_rate_bps: u64,
     /// Report every other participant's camera in a tile of this height (webconf's `view`);
     /// `None`: send no `view` (the server then sends every camera at full size).
     pub view_height: Option<u32>,
@@ -138,6 +146,8 @@ pub struct ParticipantResult {
     pub server_errors: u64,
     /// Datagrams the socket refused to send.
     pub send_errors: u64,
+    /// What its pacer did.
+    pub pacing: PacerStats,
 }
 
 /// Where a run stands, broadcast to every participant.
@@ -163,6 +173,7 @@ pub async fn run(
             metrics: ReceiverMetrics::default(),
             server_errors: 0,
             send_errors: 0,
+            pacing: PacerStats::default(),
         },
         shared,
         started: Instant::now(),
@@ -180,6 +191,79 @@ struct Participant {
     shared: Arc<Shared>,
     started: Instant,
     jitter: Jitter,
+}
+
+/// The video bitrate of one publisher, keyframes included on average: its single layer, or the
+/// sum of the simulcast [`LAYERS`].
+pub fn video_bitrate(profile: VideoProfile, simulcast: bool, keyframe_interval: Duration) -> u64 {
+    if simulcast {
+        LAYERS
+            .iter()
+            .map(|(_, p)| p.mean_bitrate(keyframe_interval))
+            .sum()
+    } else {
+        profile.mean_bitrate(keyframe_interval)
+    }
+}
+
+/// One datagram to send.
+struct Datagram {
+    destination: SocketAddr,
+    contents: DatagramSend,
+}
+
+impl AsRef<[u8]> for Datagram {
+    fn as_ref(&self) -> &[u8] {
+        &self.contents
+    }
+}
+
+/// The sending side of a participant's socket: its pacer, and which payload types it paces.
+struct Outbox<'a> {
+    socket: &'a UdpSocket,
+    pacer: Pacer<Datagram>,
+    /// The video codecs' payload types and their retransmission (RTX) ones.
+    video_pts: Vec<u8>,
+}
+
+impl Outbox<'_> {
+    /// Hands a transmit to the pacer and sends what is due; returns the send errors.
+    fn send(&mut self, now: Instant, t: Transmit) -> u64 {
+        let class = classify(&t.contents, &self.video_pts);
+        let d = Datagram {
+            destination: t.destination,
+            contents: t.contents,
+        };
+        self.pacer.push(now, class, d);
+        self.flush(now)
+    }
+
+    /// Sends what the pacer releases at `now`; returns the send errors.
+    fn flush(&mut self, now: Instant) -> u64 {
+        let mut errors = 0;
+        while let Some(d) = self.pacer.poll(now) {
+            // Loopback: a full send buffer means the machine is saturated; count it.
+            if self.socket.try_send_to(&d.contents, d.destination).is_err() {
+                errors += 1;
+            }
+        }
+        errors
+    }
+}
+
+/// The payload types `rtc` would send video with: every video codec's, and its RTX.
+fn video_pts(rtc: &Rtc) -> Vec<u8> {
+    let mut pts: Vec<u8> = rtc
+        .codec_config()
+        .params()
+        .iter()
+        .filter(|p| p.spec().codec.is_video())
+        .flat_map(|p| std::iter::once(p.pt()).chain(p.resend()))
+        .map(|pt| *pt)
+        .collect();
+    pts.sort_unstable();
+    pts.dedup();
+    pts
 }
 
 /// The publishing side of the `Rtc`, known once our offer is answered.
@@ -228,6 +312,11 @@ impl Participant {
             .map(|h| ViewReporter::new(h, session.others(), Instant::now()));
 
         let mut rtc = new_rtc(&shared, local)?;
+        let mut out = Outbox {
+            socket: &socket,
+            pacer: Pacer::new(shared.pace_rate_bps),
+            video_pts: video_pts(&rtc),
+        };
         // With Janus, what a publisher receives comes on a second peer connection; a viewer
         // (publishing nothing) has only that one.
         let publishes = plan.audio || plan.video;
@@ -284,16 +373,19 @@ impl Participant {
             let mut rtc_timeout = self.drain(
                 &mut rtc,
                 Leg::Main,
-                &socket,
+                &mut out,
                 &mut connected,
                 &mut clock,
                 video_mid,
             )?;
             if let Some(s) = sub.as_mut() {
-                let t = self.drain(s, Leg::Sub, &socket, &mut connected, &mut clock, None)?;
+                let t = self.drain(s, Leg::Sub, &mut out, &mut connected, &mut clock, None)?;
                 rtc_timeout = rtc_timeout.min(t);
             }
             let now = Instant::now();
+            // Paced video that came due meanwhile.
+            self.result.send_errors += out.flush(now);
+            self.result.pacing = out.pacer.stats();
             if !connected && now >= join_deadline {
                 let stage = if self.result.times.ice.is_some() {
                     "dtls"
@@ -323,6 +415,9 @@ impl Participant {
             if let Some(t) = view.as_ref().and_then(ViewReporter::poll_timeout) {
                 wake = wake.min(t);
             }
+            if let Some(t) = out.pacer.next_release(now) {
+                wake = wake.min(t);
+            }
 
             tokio::select! {
                 r = socket.recv_from(&mut buf) => {
@@ -335,11 +430,11 @@ impl Participant {
                         match sub.as_mut() {
                             Some(s) if accepts(s, now, source, local, data) => {
                                 self.receive(s, now, source, local, data);
-                                self.drain(s, Leg::Sub, &socket, &mut connected, &mut clock, None)?;
+                                self.drain(s, Leg::Sub, &mut out, &mut connected, &mut clock, None)?;
                             }
                             _ => {
                                 self.receive(&mut rtc, now, source, local, data);
-                                self.drain(&mut rtc, Leg::Main, &socket, &mut connected, &mut clock, video_mid)?;
+                                self.drain(&mut rtc, Leg::Main, &mut out, &mut connected, &mut clock, video_mid)?;
                             }
                         }
                         if i == RECV_BATCH {
@@ -357,6 +452,7 @@ impl Participant {
                             let answer = SdpAnswer::from_sdp_string(&sdp).map_err(|e| format!("sdp: {e}"))?;
                             let p = pending.take().ok_or("signaling: answer without offer")?;
                             rtc.sdp_api().accept_answer(p, answer).map_err(|e| format!("sdp: {e}"))?;
+                            out.video_pts = video_pts(&rtc);
                             publishing = Some(Publishing {
                                 audio: audio_mid.filter(|_| plan.audio).and_then(|m| pt_of(&mut rtc, m, Codec::Opus).map(|pt| (m, pt))),
                                 video: video_mid.and_then(|m| pt_of(&mut rtc, m, Codec::Vp8).map(|pt| (m, pt))),
@@ -451,13 +547,13 @@ impl Participant {
         let _ = rtc.handle_input(input);
     }
 
-    /// Polls the Rtc until its timeout: sends datagrams, accounts received media, notes
-    /// milestones and keyframe requests.
+    /// Polls the Rtc until its timeout: sends datagrams (through the pacer), accounts received
+    /// media, notes milestones and keyframe requests.
     fn drain(
         &mut self,
         rtc: &mut Rtc,
         leg: Leg,
-        socket: &UdpSocket,
+        out: &mut Outbox<'_>,
         connected: &mut bool,
         clock: &mut Option<MediaClock>,
         video_mid: Option<Mid>,
@@ -467,10 +563,7 @@ impl Participant {
             match output {
                 Output::Timeout(t) => return Ok(t),
                 Output::Transmit(t) => {
-                    // Loopback: a full send buffer means the machine is saturated; count it.
-                    if socket.try_send_to(&t.contents, t.destination).is_err() {
-                        self.result.send_errors += 1;
-                    }
+                    self.result.send_errors += out.send(Instant::now(), t);
                 }
                 Output::Event(event) => match event {
                     Event::IceConnectionStateChange(

@@ -159,6 +159,7 @@ mod tests {
             metrics: ReceiverMetrics::default(),
             server_errors: 0,
             send_errors: 0,
+            pacing: Default::default(),
         }
     }
 

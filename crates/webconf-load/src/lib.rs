@@ -21,6 +21,7 @@ pub mod forwarded;
 pub mod janus;
 pub mod media;
 pub mod metrics;
+pub mod pacer;
 pub mod procstat;
 pub mod report;
 pub mod signaling;
@@ -83,6 +84,10 @@ pub struct LoadConfig {
     /// speak, the others are silent, as in a meeting; `None`: no level (webconf then forwards
     /// the first microphones in join order, as many as its audio last-N).
     pub talkers: Option<u32>,
+    /// Pace the outgoing video as a browser does, at this factor × the publisher's video
+    /// bitrate (at least [`pacer::MIN_RATE_BPS`]); 0: no pacing, every packet of a frame leaves
+    /// at once. Default [`pacer::DEFAULT_PACE_FACTOR`], libwebrtc's.
+    pub pace_factor: f64,
     /// What the server is configured to forward (last-N), for the coverage check. The default
     /// is webconf's (its microphone slots: [`WEBCONF_AUDIO_LAST_N`]); set it for Janus, which
     /// forwards everything.
@@ -116,6 +121,7 @@ impl Default for LoadConfig {
             bind_ip: std::net::IpAddr::from([127, 0, 0, 1]),
             view_height: None,
             talkers: None,
+            pace_factor: pacer::DEFAULT_PACE_FACTOR,
             expect: Expectation {
                 audio_last_n: Some(WEBCONF_AUDIO_LAST_N),
                 ..Expectation::default()
@@ -154,7 +160,15 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
         config.video_publishers,
         config.participants_per_room
     );
+    anyhow::ensure!(
+        config.pace_factor.is_finite() && config.pace_factor >= 0.0,
+        "the pace factor must be 0 (off) or a positive number"
+    );
     let endpoint = Endpoint::parse(&config.url)?;
+    let pace_rate_bps = pacer::pacing_rate(
+        config.pace_factor,
+        client::video_bitrate(config.profile, config.simulcast, config.keyframe_interval),
+    );
     let shared = Arc::new(Shared {
         base: Instant::now(),
         crypto: Arc::new(str0m::crypto::from_feature_flags()),
@@ -166,6 +180,7 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
         join_timeout: config.join_timeout,
         bind_ip: config.bind_ip,
         view_height: config.view_height,
+        pace_rate_bps,
         progress: Progress::default(),
     });
     let before = sample(config.server_pid)?;
@@ -280,6 +295,8 @@ pub async fn run(config: LoadConfig) -> anyhow::Result<Report> {
         join_interval_ms: config.join_interval.as_millis() as u64,
         view_height: config.view_height,
         talkers: config.talkers,
+        pace_factor: config.pace_factor,
+        pace_rate_kbps: pace_rate_bps / 1000,
         expect: config.expect,
     };
     Ok(Report::build(setup, &results, window, server))

@@ -95,6 +95,12 @@ struct Cli {
     /// (last-N), is reported but not checked.
     #[arg(long, default_value_t = 0.01)]
     max_loss: f64,
+    /// Pace the outgoing video as a browser does (libwebrtc's pacer): at F × the publisher's
+    /// video bitrate (its simulcast layers' mean, keyframes included; at least 300 kbit/s),
+    /// in bursts of at most 5 ms worth, audio and RTCP first. 0: no pacing, every packet of a
+    /// frame leaves at once (the behaviour before pacing).
+    #[arg(long, default_value_t = webconf_load::pacer::DEFAULT_PACE_FACTOR)]
+    pace_factor: f64,
     /// Room name prefix (letters and digits).
     #[arg(long, default_value = "load")]
     room_prefix: String,
@@ -131,6 +137,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         progress: !cli.quiet,
         view_height: cli.view_height,
         talkers: cli.talkers,
+        pace_factor: cli.pace_factor,
         expect: Expectation {
             video_last_n: cli.expect_last_n,
             audio_last_n: cli.expect_audio_last_n.or(match cli.target {

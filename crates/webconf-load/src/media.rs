@@ -137,6 +137,17 @@ impl VideoProfile {
         }
     }
 
+    /// Mean bitrate with the periodic keyframes counted, in bits per second: one frame in
+    /// `keyframe_interval` × [`VIDEO_FPS`] is a keyframe of [`KEYFRAME_FACTOR`] delta frames
+    /// (keyframes on request come on top).
+    pub fn mean_bitrate(self, keyframe_interval: Duration) -> u64 {
+        let frames = (keyframe_interval.as_secs_f64() * f64::from(VIDEO_FPS))
+            .round()
+            .max(1.0);
+        let per_frame = (frames - 1.0 + KEYFRAME_FACTOR as f64) / frames;
+        (self.bitrate() as f64 * per_frame) as u64
+    }
+
     /// Average size of a delta frame, in bytes.
     pub fn delta_size(self) -> usize {
         self.bitrate() / 8 / VIDEO_FPS as usize
@@ -356,6 +367,17 @@ mod tests {
         assert!((400..=600).contains(&kbps), "{kbps} kbit/s");
         let key = video_frame(&header(StreamKind::Video, true), VideoProfile::P360, &mut j).len();
         assert!(key > 8_000, "keyframe {key} bytes");
+    }
+
+    #[test]
+    fn mean_bitrate_counts_the_keyframes() {
+        // 3 s = 90 frames, one of them 8 delta frames' worth: 97/90 of the nominal rate.
+        let k = VideoProfile::P720.mean_bitrate(Duration::from_secs(3));
+        assert_eq!(k, 1_500_000 * 97 / 90);
+        assert_eq!(
+            VideoProfile::P180.mean_bitrate(Duration::ZERO),
+            150_000 * KEYFRAME_FACTOR as u64
+        );
     }
 
     #[test]

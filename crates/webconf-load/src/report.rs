@@ -75,8 +75,25 @@ pub struct RunSetup {
     pub view_height: Option<u32>,
     /// Audio publishers per room that speak (with audio levels); `None`: no levels sent.
     pub talkers: Option<u32>,
+    /// Video pacing factor (× the publisher's video bitrate); 0: unpaced.
+    pub pace_factor: f64,
+    /// The resulting pacing rate of a video publisher, kbit/s (0: unpaced).
+    pub pace_rate_kbps: u64,
     /// What the server was said to forward (last-N).
     pub expect: Expectation,
+}
+
+/// What the participants' pacers did (whole run).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PacingReport {
+    /// Video datagrams paced, all participants.
+    pub paced_datagrams: u64,
+    /// Of those, released early because a pacer held more than 2 s of video.
+    pub forced_releases: u64,
+    /// The longest a video datagram waited in a pacer, ms.
+    pub max_delay_ms: f64,
+    /// The most video bytes one pacer held at once.
+    pub max_queued_bytes: usize,
 }
 
 /// Joining.
@@ -198,6 +215,8 @@ pub struct Report {
     /// CPU of the generator itself over the window, % of one core: near 100 % on one core, its
     /// own work (SRTP, scheduling) delays what it measures.
     pub generator_cpu_percent: Option<f64>,
+    /// The generator's video pacing.
+    pub pacing: PacingReport,
 }
 
 /// Counter values at the window's edges.
@@ -365,6 +384,19 @@ impl Report {
                 .generator_cpu
                 .filter(|_| secs > 0.0)
                 .map(|c| c.as_secs_f64() / secs * 100.0),
+            pacing: PacingReport {
+                paced_datagrams: results.iter().map(|r| r.pacing.paced).sum(),
+                forced_releases: results.iter().map(|r| r.pacing.forced).sum(),
+                max_delay_ms: results
+                    .iter()
+                    .map(|r| r.pacing.max_delay.as_secs_f64() * 1000.0)
+                    .fold(0.0, f64::max),
+                max_queued_bytes: results
+                    .iter()
+                    .map(|r| r.pacing.max_queued_bytes)
+                    .max()
+                    .unwrap_or(0),
+            },
         }
     }
 
@@ -422,7 +454,7 @@ impl Report {
         let q = |q: &Quantiles| format!("{:>8.1} {:>8.1} {:>8.1}", q.p50_ms, q.p99_ms, q.max_ms);
         let _ = writeln!(
             t,
-            "webconf-load ({}): {} rooms × {} participants ({} video, audio {}, {}{}{}), {:.0} s, {}",
+            "webconf-load ({}): {} rooms × {} participants ({} video, audio {}, {}{}{}), {}, {:.0} s, {}",
             serde_json::to_string(&s.target)
                 .unwrap_or_default()
                 .trim_matches('"'),
@@ -442,6 +474,11 @@ impl Report {
                 .map_or(String::new(), |h| format!(", view {h} px tiles"))
                 + &s.talkers
                     .map_or(String::new(), |n| format!(", {n} talkers")),
+            if s.pace_factor > 0.0 {
+                format!("paced {}× ({} kbit/s)", s.pace_factor, s.pace_rate_kbps)
+            } else {
+                "unpaced".to_owned()
+            },
             s.duration_secs,
             s.url
         );
@@ -525,6 +562,14 @@ impl Report {
         if let Some(g) = self.generator_cpu_percent {
             let _ = writeln!(t, "generator: cpu {g:.0} % of a core");
         }
+        if s.pace_factor > 0.0 {
+            let p = &self.pacing;
+            let _ = writeln!(
+                t,
+                "pacing: {} video datagrams paced, longest wait {:.1} ms, at most {} bytes queued, {} released early (over 2 s queued)",
+                p.paced_datagrams, p.max_delay_ms, p.max_queued_bytes, p.forced_releases
+            );
+        }
         if let Some(sv) = &self.server {
             let per_packet = sv
                 .cpu_us_per_packet
@@ -590,6 +635,7 @@ mod tests {
             metrics: ReceiverMetrics::default(),
             server_errors: 0,
             send_errors: 0,
+            pacing: Default::default(),
         }
     }
 
@@ -628,6 +674,8 @@ mod tests {
             join_interval_ms: 0,
             view_height: None,
             talkers: None,
+            pace_factor: 2.5,
+            pace_rate_kbps: 1350,
             expect: Expectation::default(),
         }
     }
@@ -684,7 +732,9 @@ mod tests {
             "{}",
             report.table()
         );
+        assert!(report.table().contains("paced 2.5× (1350 kbit/s)"));
         let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["setup"]["pace_factor"], 2.5);
         assert_eq!(json["media"]["frames_lost"], 1);
         assert_eq!(json["missing"][0]["kind"], "audio");
         assert_eq!(json["media"]["frames_by_stream"]["audio"], 300);
