@@ -14,6 +14,9 @@
 //     and their tile says `idle` ("not received: only the most active participants' audio and
 //     video are sent to you"), never `lost`; the tiles receiving video do not say `idle`, nor
 //     does an avatar whose microphone comes in a slot.
+//   - the one outside at the end turns its own microphone off (the toolbar: `media_state`
+//     audio false; its browser keeps the audio m-line and sends silence): the server gives it
+//     no microphone slot any more, and Dave's indicator of it says `idle`, never `lost`.
 //
 // Which two are inside last-N is not assumed: the server puts the latest speakers first, and
 // Chromium's fake microphones beep. The test reads it from Dave's page and checks that exactly
@@ -266,5 +269,43 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
     if (split.avatar[0] === muted) {
       await expectIndicators(dave.page, { [muted]: ['idle'] }, 'the muted one outside again: idle again');
     }
+  });
+
+  await step('the one outside turns its own microphone off: no slot carries it, its indicator says idle, never lost', async () => {
+    const outside = split.avatar[0];
+    const member = members.find((m) => m.id === outside);
+    const micOff = () => member.page.$eval('#toggle-mic', (b) => b.getAttribute('aria-pressed') === 'true');
+    if (await micOff()) {
+      // Dave muted it before: it turns its microphone on again (which lifts the moderator's
+      // block), and a microphone slot carries it again at once.
+      await member.page.click('#toggle-mic');
+      await waitFor(async () => !(await micOff()), 5000, { message: `${member.label}: its microphone on` });
+    }
+    await waitFor(async () => (await dave.page.evaluate(slotted)).includes(outside), 20000,
+      { message: () => `Dave's slots table to name ${outside}, its microphone on` });
+    await expectIndicators(dave.page, { [outside]: RECEIVING }, 'the avatar tile good, fair or poor (its microphone comes)');
+
+    // Off by its own hand (`media_state` audio false, no moderator): its browser keeps the
+    // audio m-line, yet the server gives it no slot, and Dave's page says idle from the first
+    // refresh on: never lost (nor a figure of its silence), sampled until idle held 6 s.
+    await member.page.click('#toggle-mic');
+    await waitFor(micOff, 5000, { message: `${member.label}: its microphone off` });
+    /** @type {Array<string | null>} */
+    const seen = [];
+    let idleSince = 0;
+    await waitFor(async () => {
+      const q = (await dave.page.evaluate(indicators, [outside]))[outside]?.quality ?? null;
+      seen.push(q);
+      if (q !== 'idle') idleSince = 0;
+      else if (!idleSince) idleSince = Date.now();
+      return idleSince && Date.now() - idleSince >= 6000;
+    }, 30000, { interval: 300, message: () => `Dave's indicator of ${outside} idle for 6 s; seen ${safeJson(seen)}` });
+    assert.ok(!seen.includes('lost'), `never lost once its microphone is off: ${safeJson(seen)}`);
+    // Once idle, it stays idle (before it: the refreshes that had not seen the change yet).
+    assert.ok(seen.slice(seen.indexOf('idle')).every((q) => q === 'idle'), safeJson(seen));
+    assert.ok(!(await dave.page.evaluate(slotted)).includes(outside),
+      `no slot of Dave's carries a microphone that is off: ${safeJson(await dave.page.evaluate(() => /** @type {any} */ (window).webconf.slots))}`);
+    const shown = await dave.page.evaluate(indicators, [outside]);
+    assert.match(shown[outside]?.label ?? '', IDLE_LABEL, safeJson(shown));
   });
 });

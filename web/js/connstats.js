@@ -37,8 +37,9 @@ import { leftOutByLastN } from './slots.js';
  *   outbound-rtp, for browsers that give no `mid`).
  * @property {ReadonlySet<string>} [forwarded]      The participants whose media the server
  *   forwards to us now (slots.js `forwardedParticipants`: named by the `slots` table, or owning
- *   a receiving per-participant m-line, a screen included). Without it, every participant
- *   counts as forwarded (nothing received is then `lost`).
+ *   a receiving per-participant m-line, a screen included; a slot carrying a microphone or
+ *   camera its owner says is off does not count). Without it, every participant counts as
+ *   forwarded (nothing received is then `lost`).
  * @property {{audio: import('./slots.js').SlotPool, video: import('./slots.js').SlotPool}} [pools]
  *   This session's microphone and camera slots (slots.js `slotPools`).
  */
@@ -230,7 +231,8 @@ function videoFacts(byId, streams) {
  * `forwarded`) and everyone of `roster`; a participant of `roster` the server forwards nothing
  * of is `idle` (`NOT_FORWARDED`) when `owners.forwarded` and `owners.pools` are given, the ICE
  * pair is connected and the last-N explains it (slots.js `leftOutByLastN`), `lost` otherwise.
- * Any other remote tile is `lost`.
+ * Any other remote tile is `lost`. What a slot carries of a microphone or camera `roster` says
+ * is off counts for nothing (neither figures nor "forwarded"): only the kinds they say are on.
  * @param {StatsSample | null} previous
  * @param {StatsSample} current
  * @param {Owners} owners
@@ -270,6 +272,10 @@ export function computeFigures(previous, current, owners, server, roster = new M
       const who = (typeof s.mid === 'string' ? owners.byMid.get(s.mid) : undefined)
         ?? (typeof s.trackIdentifier === 'string' ? owners.byTrack.get(s.trackIdentifier) : undefined);
       if (!who) continue;
+      // A slot carrying their microphone (or camera) while they say it is off is not theirs
+      // to show: silence, or nothing, from a device that is off says nothing of their link.
+      const said = roster.get(who);
+      if (said && ((s.kind === 'audio' && !said.audio) || (s.kind === 'video' && !said.video))) continue;
       const list = inboundBy.get(who) ?? [];
       list.push(s);
       inboundBy.set(who, list);

@@ -81,6 +81,14 @@ export class SlotTable {
     return out;
   }
 
+  /**
+   * Every slot of the table, mid → participant id (null: carries nothing), in the order opened.
+   * @returns {Array<[string, string | null]>}
+   */
+  entries() {
+    return [...this.byMid];
+  }
+
   /** @returns {number} */
   get size() {
     return this.byMid.size;
@@ -132,22 +140,69 @@ export function cameraOwner(msid, mid, slotOf) {
 }
 
 /**
- * Whose media the server forwards to us now: every participant a slot of the latest table
- * carries, and the owner of every receiving per-participant m-line (`a=msid:<id> <id>-audio`,
- * `-video`, `-screen`, `-screen-audio`). Anyone else sends us nothing on purpose (outside the
- * last-N and the audio last-N): their tile's connection indicator is `idle`, not `lost`.
- * @param {Iterable<string | null | undefined>} slotted  The participants of the table's slots
- *   (`SlotTable.participants`; null: a slot that carries nothing).
- * @param {Iterable<{stream: string, track: string | null} | null>} receiving  The `a=msid` of
- *   every m-line we receive on now (sdp.js `msidForMid`).
+ * What the server forwards of a participant's: their microphone (`audio`), their camera
+ * (`video`), their screen or its sound (`screen`), or a slot whose m-line is not here yet, so
+ * whose kind is not known (`unknown`).
+ * @typedef {'audio' | 'video' | 'screen' | 'unknown'} ForwardedKind
+ */
+
+/**
+ * What the server forwards to us now, by participant and kind: every slot of the latest table
+ * that carries someone, by the kind of its m-line (its msid track id `slot-audio-<n>` /
+ * `slot-video-<n>`, else the transceiver's kind; `unknown` for a mid the table lists before
+ * its m-line is here), and the owner of every receiving per-participant m-line
+ * (`a=msid:<id> <id>-audio`, `-video`, `-screen`, `-screen-audio`).
+ * @param {Iterable<readonly [string, string | null | undefined]>} table  The latest `slots`
+ *   table, mid → participant id or null (`SlotTable.entries`).
+ * @param {Iterable<{msid: {stream: string, track: string | null} | null, kind: string, mid: string}>} receiving
+ *   Every m-line we receive on now, with its `a=msid` (sdp.js `msidForMid`).
+ * @returns {Map<string, Set<ForwardedKind>>}
+ */
+export function forwardedMedia(table, receiving) {
+  /** @type {Map<string, Set<ForwardedKind>>} */
+  const out = new Map();
+  const add = (/** @type {string} */ id, /** @type {ForwardedKind} */ kind) => {
+    const kinds = out.get(id) ?? new Set();
+    kinds.add(kind);
+    out.set(id, kinds);
+  };
+  /** @type {Map<string, 'audio' | 'video'>} */
+  const slotKinds = new Map();
+  for (const { msid, kind, mid } of receiving) {
+    if (!msid) continue;
+    if (isSlotStream(msid.stream)) {
+      slotKinds.set(mid, slotKind(msid.track) ?? (kind === 'video' ? 'video' : 'audio'));
+      continue;
+    }
+    const label = trackLabel(msid.track);
+    if (label) add(msid.stream, label === 'audio' || label === 'video' ? label : 'screen');
+  }
+  for (const [mid, id] of table) if (id) add(id, slotKinds.get(mid) ?? 'unknown');
+  return out;
+}
+
+/**
+ * Whose media the server forwards to us now, for the connection indicator: a participant
+ * counts when the server forwards a kind of theirs they say is on (`media_state`), their
+ * screen, or a slot whose kind is not known yet. A slot carrying their microphone (or camera)
+ * while they say it is off does not: their browser keeps the m-line and may send silence, an
+ * older server gives it a slot, and ours only until its next allocation (the server gives a
+ * microphone turned off no slot). Anyone else sends us nothing on purpose when the last-N
+ * explains it (`leftOutByLastN`): their tile's indicator is then `idle`, not `lost`. Someone
+ * `media` does not list counts with whatever is forwarded of theirs.
+ * @param {ReadonlyMap<string, ReadonlySet<ForwardedKind>>} forwarded  (`forwardedMedia`)
+ * @param {ReadonlyMap<string, {audio: boolean, video: boolean}>} [media]  What the others say
+ *   they send.
  * @returns {Set<string>}
  */
-export function forwardedParticipants(slotted, receiving) {
+export function forwardedParticipants(forwarded, media = new Map()) {
   /** @type {Set<string>} */
   const out = new Set();
-  for (const id of slotted) if (id) out.add(id);
-  for (const msid of receiving) {
-    if (msid && !isSlotStream(msid.stream) && trackLabel(msid.track)) out.add(msid.stream);
+  for (const [id, kinds] of forwarded) {
+    const said = media.get(id);
+    const counts = (/** @type {ForwardedKind} */ k) =>
+      !said || k === 'screen' || k === 'unknown' || (k === 'audio' ? said.audio : said.video);
+    if ([...kinds].some(counts)) out.add(id);
   }
   return out;
 }
@@ -159,7 +214,8 @@ export function forwardedParticipants(slotted, receiving) {
 
 /**
  * Whether the last-N explains that the server forwards nothing of a participant's (no slot
- * carries them, no m-line of theirs is receiving): for their microphone if it is on, and for
+ * carries them, no m-line of theirs is receiving; a slot carrying a microphone or camera they
+ * say is off counts for nothing, `forwardedParticipants`): for their microphone if it is on, and for
  * their camera if it is on (`media_state`), the pool of that kind is full, every open slot
  * carrying someone else (the server picked others). A free slot, or none open at all, while
  * their microphone or camera is on means their media does not reach the server (a blocked

@@ -136,6 +136,36 @@ test('a participant the last-N leaves out is idle, not lost; one the server forw
   assert.equal(computeFigures(a, b, owners, null, roster).remote.get('erin')?.quality, 'lost');
 });
 
+test('a microphone its owner turned off, still in a slot: idle when the last-N explains the rest, never lost', () => {
+  // Bob's microphone comes in a slot (mid 2: its silence, or nothing), his camera in none; he
+  // says his microphone is off. The camera slots are all taken by others.
+  const full = { audio: { open: 5, free: 0 }, video: { open: 9, free: 0 } };
+  const micOnly = { ...owners, byMid: new Map([['2', 'bob']]), byTrack: new Map(), forwarded: new Set(), pools: full };
+  const micOff = new Map([['bob', { audio: false, video: true }]]);
+  const silent = [{ at: 0, stats: report({ bytes: 5000 }) }, { at: 2000, stats: report({ bytes: 5000 }) }];
+  const flowing = [{ at: 0, stats: report({ bytes: 1000 }) }, { at: 2000, stats: report({ bytes: 5000 }) }];
+  for (const [a, b] of [silent, flowing]) {
+    const bob = computeFigures(a, b, micOnly, null, micOff).remote.get('bob');
+    assert.deepEqual(bob, { ...NOT_FORWARDED }, 'its slot counts for nothing: idle, no figure of its silence');
+  }
+  assert.equal(computeFigures(null, silent[1], micOnly, null, micOff).remote.get('bob')?.quality, 'idle');
+  // A free camera slot while his camera is on: his camera does not reach the server: lost.
+  const freeCamera = { ...micOnly, pools: { ...full, video: { open: 9, free: 1 } } };
+  assert.equal(computeFigures(silent[0], silent[1], freeCamera, null, micOff).remote.get('bob')?.quality, 'lost');
+  // His microphone on: its slot is his media, as before (lost without bytes, good with).
+  const micOn = new Map([['bob', { audio: true, video: true }]]);
+  const carried = { ...micOnly, forwarded: new Set(['bob']) };
+  assert.equal(computeFigures(silent[0], silent[1], carried, null, micOn).remote.get('bob')?.quality, 'lost');
+  assert.equal(computeFigures(flowing[0], flowing[1], carried, null, micOn).remote.get('bob')?.quality, 'good');
+  // His camera in a slot and on, his microphone off in another: the camera's figures only.
+  const both = { ...owners, byMid: new Map([['2', 'bob'], ['3', 'bob']]), byTrack: new Map(),
+    forwarded: new Set(['bob']), pools: full };
+  const bob = computeFigures(flowing[0], flowing[1], both, null, micOff).remote.get('bob');
+  assert.equal(bob?.quality, 'good');
+  assert.equal(bob?.bitrateDown, 16_000, 'the camera\'s 4000 bytes in 2 s, not the microphone slot\'s');
+  assert.deepEqual(bob?.codecs, { audio: null, video: 'VP8' });
+});
+
 test('loss and round-trip time lower the quality', () => {
   const lossy = computeFigures(
     { at: 0, stats: report({ bytes: 100_000, lost: 0 }) },

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  SLOT_STREAM, SlotTable, forwardedParticipants, isSlotStream, leftOutByLastN, microphoneOwner, slotPools,
+  SLOT_STREAM, SlotTable, forwardedMedia, forwardedParticipants, isSlotStream, leftOutByLastN, microphoneOwner,
+  slotPools,
 } from '../js/slots.js';
 import { watchSpeakers } from '../js/speaker.js';
 import { pageMediaStats } from '../../tests/e2e/lib/stats.mjs';
@@ -41,22 +42,62 @@ test('the slot table: each message replaces it; unknown mids are undefined, empt
 test('whose media the server forwards: the table\'s participants and the per-participant m-lines', () => {
   const table = new SlotTable();
   assert.deepEqual(table.participants(), new Set());
+  assert.deepEqual(table.entries(), []);
   table.update([{ mid: '3', participant: 'pa' }, { mid: '4', participant: null }, { mid: '7', participant: 'pb' },
-    { mid: '8', participant: 'pa' }]);
-  assert.deepEqual(table.participants(), new Set(['pa', 'pb']), 'empty slots name nobody; a microphone and a camera once');
+    { mid: '8', participant: 'pa' }, { mid: '12', participant: 'pf' }]);
+  assert.deepEqual(table.participants(), new Set(['pa', 'pb', 'pf']), 'empty slots name nobody; a microphone and a camera once');
+  assert.deepEqual(table.entries(), [['3', 'pa'], ['4', null], ['7', 'pb'], ['8', 'pa'], ['12', 'pf']]);
+  const slot = (track, kind, mid) => ({ msid: { stream: SLOT_STREAM, track }, kind, mid });
   const receiving = [
-    { stream: SLOT_STREAM, track: 'slot-audio-0' },
-    { stream: SLOT_STREAM, track: 'slot-video-0' },
-    { stream: 'pc', track: 'pc-screen' },
-    { stream: 'pd', track: 'pd-video' },
-    { stream: 'pe', track: 'no-label' },
-    null,
+    slot('slot-audio-0', 'audio', '3'),
+    slot('slot-audio-1', 'audio', '4'),
+    slot('slot-video-0', 'video', '7'),
+    // No track id of the slot shape: the transceiver's kind.
+    slot(null, 'video', '8'),
+    { msid: { stream: 'pc', track: 'pc-screen' }, kind: 'video', mid: '9' },
+    { msid: { stream: 'pd', track: 'pd-video' }, kind: 'video', mid: '10' },
+    { msid: { stream: 'pe', track: 'no-label' }, kind: 'audio', mid: '11' },
+    { msid: null, kind: 'audio', mid: '13' },
   ];
-  // pa, pb by the table (a slot's msid names nobody); pc's screen and pd's camera m-lines are theirs.
-  assert.deepEqual(forwardedParticipants(table.participants(), receiving), new Set(['pa', 'pb', 'pc', 'pd']));
-  assert.deepEqual(forwardedParticipants([null, undefined, 'pa'], []), new Set(['pa']));
+  // pa, pb by the table (a slot's msid names nobody), pf's slot has no m-line here yet; pc's
+  // screen and pd's camera m-lines are theirs.
+  const media = forwardedMedia(table.entries(), receiving);
+  assert.deepEqual(media, new Map([
+    ['pc', new Set(['screen'])],
+    ['pd', new Set(['video'])],
+    ['pa', new Set(['audio', 'video'])],
+    ['pb', new Set(['video'])],
+    ['pf', new Set(['unknown'])],
+  ]));
+  assert.deepEqual(forwardedParticipants(media), new Set(['pa', 'pb', 'pc', 'pd', 'pf']), 'without media states: all');
   table.update([{ mid: '3', participant: null }]);
-  assert.deepEqual(forwardedParticipants(table.participants(), []), new Set(), 'outside every last-N: nobody');
+  assert.deepEqual(forwardedParticipants(forwardedMedia(table.entries(), [])), new Set(), 'outside every last-N: nobody');
+});
+
+test('a slot carrying a microphone its owner says is off does not count as forwarded; per kind', () => {
+  const slot = (track, kind, mid) => ({ msid: { stream: SLOT_STREAM, track }, kind, mid });
+  const receiving = [
+    slot('slot-audio-0', 'audio', '3'),
+    slot('slot-audio-1', 'audio', '4'),
+    slot('slot-video-0', 'video', '7'),
+    { msid: { stream: 'pd', track: 'pd-audio' }, kind: 'audio', mid: '10' },
+    { msid: { stream: 'pe', track: 'pe-screen-audio' }, kind: 'audio', mid: '11' },
+  ];
+  // pa: its microphone in a slot, its camera in none; pb: microphone and camera in slots; pc:
+  // a slot not here yet; pd: an older server's microphone m-line; pe: a screen's sound.
+  /** @type {Array<[string, string]>} */
+  const table = [['3', 'pa'], ['4', 'pb'], ['7', 'pb'], ['9', 'pc']];
+  const forwarded = forwardedMedia(table, receiving);
+  const off = { audio: false, video: true };
+  const on = { audio: true, video: true };
+  const media = new Map([['pa', off], ['pb', off], ['pc', off], ['pd', off], ['pe', { audio: false, video: false }]]);
+  assert.deepEqual(forwardedParticipants(forwarded, media), new Set(['pb', 'pc', 'pe']),
+    'pa and pd: only a microphone they say is off; pb: its camera; pc: kind not known yet; pe: a screen');
+  assert.deepEqual(forwardedParticipants(forwarded, new Map([['pa', on], ['pd', on]])),
+    new Set(['pa', 'pb', 'pc', 'pd', 'pe']));
+  // Both off, their camera in a slot too (a disabled camera sends black frames): not forwarded.
+  assert.equal(forwardedParticipants(forwarded, new Map([['pb', { audio: false, video: false }]])).has('pb'), false);
+  assert.equal(forwardedParticipants(forwarded, new Map([['pb', { audio: true, video: false }]])).has('pb'), true);
 });
 
 test('the slot pools, and whether the last-N explains that nothing of a participant comes', () => {

@@ -339,6 +339,11 @@ pub(crate) struct Peer {
     pub write_pending: bool,
     /// Whether the microphone may be forwarded (a moderator can block it).
     pub allow_audio: bool,
+    /// Whether the participant says its microphone is on (`media_state`,
+    /// [`crate::Sfu::set_microphone_on`]): its browser keeps the audio m-line and may go on
+    /// sending silence while it is off. Apart from [`Self::allow_audio`]: the microphone is
+    /// forwarded only while both hold.
+    pub mic_on: bool,
     /// Whether the camera may be forwarded (a moderator can block it).
     pub allow_video: bool,
     /// The previous stats report: when, media bytes received and sent (for bitrates).
@@ -396,6 +401,12 @@ impl Peer {
         }
     }
 
+    /// Whether this peer's microphone may be forwarded and compete for the others' microphone
+    /// slots: a moderator did not block it and the participant did not turn it off.
+    pub(crate) fn forwards_microphone(&self) -> bool {
+        self.allow_audio && self.mic_on
+    }
+
     /// Whether media of this published track may be forwarded now.
     pub(crate) fn may_forward(&self, mid: Mid) -> bool {
         match self
@@ -404,7 +415,7 @@ impl Peer {
             .find(|t| t.mid == mid)
             .map(|t| t.label)
         {
-            Some(TrackLabel::Audio) => self.allow_audio,
+            Some(TrackLabel::Audio) => self.forwards_microphone(),
             Some(TrackLabel::Video) => self.allow_video,
             Some(TrackLabel::Screen | TrackLabel::ScreenAudio) => true,
             None => false,

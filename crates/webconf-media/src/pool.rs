@@ -23,7 +23,11 @@
 //! order. A slot keeps its microphone while it stays among them, so a change of the loudest
 //! moves one slot, not all; and a microphone that has a slot counts [`STICKY`] louder than it
 //! is, so two quiet rooms' noise floors trading places by a decibel do not swap a slot (and
-//! send a table) every allocation. Cameras: the allocation's (`alloc.rs`): those given a
+//! send a table) every allocation. A microphone a moderator blocked ([`Sfu::set_forwarding`])
+//! or its owner turned off ([`Sfu::set_microphone_on`]: the browser keeps its audio m-line and
+//! may send silence, so the core still has the track) takes no place: the slot goes to the
+//! next, and the browser's idle rule (web/js/slots.js) is not misled by a slot carrying a
+//! microphone that is off. Cameras: the allocation's (`alloc.rs`): those given a
 //! layer; camera slots are opened ahead, up to the number of cameras published, so a camera
 //! that starts later finds its m-line negotiated.
 
@@ -71,7 +75,8 @@ impl Sfu {
     /// The microphones `peer` should hear, at most `cap`, in order: the loudest the room's
     /// detector knows (those `carried` now counted [`STICKY`] louder), then those that sent no
     /// audio level yet in join order. One's own is never sent back, and a microphone a
-    /// moderator blocked takes no place.
+    /// moderator blocked, or one its owner turned off ([`Sfu::set_microphone_on`]), takes no
+    /// place.
     fn wanted_mics(
         &self,
         now: Instant,
@@ -82,7 +87,7 @@ impl Sfu {
     ) -> Vec<(PeerId, Mid)> {
         let mic = |s: PeerId| -> Option<(PeerId, Mid)> {
             let p = self.peers.get(&s)?;
-            if s == peer || !p.allow_audio {
+            if s == peer || !p.forwards_microphone() {
                 return None;
             }
             let t = p.tracks_in.iter().find(|t| t.label == TrackLabel::Audio)?;

@@ -242,6 +242,7 @@ impl Sfu {
                 dead: false,
                 write_pending: false,
                 allow_audio: true,
+                mic_on: true,
                 allow_video: true,
                 last_stats: None,
                 view: None,
@@ -303,6 +304,9 @@ impl Sfu {
     }
 
     /// Lets (or stops) the peer's microphone and camera reach the others: a moderator's mute.
+    /// Separate from the participant's own microphone switch ([`Self::set_microphone_on`]):
+    /// the microphone is forwarded only while both allow it. Takes effect at the next
+    /// allocation (`allocation_interval`).
     pub fn set_forwarding(
         &mut self,
         peer: PeerId,
@@ -316,6 +320,52 @@ impl Sfu {
         p.allow_audio = audio;
         p.allow_video = video;
         Ok(())
+    }
+
+    /// Says whether the participant's microphone is on, as it says itself (`media_state`). Its
+    /// browser keeps the audio m-line while the microphone is off (the track disabled or
+    /// replaced), so the core still has the track and may still get silence on it: a
+    /// microphone turned off is not forwarded and takes no microphone slot in the others'
+    /// sessions, like one a moderator blocked ([`Self::set_forwarding`], kept apart: both must
+    /// allow it). Turned on again, it competes again at once: every other session of the room
+    /// reassigns its microphone slots now, not at the next allocation. On by default.
+    pub fn set_microphone_on(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        on: bool,
+    ) -> Result<(), SfuError> {
+        let p = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SfuError::UnknownPeer(peer))?;
+        if p.mic_on == on {
+            return Ok(());
+        }
+        p.mic_on = on;
+        let room = p.room;
+        let others: Vec<PeerId> = self
+            .rooms
+            .get(&room)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|o| *o != peer)
+            .collect();
+        // Only the microphone slots: the videos' layers keep the allocation's pace.
+        for other in others {
+            self.assign_mics(now, other);
+        }
+        self.run_work(now);
+        Ok(())
+    }
+
+    /// Whether the participant's microphone is on, as it last said ([`Self::set_microphone_on`]).
+    pub fn microphone_on(&self, peer: PeerId) -> Result<bool, SfuError> {
+        self.peers
+            .get(&peer)
+            .map(|p| p.mic_on)
+            .ok_or(SfuError::UnknownPeer(peer))
     }
 
     /// Says what the peer's browser shows of the others and how big: the core sends each video

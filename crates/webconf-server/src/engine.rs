@@ -461,7 +461,13 @@ impl Engine {
                 Some(pid),
             ) => {
                 let fx = self.rooms.set_media_state(&pid, audio, video, screen);
+                // A moderator's block lifted first: the microphone then competes at once.
                 self.apply(now, fx);
+                // A microphone turned off takes no slot in the others' sessions (its browser
+                // keeps the m-line and may send silence); apart from a moderator's block.
+                if let Some(peer) = self.sessions.peer_of(&pid) {
+                    let _ = self.sfu.set_microphone_on(now, peer, audio);
+                }
             }
             (ClientMessage::View { tiles }, Some(pid)) => self.handle_view(now, conn, &pid, &tiles),
             (ClientMessage::Leave {}, Some(_)) => {}
@@ -793,5 +799,80 @@ impl Engine {
             self.remove_participant(Instant::now(), conn);
             self.conns.remove(&conn);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use webconf_media::SfuConfig;
+
+    fn engine() -> Engine {
+        let (tx, _rx) = mpsc::channel(8);
+        Engine::new(
+            Sfu::new(SfuConfig::default()),
+            HashMap::new(),
+            EngineConfig::default(),
+            tx,
+        )
+    }
+
+    /// A State agent (a moderator) on socket `conn` joins the room; returns its queue and its
+    /// media peer.
+    fn join(e: &mut Engine, now: Instant, conn: ConnId) -> (mpsc::Receiver<Outgoing>, PeerId) {
+        let (tx, rx) = mpsc::channel(256);
+        let peer = Peer {
+            ip: IpAddr::from([127, 0, 0, 1]),
+            agent: true,
+        };
+        e.handle_command(now, Command::Connect { conn, peer, tx });
+        let msg = ClientMessage::Join {
+            version: PROTOCOL_VERSION,
+            room: "reunion2024abc".into(),
+            name: format!("Agent {conn}"),
+            password: None,
+        };
+        e.handle_command(now, Command::Message { conn, msg });
+        let pid = e.conns[&conn].participant.clone().expect("joined");
+        let media = e.sessions.peer_of(&pid).expect("a media session");
+        (rx, media)
+    }
+
+    fn media_state(e: &mut Engine, now: Instant, conn: ConnId, audio: bool) {
+        let msg = ClientMessage::MediaState {
+            audio,
+            video: true,
+            screen: false,
+        };
+        e.handle_command(now, Command::Message { conn, msg });
+    }
+
+    #[tokio::test]
+    async fn media_state_tells_the_core_whether_the_microphone_is_on() {
+        let mut e = engine();
+        let now = Instant::now();
+        let (_a, alice) = join(&mut e, now, 1);
+        let (_b, bob) = join(&mut e, now, 2);
+        assert!(e.sfu.microphone_on(bob).expect("bob"), "on by default");
+        media_state(&mut e, now, 2, false);
+        assert!(!e.sfu.microphone_on(bob).expect("bob"));
+        assert!(e.sfu.microphone_on(alice).expect("alice"), "only Bob's");
+        media_state(&mut e, now, 2, true);
+        assert!(e.sfu.microphone_on(bob).expect("bob"));
+        // A moderator's mute is a block, kept apart: Bob's browser then says its microphone is
+        // off, and turning it on again lifts both.
+        let target = e.conns[&2].participant.clone().expect("bob");
+        e.handle_command(
+            now,
+            Command::Message {
+                conn: 1,
+                msg: ClientMessage::Mute { target },
+            },
+        );
+        assert!(e.sfu.microphone_on(bob).expect("bob"), "the block alone");
+        media_state(&mut e, now, 2, false);
+        assert!(!e.sfu.microphone_on(bob).expect("bob"));
+        media_state(&mut e, now, 2, true);
+        assert!(e.sfu.microphone_on(bob).expect("bob"));
     }
 }

@@ -8,7 +8,7 @@
 import { getLanguage, t } from '../i18n.js';
 import { computeFigures, figureNames, formatFigure, NO_FIGURES } from '../connstats.js';
 import { msidForMid } from '../sdp.js';
-import { cameraOwner, forwardedParticipants, microphoneOwner, slotPools } from '../slots.js';
+import { cameraOwner, forwardedMedia, forwardedParticipants, microphoneOwner, slotPools } from '../slots.js';
 import { el } from './dom.js';
 
 /** @typedef {import('../connstats.js').Figures} Figures */
@@ -49,14 +49,16 @@ const QUALITY = {
  * Who each RTP stream belongs to, from the transceivers and the descriptions' `a=msid`; a
  * microphone or camera slot is whoever the latest `slots` table says it carries now (`slotOf`),
  * so its bytes since the previous sample count for that tile. `forwarded`: the participants
- * the table's slots carry (`slotted`) and the owners of the per-participant m-lines we receive;
- * `pools`: how many slots of each kind are open and free.
+ * the table's slots carry (`slotTable`) and the owners of the per-participant m-lines we
+ * receive, each only for a kind `media` does not say is off; `pools`: how many slots of each
+ * kind are open and free.
  * @param {RTCPeerConnection} pc
  * @param {(mid: string) => string | null | undefined} slotOf
- * @param {() => Iterable<string>} slotted
+ * @param {() => Iterable<readonly [string, string | null]>} slotTable
+ * @param {ReadonlyMap<string, {audio: boolean, video: boolean}>} media
  * @returns {import('../connstats.js').Owners}
  */
-function ownersOf(pc, slotOf, slotted) {
+function ownersOf(pc, slotOf, slotTable, media) {
   const remoteSdp = pc.remoteDescription?.sdp ?? '';
   const localSdp = pc.localDescription?.sdp ?? '';
   /** @type {Map<string, string>} */ const byMid = new Map();
@@ -89,23 +91,25 @@ function ownersOf(pc, slotOf, slotted) {
     byTrack,
     ownMids,
     ownTracks,
-    forwarded: forwardedParticipants(slotted(), receiving.map((r) => r.msid)),
+    forwarded: forwardedParticipants(forwardedMedia(slotTable(), receiving), media),
     pools: slotPools(receiving, slotOf),
   };
 }
 
 /**
  * Give every tile of `tiles` an indicator and keep them up to date. `slotOf` reads the latest
- * `slots` table (mediafeatures.js), `slotted` lists the participants its slots carry; without
- * them, slots count for nobody. `roster`: the other participants and what they say they send
- * (the `idle` state is for those of them the last-N leaves out; without it, none is `idle`).
+ * `slots` table (mediafeatures.js), `slotTable` lists its slots (mid → participant id or
+ * null); without them, slots count for nobody. `roster`: the other participants and what they
+ * say they send (the `idle` state is for those of them the last-N leaves out; without it, none
+ * is `idle`; a slot carrying a microphone or camera they say is off counts for nothing).
  * @param {{tiles: HTMLElement, pc: RTCPeerConnection,
- *   slotOf?: (mid: string) => string | null | undefined, slotted?: () => Iterable<string>,
+ *   slotOf?: (mid: string) => string | null | undefined,
+ *   slotTable?: () => Iterable<readonly [string, string | null]>,
  *   roster?: () => ReadonlyMap<string, {audio: boolean, video: boolean}>}} opts
  * @returns {ConnectionIndicators}
  */
 export function attachConnectionIndicators({
-  tiles, pc, slotOf = () => undefined, slotted = () => [], roster = () => new Map(),
+  tiles, pc, slotOf = () => undefined, slotTable = () => [], roster = () => new Map(),
 }) {
   /** @type {import('../protocol.js').StatsMessage | null} */
   let server = null;
@@ -195,7 +199,8 @@ export function attachConnectionIndicators({
       const stats = [];
       report.forEach((s) => stats.push(s));
       const current = { at: performance.now(), stats };
-      latest = computeFigures(previous, current, ownersOf(pc, slotOf, slotted), server, roster());
+      const others = roster();
+      latest = computeFigures(previous, current, ownersOf(pc, slotOf, slotTable, others), server, others);
       previous = current;
       renderAll();
     } catch (err) {

@@ -51,8 +51,9 @@ import { createViewSender } from './viewsender.js';
  *   the slots: who speaks in each microphone slot, whose camera each camera slot carries.
  * @property {(mid: string) => string | null | undefined} slotOf  Whose microphone or camera the
  *   slot `mid` carries now, by that table (null: nobody; undefined: not a slot, or not listed yet).
- * @property {() => Set<string>} slotted  The participants the table's slots carry now (whose
- *   microphone or camera the server forwards to us).
+ * @property {() => Array<[string, string | null]>} slotTable  The table's slots, mid →
+ *   participant id or null, in the order opened (whose microphone or camera the server forwards
+ *   to us now, in which slot).
  * @property {(p: ParticipantInfo, previous: ParticipantInfo | undefined) => void} participantChanged
  * @property {(id: string) => void} participantLeft
  * @property {() => void} resendView  Measure and send the `view` again if the server did not get
@@ -247,7 +248,7 @@ export function attachMediaFeatures(opts) {
       showSpeakers();
     },
     slotOf: (mid) => slotTable.get(mid),
-    slotted: () => slotTable.participants(),
+    slotTable: () => slotTable.entries(),
     slots: (msg) => {
       slotTable.update(msg.slots);
       setSlots(slotTable.toObject());

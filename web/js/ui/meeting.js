@@ -403,7 +403,7 @@ export function startMeeting(root, opts) {
       tiles: view.tiles,
       pc: peer.pc,
       slotOf: (mid) => features?.slotOf(mid),
-      slotted: () => features?.slotted() ?? [],
+      slotTable: () => features?.slotTable() ?? [],
       roster: () => others,
     });
     mediaBlocked = watchMediaBlocked({ pc: peer.pc, notices: (node) => view?.notify(node, 'media-blocked') });

@@ -219,6 +219,136 @@ fn a_blocked_microphone_gives_its_slot_to_the_next() {
     );
 }
 
+/// The microphones (client indices) the slot table of `who` says its slots carry, in order.
+fn microphones_carried(w: &World, who: usize) -> Vec<usize> {
+    let carried = w.clients[who].carried(MediaKind::Audio);
+    (0..w.clients.len())
+        .filter(|i| carried.contains(&stream_of(*i)))
+        .collect()
+}
+
+/// Client `i` says its microphone is off (`false`) or on: `media_state` through the engine.
+fn microphone(w: &mut World, i: usize, on: bool) {
+    let (now, peer) = (w.now, w.clients[i].peer);
+    w.sfu.set_microphone_on(now, peer, on).expect("a peer");
+    assert_eq!(w.sfu.microphone_on(peer).expect("a peer"), on);
+}
+
+#[test]
+fn a_microphone_turned_off_takes_no_slot_and_leaves_it_to_one_not_heard_yet() {
+    // Four speak, the second is silent (its browser sends audio levels of silence), the last
+    // two sent no audio level yet: the silent one, known, comes before them.
+    let mut w = room(8, server_config(), &[-20, -127, -25, -30, -35, -40]);
+    assert_eq!(microphones_carried(&w, 0), vec![1, 2, 3, 4, 5]);
+    // The second turns its microphone off: its browser still has the audio m-line and sends
+    // silence, but nobody's slot carries it any more; the first not heard yet gets the slot.
+    microphone(&mut w, 1, false);
+    w.run_for(Duration::from_millis(200));
+    for who in (0..8).filter(|who| *who != 1) {
+        let carried = microphones_carried(&w, who);
+        assert!(!carried.contains(&1), "{who}: {carried:?}");
+        assert_eq!(
+            carried.len(),
+            5,
+            "{who}: the five slots carry others: {carried:?}"
+        );
+        assert_eq!(offered_audio_msids(&w, who).len(), 5, "{who}: no slot more");
+    }
+    assert_eq!(microphones_carried(&w, 0), vec![2, 3, 4, 5, 6]);
+    assert_eq!(
+        microphones_heard(&mut w, 0, Duration::from_secs(1)),
+        vec![2, 3, 4, 5, 6]
+    );
+    // Its own slots are unchanged: it hears the others.
+    assert_eq!(microphones_carried(&w, 1), vec![0, 2, 3, 4, 5]);
+    // On again: it competes at once (known, it comes before those not heard yet).
+    microphone(&mut w, 1, true);
+    w.run_for(Duration::from_millis(200));
+    assert_eq!(microphones_carried(&w, 0), vec![1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn a_microphone_turned_on_again_gets_a_slot_when_there_is_room_or_when_it_is_loud() {
+    // A small room: a slot per other.
+    let mut w = room(4, server_config(), &[-20, -30, -40, -50]);
+    assert_eq!(microphones_carried(&w, 0), vec![1, 2, 3]);
+    microphone(&mut w, 1, false);
+    w.run_for(Duration::from_millis(200));
+    assert_eq!(
+        microphones_carried(&w, 0),
+        vec![2, 3],
+        "its slot carries nobody"
+    );
+    assert_eq!(
+        microphones_heard(&mut w, 0, Duration::from_secs(1)),
+        vec![2, 3]
+    );
+    microphone(&mut w, 1, true);
+    w.run_for(Duration::from_millis(200));
+    assert_eq!(
+        microphones_carried(&w, 0),
+        vec![1, 2, 3],
+        "room for it: at once"
+    );
+    assert_eq!(
+        microphones_heard(&mut w, 0, Duration::from_secs(1)),
+        vec![1, 2, 3]
+    );
+
+    // A full pool: five others speak louder than the second.
+    let mut w = room(7, server_config(), &[-20, -127, -25, -30, -35, -40, -45]);
+    assert_eq!(microphones_carried(&w, 0), vec![2, 3, 4, 5, 6]);
+    microphone(&mut w, 1, false);
+    // Whatever its packets say while it is off, it takes no place.
+    w.clients[1].audio_level = Some(-10);
+    w.run_for(Duration::from_secs(2));
+    for who in (0..7).filter(|who| *who != 1) {
+        let carried = microphones_carried(&w, who);
+        assert!(!carried.contains(&1), "{who}: {carried:?}");
+        assert_eq!(carried.len(), 5, "{who}: {carried:?}");
+    }
+    assert!(!microphones_heard(&mut w, 0, Duration::from_secs(1)).contains(&1));
+    // On again, and loud: it takes the quietest's slot within an allocation.
+    microphone(&mut w, 1, true);
+    w.run_for(Duration::from_millis(200));
+    assert_eq!(microphones_carried(&w, 0), vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        microphones_heard(&mut w, 0, Duration::from_secs(1)),
+        vec![1, 2, 3, 4, 5]
+    );
+}
+
+#[test]
+fn a_moderators_block_and_the_owners_switch_are_kept_apart() {
+    let config = SfuConfig {
+        audio_last_n: 1,
+        ..server_config()
+    };
+    let mut w = room(3, config, &[-127, -20, -40]);
+    assert_eq!(microphones_carried(&w, 0), vec![1]);
+    let peer = w.clients[1].peer;
+    // Blocked by a moderator, then off by its owner: lifting the block alone does not bring
+    // it back, nor does turning it on while blocked.
+    w.sfu.set_forwarding(peer, false, true).expect("block");
+    microphone(&mut w, 1, false);
+    w.run_for(Duration::from_millis(500));
+    assert_eq!(microphones_carried(&w, 0), vec![2]);
+    w.sfu.set_forwarding(peer, true, true).expect("lift");
+    w.run_for(Duration::from_millis(500));
+    assert_eq!(microphones_carried(&w, 0), vec![2], "still off");
+    w.sfu.set_forwarding(peer, false, true).expect("block");
+    microphone(&mut w, 1, true);
+    w.run_for(Duration::from_millis(500));
+    assert_eq!(microphones_carried(&w, 0), vec![2], "still blocked");
+    w.sfu.set_forwarding(peer, true, true).expect("lift");
+    w.run_for(Duration::from_millis(500));
+    assert_eq!(microphones_carried(&w, 0), vec![1], "both allow it");
+    assert_eq!(
+        microphones_heard(&mut w, 0, Duration::from_secs(1)),
+        vec![1]
+    );
+}
+
 #[test]
 fn a_slot_stays_with_its_microphone_until_another_is_clearly_louder() {
     let config = SfuConfig {
