@@ -17,6 +17,9 @@
 //   - the one outside at the end turns its own microphone off (the toolbar: `media_state`
 //     audio false; its browser keeps the audio m-line and sends silence): the server gives it
 //     no microphone slot any more, and Dave's indicator of it says `idle`, never `lost`.
+//   - one of the two inside turns its camera off (`media_state` video false; its browser goes on
+//     sending black frames): the server gives it no place in the last-N, and the camera that
+//     was outside comes in.
 //
 // Which two are inside last-N is not assumed: the server puts the latest speakers first, and
 // Chromium's fake microphones beep. The test reads it from Dave's page and checks that exactly
@@ -111,6 +114,18 @@ async function muteAsModerator(page, id) {
 /** Page side: the participants the latest `slots` table names (`window.webconf.slots`). */
 function slotted() {
   return Object.values(/** @type {any} */ (window).webconf.slots ?? {}).filter(Boolean);
+}
+
+/** Page side: the participants the latest `slots` table names in a camera slot (an m-line
+ * `a=msid:slots slot-video-<n>`). */
+function cameraSlotted() {
+  const w = /** @type {any} */ (window).webconf;
+  const sdp = w.pc?.currentRemoteDescription?.sdp ?? '';
+  return sdp.split(/\r?\nm=/)
+    .filter((section) => /\na=msid:slots slot-video-\d+/.test(section))
+    .map((section) => /\na=mid:(\S+)/.exec(`\n${section}`)?.[1])
+    .map((mid) => (mid ? w.slots?.[mid] : null))
+    .filter(Boolean);
 }
 
 /**
@@ -307,5 +322,32 @@ test(`last-N = ${LAST_N}: cameras outside it show the avatar, a pin brings one b
       `no slot of Dave's carries a microphone that is off: ${safeJson(await dave.page.evaluate(() => /** @type {any} */ (window).webconf.slots))}`);
     const shown = await dave.page.evaluate(indicators, [outside]);
     assert.match(shown[outside]?.label ?? '', IDLE_LABEL, safeJson(shown));
+  });
+
+  await step('one of the two inside turns its camera off: it takes no place, the one outside comes in', async () => {
+    // Its browser disables the track (`media_state` video false) and goes on sending black
+    // frames; the server gives that camera no place in the last-N, so Dave's second camera
+    // slot goes to the camera that was outside.
+    const outside = split.avatar[0];
+    const off = split.flowing[0];
+    const stays = split.flowing[1];
+    const member = members.find((m) => m.id === off);
+    const cameraOff = () => member.page.$eval('#toggle-camera', (b) => b.getAttribute('aria-pressed') === 'true');
+    assert.equal(await cameraOff(), false, `${member.label}: its camera on before`);
+    await member.page.click('#toggle-camera');
+    await waitFor(cameraOff, 5000, { message: `${member.label}: its camera off` });
+    await waitFor(async () => {
+      const names = await dave.page.evaluate(cameraSlotted);
+      return names.includes(outside) && !names.includes(off);
+    }, 20000, { message: () => `Dave's slots table to carry ${outside}'s camera, not ${off}'s` });
+    /** Frames decoded of each camera over ~2 s, sampled twice. */
+    let grew = null;
+    await waitFor(async () => {
+      const a = await dave.page.evaluate(cameras, [outside, off, stays]);
+      await new Promise((r) => setTimeout(r, 2000));
+      const b = await dave.page.evaluate(cameras, [outside, off, stays]);
+      grew = Object.fromEntries([outside, off, stays].map((id) => [id, b[id].frames - a[id].frames]));
+      return grew[outside] > 5 && grew[stays] > 5 && grew[off] <= 0 ? grew : false;
+    }, 30000, { interval: 500, message: () => `Dave to decode ${outside}'s and ${stays}'s cameras and none of ${off}'s; frames grew ${safeJson(grew)}` });
   });
 });

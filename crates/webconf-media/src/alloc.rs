@@ -418,8 +418,9 @@ impl Sfu {
         let src = self.peers.get(&source)?;
         let tin = src.tracks_in.iter().find(|x| x.mid == mid)?;
         let screen = tin.label == TrackLabel::Screen;
-        // A blocked camera, or one that sends nothing, takes no place.
-        let flowing = (screen || src.allow_video) && tin.flowing(now);
+        // A blocked camera, one turned off (it may still send black frames), or one that sends
+        // nothing, takes no place.
+        let flowing = (screen || src.forwards_camera()) && tin.flowing(now);
         Some(Video {
             index,
             source,

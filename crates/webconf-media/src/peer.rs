@@ -346,6 +346,11 @@ pub(crate) struct Peer {
     pub mic_on: bool,
     /// Whether the camera may be forwarded (a moderator can block it).
     pub allow_video: bool,
+    /// Whether the participant says its camera is on (`media_state`,
+    /// [`crate::Sfu::set_camera_on`]): a browser whose camera track is disabled goes on
+    /// sending black frames. Apart from [`Self::allow_video`]: the camera takes a place in the
+    /// others' last-N only while both hold.
+    pub camera_on: bool,
     /// The previous stats report: when, media bytes received and sent (for bitrates).
     pub last_stats: Option<(Instant, u64, u64)>,
     /// What the browser shows of the others, once it said so ([`crate::Sfu::set_view`]).
@@ -407,6 +412,12 @@ impl Peer {
         self.allow_audio && self.mic_on
     }
 
+    /// Whether this peer's camera may be forwarded and compete for the others' last-N: a
+    /// moderator did not block it and the participant did not turn it off.
+    pub(crate) fn forwards_camera(&self) -> bool {
+        self.allow_video && self.camera_on
+    }
+
     /// Whether media of this published track may be forwarded now.
     pub(crate) fn may_forward(&self, mid: Mid) -> bool {
         match self
@@ -416,7 +427,7 @@ impl Peer {
             .map(|t| t.label)
         {
             Some(TrackLabel::Audio) => self.forwards_microphone(),
-            Some(TrackLabel::Video) => self.allow_video,
+            Some(TrackLabel::Video) => self.forwards_camera(),
             Some(TrackLabel::Screen | TrackLabel::ScreenAudio) => true,
             None => false,
         }

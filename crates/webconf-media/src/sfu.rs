@@ -244,6 +244,7 @@ impl Sfu {
                 allow_audio: true,
                 mic_on: true,
                 allow_video: true,
+                camera_on: true,
                 last_stats: None,
                 view: None,
                 estimate: None,
@@ -343,21 +344,56 @@ impl Sfu {
             return Ok(());
         }
         p.mic_on = on;
-        let room = p.room;
-        let others: Vec<PeerId> = self
-            .rooms
+        // Only the microphone slots: the videos' layers keep the allocation's pace.
+        for other in self.others_in_room(peer) {
+            self.assign_mics(now, other);
+        }
+        self.run_work(now);
+        Ok(())
+    }
+
+    /// Says whether the participant's camera is on, as it says itself (`media_state`). A
+    /// browser whose camera track is disabled keeps the video m-line and goes on sending
+    /// (black) frames: a camera turned off takes no place in the others' last-N, like one a
+    /// moderator blocked ([`Self::set_forwarding`], kept apart: both must allow it), so its
+    /// camera slot goes to the next camera. Every other session of the room is allocated again
+    /// now, not at the next allocation. On by default.
+    pub fn set_camera_on(&mut self, now: Instant, peer: PeerId, on: bool) -> Result<(), SfuError> {
+        let p = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SfuError::UnknownPeer(peer))?;
+        if p.camera_on == on {
+            return Ok(());
+        }
+        p.camera_on = on;
+        for other in self.others_in_room(peer) {
+            self.reallocate(now, other);
+        }
+        self.run_work(now);
+        Ok(())
+    }
+
+    /// Whether the participant's camera is on, as it last said ([`Self::set_camera_on`]).
+    pub fn camera_on(&self, peer: PeerId) -> Result<bool, SfuError> {
+        self.peers
+            .get(&peer)
+            .map(|p| p.camera_on)
+            .ok_or(SfuError::UnknownPeer(peer))
+    }
+
+    /// The other members of `peer`'s room.
+    fn others_in_room(&self, peer: PeerId) -> Vec<PeerId> {
+        let Some(room) = self.peers.get(&peer).map(|p| p.room) else {
+            return Vec::new();
+        };
+        self.rooms
             .get(&room)
             .into_iter()
             .flatten()
             .copied()
             .filter(|o| *o != peer)
-            .collect();
-        // Only the microphone slots: the videos' layers keep the allocation's pace.
-        for other in others {
-            self.assign_mics(now, other);
-        }
-        self.run_work(now);
-        Ok(())
+            .collect()
     }
 
     /// Whether the participant's microphone is on, as it last said ([`Self::set_microphone_on`]).

@@ -465,8 +465,11 @@ impl Engine {
                 self.apply(now, fx);
                 // A microphone turned off takes no slot in the others' sessions (its browser
                 // keeps the m-line and may send silence); apart from a moderator's block.
+                // Likewise a camera turned off (its browser may send black frames) takes no place
+                // in the others' last-N.
                 if let Some(peer) = self.sessions.peer_of(&pid) {
                     let _ = self.sfu.set_microphone_on(now, peer, audio);
+                    let _ = self.sfu.set_camera_on(now, peer, video);
                 }
             }
             (ClientMessage::View { tiles }, Some(pid)) => self.handle_view(now, conn, &pid, &tiles),
@@ -874,5 +877,41 @@ mod tests {
         assert!(!e.sfu.microphone_on(bob).expect("bob"));
         media_state(&mut e, now, 2, true);
         assert!(e.sfu.microphone_on(bob).expect("bob"));
+    }
+
+    #[tokio::test]
+    async fn media_state_tells_the_core_whether_the_camera_is_on() {
+        let mut e = engine();
+        let now = Instant::now();
+        let (_a, alice) = join(&mut e, now, 1);
+        let (_b, bob) = join(&mut e, now, 2);
+        assert!(e.sfu.camera_on(bob).expect("bob"), "on by default");
+        let state = |audio, video| ClientMessage::MediaState {
+            audio,
+            video,
+            screen: false,
+        };
+        e.handle_command(
+            now,
+            Command::Message {
+                conn: 2,
+                msg: state(true, false),
+            },
+        );
+        assert!(!e.sfu.camera_on(bob).expect("bob"));
+        assert!(
+            e.sfu.microphone_on(bob).expect("bob"),
+            "the microphone apart"
+        );
+        assert!(e.sfu.camera_on(alice).expect("alice"), "only Bob's");
+        e.handle_command(
+            now,
+            Command::Message {
+                conn: 2,
+                msg: state(false, true),
+            },
+        );
+        assert!(e.sfu.camera_on(bob).expect("bob"));
+        assert!(!e.sfu.microphone_on(bob).expect("bob"));
     }
 }

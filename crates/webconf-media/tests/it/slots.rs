@@ -486,3 +486,79 @@ fn a_leaving_camera_frees_its_slot_and_a_late_camera_finds_one_open() {
         .contains(&stream_of(2)));
     assert_eq!(offered_video_msids(&w, 0).len(), 3);
 }
+
+#[test]
+fn a_camera_turned_off_gives_its_place_in_the_last_n_to_the_next() {
+    let config = SfuConfig {
+        last_n: 2,
+        ..server_config()
+    };
+    let mut w = room(5, config, &[-127; 5]);
+    let viewer = 0;
+    assert_eq!(
+        cameras_seen(&mut w, viewer, Duration::from_secs(1)),
+        vec![1, 2]
+    );
+    // The first says its camera is off; its browser goes on sending (black) frames, but its
+    // slot goes to the next camera in join order, with no renegotiation.
+    let offers = w.offers.len();
+    let peer = w.clients[1].peer;
+    w.sfu.set_camera_on(w.now, peer, false).expect("a peer");
+    assert!(!w.sfu.camera_on(peer).expect("a peer"));
+    w.run_for(Duration::from_millis(500));
+    assert_eq!(
+        cameras_seen(&mut w, viewer, Duration::from_secs(1)),
+        vec![2, 3]
+    );
+    for who in [0, 2, 4] {
+        let carried = w.clients[who].carried(MediaKind::Video);
+        assert!(!carried.contains(&stream_of(1)), "{who}: {carried:?}");
+    }
+    assert_eq!(w.offers.len(), offers, "no renegotiation");
+    // Its own session is untouched: it still sees the others.
+    assert_eq!(cameras_seen(&mut w, 1, Duration::from_secs(1)), vec![0, 2]);
+    // On again: back in its place (join order) at once.
+    w.sfu.set_camera_on(w.now, peer, true).expect("a peer");
+    w.run_for(Duration::from_millis(500));
+    assert_eq!(
+        cameras_seen(&mut w, viewer, Duration::from_secs(1)),
+        vec![1, 2]
+    );
+}
+
+#[test]
+fn a_moderators_camera_block_and_the_owners_camera_switch_are_kept_apart() {
+    let config = SfuConfig {
+        last_n: 1,
+        ..server_config()
+    };
+    let mut w = room(3, config, &[-127; 3]);
+    assert_eq!(cameras_seen(&mut w, 0, Duration::from_secs(1)), vec![1]);
+    let peer = w.clients[1].peer;
+    w.sfu.set_forwarding(peer, true, false).expect("block");
+    w.sfu.set_camera_on(w.now, peer, false).expect("off");
+    w.run_for(Duration::from_millis(500));
+    assert_eq!(cameras_seen(&mut w, 0, Duration::from_secs(1)), vec![2]);
+    w.sfu.set_forwarding(peer, true, true).expect("lift");
+    w.run_for(Duration::from_millis(500));
+    assert_eq!(
+        cameras_seen(&mut w, 0, Duration::from_secs(1)),
+        vec![2],
+        "still off"
+    );
+    w.sfu.set_forwarding(peer, true, false).expect("block");
+    w.sfu.set_camera_on(w.now, peer, true).expect("on");
+    w.run_for(Duration::from_millis(500));
+    assert_eq!(
+        cameras_seen(&mut w, 0, Duration::from_secs(1)),
+        vec![2],
+        "still blocked"
+    );
+    w.sfu.set_forwarding(peer, true, true).expect("lift");
+    w.run_for(Duration::from_millis(500));
+    assert_eq!(
+        cameras_seen(&mut w, 0, Duration::from_secs(1)),
+        vec![1],
+        "both allow it"
+    );
+}
