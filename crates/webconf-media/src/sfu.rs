@@ -352,6 +352,14 @@ impl Sfu {
         Ok(())
     }
 
+    /// Whether the participant's microphone is on, as it last said ([`Self::set_microphone_on`]).
+    pub fn microphone_on(&self, peer: PeerId) -> Result<bool, SfuError> {
+        self.peers
+            .get(&peer)
+            .map(|p| p.mic_on)
+            .ok_or(SfuError::UnknownPeer(peer))
+    }
+
     /// Says whether the participant's camera is on, as it says itself (`media_state`). A
     /// browser whose camera track is disabled keeps the video m-line and goes on sending
     /// (black) frames: a camera turned off takes no place in the others' last-N, like one a
@@ -383,7 +391,7 @@ impl Sfu {
     }
 
     /// The other members of `peer`'s room.
-    fn others_in_room(&self, peer: PeerId) -> Vec<PeerId> {
+    pub(super) fn others_in_room(&self, peer: PeerId) -> Vec<PeerId> {
         let Some(room) = self.peers.get(&peer).map(|p| p.room) else {
             return Vec::new();
         };
@@ -394,14 +402,6 @@ impl Sfu {
             .copied()
             .filter(|o| *o != peer)
             .collect()
-    }
-
-    /// Whether the participant's microphone is on, as it last said ([`Self::set_microphone_on`]).
-    pub fn microphone_on(&self, peer: PeerId) -> Result<bool, SfuError> {
-        self.peers
-            .get(&peer)
-            .map(|p| p.mic_on)
-            .ok_or(SfuError::UnknownPeer(peer))
     }
 
     /// Says what the peer's browser shows of the others and how big: the core sends each video

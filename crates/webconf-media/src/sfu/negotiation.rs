@@ -194,11 +194,7 @@ impl Sfu {
     /// Stops, in every other peer of the room, the forwarded copy of a track its publisher
     /// stopped.
     pub(super) fn on_track_removed(&mut self, now: Instant, source: PeerId, source_mid: Mid) {
-        let Some(room) = self.peers.get(&source).map(|p| p.room) else {
-            return;
-        };
-        let members = self.rooms.get(&room).cloned().unwrap_or_default();
-        for other in members.into_iter().filter(|p| *p != source) {
+        for other in self.others_in_room(source) {
             if let Some(o) = self.peers.get_mut(&other) {
                 o.stop_forwarding(|s, m| (s, m) == (source, source_mid));
             }
@@ -219,8 +215,7 @@ impl Sfu {
             return;
         };
         let stream = src.stream_id.clone();
-        let members = self.rooms.get(&src.room).cloned().unwrap_or_default();
-        for other in members.into_iter().filter(|p| *p != source) {
+        for other in self.others_in_room(source) {
             let Some(o) = self.peers.get_mut(&other) else {
                 continue;
             };
